@@ -1,0 +1,1 @@
+"""hoctap-bot: a Telegram bot for Vietnam's learning-society programme."""

@@ -10,7 +10,8 @@ class HoctapApplication(Application):
     people typed. Writing at the end of every update keeps the loss to the update in progress.
     """
 
-    storage = None  # set by bot.app.build_application; a storage.Storage
+    storage = None  # a storage.Storage, set by bot.app.build_application
+    settings = None  # a bot.config.Settings, likewise
 
     async def process_update(self, update: object) -> None:
         await super().process_update(update)

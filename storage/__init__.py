@@ -1,0 +1,30 @@
+"""Storage behind repository interfaces: aiosqlite today, portable SQL for a later backend."""
+
+from pathlib import Path
+
+from storage.areas import AreaRepository
+from storage.audit import AuditLog
+from storage.db import Database
+from storage.invites import InviteRepository
+from storage.people import PeopleRepository
+
+
+class Storage:
+    """The repositories over one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.areas = AreaRepository(db)
+        self.people = PeopleRepository(db)
+        self.invites = InviteRepository(db)
+        self.audit = AuditLog(db)
+
+    @classmethod
+    async def open(cls, path: str | Path) -> "Storage":
+        """Open the database and bring its schema up to date."""
+        db = await Database.open(path)
+        await db.migrate()
+        return cls(db)
+
+    async def close(self) -> None:
+        await self.db.close()

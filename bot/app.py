@@ -1,0 +1,69 @@
+"""Application wiring: base URLs, rate limiter, gate, dialogs, error handler, menus."""
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot import gate
+from bot.application import HoctapApplication
+from bot.commands import menu_for
+from bot.config import Settings
+from bot.context import BotContext
+from bot.errors import on_error
+from bot.i18n import LOCALES, use_locale
+from conversations import help as help_dialog
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+def build_application(
+    settings: Settings,
+    storage: Storage,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> HoctapApplication:
+    """The bot as it runs in production; tests inject the request objects."""
+    builder = (
+        Application.builder()
+        .application_class(HoctapApplication)
+        .token(settings.token())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.file_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .defaults(Defaults(tzinfo=settings.tzinfo))
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(set_guest_menus)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app = builder.build()
+    app.storage, app.settings = storage, settings
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application) -> None:
+    app.add_handler(gate.handler(), group=gate.GATE_GROUP)
+    for handler in help_dialog.handlers():
+        app.add_handler(handler)
+    app.add_error_handler(on_error)
+
+
+async def set_guest_menus(app: Application) -> None:
+    """The menu everyone sees before enrolling; a refusal must not stop the bot."""
+    for locale in LOCALES:
+        with use_locale(locale):
+            commands = [BotCommand(name, text) for name, text in menu_for(None)]
+        try:
+            await app.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=locale
+            )
+        except TelegramError as error:
+            log.warning("setMyCommands for %s refused: %s", locale, error)

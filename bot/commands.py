@@ -1,0 +1,48 @@
+"""The command registry: every command, what it is for, and who may use it.
+
+Menus, the help text and the gate's role check all read this one list.
+"""
+
+from dataclasses import dataclass
+
+from bot.i18n import LazyString
+from bot.i18n import __ as _l
+from storage.models import Role
+
+EVERYONE = frozenset(Role)
+STAFF_AND_ADMIN = frozenset({Role.ADMIN, Role.STAFF})
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: LazyString
+    roles: frozenset[Role] = EVERYONE
+    in_menu: bool = True
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", _l("Start, or enrol with an invite code")),
+    Command("trogiup", _l("Help: what you can do here")),
+    Command("help", _l("Help (English name of /trogiup)"), in_menu=False),
+    Command("huy", _l("Cancel what you are doing")),
+)
+
+# What someone who is not enrolled may send.
+GUEST_COMMANDS = frozenset({"start", "trogiup", "help", "huy"})
+
+
+def command(name: str) -> Command | None:
+    return next((c for c in COMMANDS if c.name == name), None)
+
+
+def commands_for(role: Role | None) -> list[Command]:
+    """The commands a role may use (a guest when role is None), in menu order."""
+    if role is None:
+        return [c for c in COMMANDS if c.name in GUEST_COMMANDS]
+    return [c for c in COMMANDS if role in c.roles]
+
+
+def menu_for(role: Role | None) -> list[tuple[str, str]]:
+    """(command, description) pairs for setMyCommands, translated in the current locale."""
+    return [(c.name, str(c.description)) for c in commands_for(role) if c.in_menu]

@@ -1,0 +1,20 @@
+"""The per-update context: who is speaking, and where the storage is."""
+
+from telegram.ext import CallbackContext, ExtBot
+
+from storage import Storage
+from storage.models import Person
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """PTB's context plus the enrolled person, resolved once per update by the gate."""
+
+    person: Person | None = None
+
+    @property
+    def storage(self) -> Storage:
+        return self.application.storage
+
+    @property
+    def settings(self):
+        return self.application.settings

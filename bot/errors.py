@@ -1,0 +1,50 @@
+"""The global error handler, and a log filter that keeps secrets out of the logs."""
+
+import logging
+import re
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import BotContext
+from bot.i18n import _
+
+log = logging.getLogger(__name__)
+
+_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)[\d .]{8,12}\d")
+
+
+class RedactingFilter(logging.Filter):
+    """Blank the bot token and phone numbers out of every log record."""
+
+    def __init__(self, token: str | None) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token:
+            message = message.replace(self.token, "<token>")
+        record.msg, record.args = _PHONE.sub("<phone>", message), None
+        if record.exc_info and self.token:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        return True
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure with the update id; tell the person nothing they entered was lost."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            _(
+                "Sorry, something went wrong on our side. Nothing you entered was lost: "
+                "please try again in a moment."
+            ),
+        )
+    except TelegramError:
+        log.warning("could not tell chat about the failure of update %s", update_id)

@@ -1,0 +1,61 @@
+"""The append-only audit log: who did what, when, with the record before and after."""
+
+import json
+
+from storage.clock import to_db, utcnow
+from storage.db import Database
+from storage.models import AuditEntry
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self,
+        action: str,
+        subject_type: str,
+        subject_id: object = None,
+        *,
+        actor_id: int | None = None,
+        actor_telegram_id: int | None = None,
+        area_id: int | None = None,
+        before: dict | None = None,
+        after: dict | None = None,
+    ) -> None:
+        await self.db.conn.execute(
+            "INSERT INTO audit_log (at, actor_id, actor_telegram_id, action, subject_type,"
+            " subject_id, area_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                to_db(utcnow()),
+                actor_id,
+                actor_telegram_id,
+                action,
+                subject_type,
+                None if subject_id is None else str(subject_id),
+                area_id,
+                _json(before),
+                _json(after),
+            ),
+        )
+
+    async def entries(self, action: str | None = None) -> list[AuditEntry]:
+        sql = "SELECT * FROM audit_log"
+        params: tuple = ()
+        if action:
+            sql, params = sql + " WHERE action = ?", (action,)
+        rows = await self.db.conn.execute_fetchall(sql + " ORDER BY id", params)
+        return [
+            AuditEntry.model_validate(
+                dict(row) | {"before": _load(row["before"]), "after": _load(row["after"])}
+            )
+            for row in rows
+        ]
+
+
+def _json(value: dict | None) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _load(text: str | None) -> dict | None:
+    return None if text is None else json.loads(text)

@@ -28,6 +28,8 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
     Each write is a single statement run inside `db.transaction()`. The statement would be
     atomic in autocommit mode anyway; taking the transaction (and so its lock) keeps it from
     landing inside a transaction another coroutine has open on the same shared connection.
+    Unchanged JSON is not rewritten (PTB hands over bot data after every update); that memo
+    assumes only this object writes these tables, which holds for one bot process.
     """
 
     def __init__(

@@ -1,0 +1,137 @@
+"""PTB persistence in the bot's own SQLite database, as JSON rows (migration 0002)."""
+
+import json
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+
+from storage.db import Database
+
+Data = dict[Any, Any]
+ConversationKey = tuple[int | str, ...]
+ConversationDict = dict[ConversationKey, object]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]  # PTB's callback cache
+
+
+def _dump(value: object, strict: bool = True) -> str:
+    """JSON text, readable UTF-8; strict refuses what would come back different (int keys…)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if strict and json.loads(text) != value:
+        raise TypeError(f"not JSON round-trippable (use str keys, lists, plain types): {value!r}")
+    return text
+
+
+class SqlitePersistence(BasePersistence[Data, Data, Data]):
+    """Dialog states and user/chat/bot data kept in the tables of migration 0002.
+
+    Shares the connection of `db` and never closes it: whoever opened `db` closes it.
+    Each write is a single statement run inside `db.transaction()`. The statement would be
+    atomic in autocommit mode anyway; taking the transaction (and so its lock) keeps it from
+    landing inside a transaction another coroutine has open on the same shared connection.
+    Unchanged JSON is not rewritten (PTB hands over bot data after every update); that memo
+    assumes only this object writes these tables, which holds for one bot process.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        update_interval: float = 60,
+        store_data: PersistenceInput | None = None,
+    ) -> None:
+        super().__init__(
+            store_data=store_data or PersistenceInput(callback_data=False),
+            update_interval=update_interval,
+        )
+        self._db = db
+        self._written: dict[tuple[str, int], str] = {}  # last JSON written, to skip no-op writes
+
+    async def _rows(self, sql: str, *params: object) -> list[Any]:
+        async with self._db.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _write(self, sql: str, *params: object) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(sql, params)
+
+    async def _upsert(self, table: str, column: str, row_id: int, value: object) -> None:
+        text = _dump(value, strict=table != "callback_data")
+        if self._written.get((table, row_id)) == text:
+            return
+        await self._write(
+            f"INSERT INTO {table} ({column}, data) VALUES (?, ?)"
+            f" ON CONFLICT ({column}) DO UPDATE SET data = excluded.data",
+            row_id,
+            text,
+        )
+        self._written[(table, row_id)] = text
+
+    async def _drop(self, table: str, column: str, row_id: int) -> None:
+        await self._write(f"DELETE FROM {table} WHERE {column} = ?", row_id)
+        self._written.pop((table, row_id), None)
+
+    async def _load(self, table: str, column: str) -> dict[int, Data]:
+        rows = await self._rows(f"SELECT {column}, data FROM {table}")
+        return {row_id: json.loads(data) for row_id, data in rows}
+
+    async def get_user_data(self) -> dict[int, Data]:
+        return await self._load("user_data", "user_id")
+
+    async def get_chat_data(self) -> dict[int, Data]:
+        return await self._load("chat_data", "chat_id")
+
+    async def get_bot_data(self) -> Data:
+        rows = await self._rows("SELECT data FROM bot_data WHERE id = 1")
+        return json.loads(rows[0][0]) if rows else {}
+
+    async def get_callback_data(self) -> CDCData | None:
+        rows = await self._rows("SELECT data FROM callback_data WHERE id = 1")
+        if not rows:
+            return None
+        keyboards, queries = json.loads(rows[0][0])
+        return [(k, t, buttons) for k, t, buttons in keyboards], queries
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        rows = await self._rows("SELECT key, state FROM conversations WHERE name = ?", name)
+        return {tuple(json.loads(key)): json.loads(state) for key, state in rows}
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        """Store the state of one dialog; `None` (the dialog ended) deletes its row."""
+        key_text = _dump(list(key))
+        if new_state is None:
+            sql, params = "DELETE FROM conversations WHERE name = ? AND key = ?", ()
+        else:
+            sql = "INSERT OR REPLACE INTO conversations (name, key, state) VALUES (?, ?, ?)"
+            params = (_dump(new_state),)
+        await self._write(sql, name, key_text, *params)
+
+    async def update_user_data(self, user_id: int, data: Data) -> None:
+        await self._upsert("user_data", "user_id", user_id, data)
+
+    async def update_chat_data(self, chat_id: int, data: Data) -> None:
+        await self._upsert("chat_data", "chat_id", chat_id, data)
+
+    async def update_bot_data(self, data: Data) -> None:
+        await self._upsert("bot_data", "id", 1, data)
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        await self._upsert("callback_data", "id", 1, data)
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self._drop("user_data", "user_id", user_id)
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        await self._drop("chat_data", "chat_id", chat_id)
+
+    async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
+        """No-op: one bot process owns the database, so memory is never older than disk."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: Data) -> None:
+        """No-op, as for user data."""
+
+    async def refresh_bot_data(self, bot_data: Data) -> None:
+        """No-op, as for user data."""
+
+    async def flush(self) -> None:
+        """Nothing is buffered (every update_* has committed), and the owner closes `db`."""

@@ -23,7 +23,7 @@ class AuditLog:
         before: dict | None = None,
         after: dict | None = None,
     ) -> None:
-        await self.db.conn.execute(
+        await self.db.write(
             "INSERT INTO audit_log (at, actor_id, actor_telegram_id, action, subject_type,"
             " subject_id, area_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (

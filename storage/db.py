@@ -34,6 +34,7 @@ class Database:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self._write_lock = asyncio.Lock()
+        self._owner: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> "Database":
@@ -52,14 +53,30 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on error; writes of other tasks wait."""
         async with self._write_lock:
+            self._owner = asyncio.current_task()
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
-            await self.conn.execute("COMMIT")
+            else:
+                await self.conn.execute("COMMIT")
+            finally:
+                self._owner = None
+
+    async def write(self, sql: str, params: tuple = ()) -> aiosqlite.Cursor:
+        """One write statement, committed on its own or as part of this task's transaction.
+
+        A statement sent while another task has a transaction open on this shared connection
+        would silently join that transaction (and vanish with its rollback), so it waits.
+        """
+        if self._owner is asyncio.current_task():
+            return await self.conn.execute(sql, params)
+        async with self._write_lock:
+            return await self.conn.execute(sql, params)
 
     async def schema_version(self) -> int:
         async with self.conn.execute("PRAGMA user_version") as cursor:

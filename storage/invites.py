@@ -36,7 +36,7 @@ class InviteRepository:
         now: datetime | None = None,
     ) -> Invite:
         now = now or utcnow()
-        cursor = await self.db.conn.execute(
+        cursor = await self.db.write(
             "INSERT INTO invites (code, role, area_id, created_by, created_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -55,14 +55,14 @@ class InviteRepository:
 
     async def mark_used(self, invite_id: int, person_id: int, now: datetime) -> bool:
         """Use the invite once; False when someone else used it first."""
-        cursor = await self.db.conn.execute(
+        cursor = await self.db.write(
             "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL",
             (to_db(now), person_id, invite_id),
         )
         return cursor.rowcount == 1
 
     async def revoke(self, invite_id: int, now: datetime | None = None) -> None:
-        await self.db.conn.execute(
+        await self.db.write(
             "UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
             (to_db(now or utcnow()), invite_id),
         )

@@ -19,7 +19,7 @@ class PeopleRepository:
         area_id: int | None,
         locale: str,
     ) -> Person:
-        cursor = await self.db.conn.execute(
+        cursor = await self.db.write(
             "INSERT INTO people (telegram_id, full_name, phone, role, area_id, locale, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (telegram_id, nfc(full_name), phone, role.value, area_id, locale, to_db(utcnow())),
@@ -33,12 +33,10 @@ class PeopleRepository:
         return await self._one("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
 
     async def set_locale(self, person_id: int, locale: str) -> None:
-        await self.db.conn.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
+        await self.db.write("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
 
     async def set_active(self, person_id: int, active: bool) -> None:
-        await self.db.conn.execute(
-            "UPDATE people SET active = ? WHERE id = ?", (int(active), person_id)
-        )
+        await self.db.write("UPDATE people SET active = ? WHERE id = ?", (int(active), person_id))
 
     async def in_area(self, area: Area, offset: int = 0, limit: int = 10) -> list[Person]:
         """People whose area lies within `area`, by name."""

@@ -25,9 +25,8 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
     """Dialog states and user/chat/bot data kept in the tables of migration 0002.
 
     Shares the connection of `db` and never closes it: whoever opened `db` closes it.
-    Each write is a single statement run inside `db.transaction()`. The statement would be
-    atomic in autocommit mode anyway; taking the transaction (and so its lock) keeps it from
-    landing inside a transaction another coroutine has open on the same shared connection.
+    Each write is a single statement through `db.write`, which keeps it from landing inside
+    a transaction another coroutine has open on the same shared connection.
     Unchanged JSON is not rewritten (PTB hands over bot data after every update); that memo
     assumes only this object writes these tables, which holds for one bot process.
     """
@@ -50,8 +49,7 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
             return list(await cursor.fetchall())
 
     async def _write(self, sql: str, *params: object) -> None:
-        async with self._db.transaction() as conn:
-            await conn.execute(sql, params)
+        await self._db.write(sql, params)
 
     async def _upsert(self, table: str, column: str, row_id: int, value: object) -> None:
         text = _dump(value, strict=table != "callback_data")

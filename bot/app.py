@@ -16,6 +16,7 @@ from bot.errors import on_error
 from bot.i18n import LOCALES, use_locale
 from conversations import help as help_dialog
 from storage import Storage
+from storage.persistence import SqlitePersistence
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=2))
         .defaults(Defaults(tzinfo=settings.tzinfo))
         .context_types(ContextTypes(context=BotContext))
+        .persistence(SqlitePersistence(storage.db))
         .post_init(set_guest_menus)
     )
     if request is not None:

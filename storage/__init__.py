@@ -5,7 +5,7 @@ from pathlib import Path
 from storage.areas import AreaRepository
 from storage.audit import AuditLog
 from storage.db import Database
-from storage.invites import InviteRepository
+from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
 
 
@@ -18,6 +18,7 @@ class Storage:
         self.people = PeopleRepository(db)
         self.invites = InviteRepository(db)
         self.audit = AuditLog(db)
+        self.enrolment_failures = EnrolmentFailures(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

@@ -133,6 +133,13 @@ class AreaRepository:
             return None
         return await self.hamlet(area, hamlet_name)
 
+    async def lineage(self, area: Area) -> list[Area]:
+        """The area and its ancestors, nearest first: hamlet, commune, province."""
+        chain = [area]
+        while chain[-1].parent_id is not None:
+            chain.append(await self.get(chain[-1].parent_id))
+        return chain
+
     async def children(self, area: Area) -> list[Area]:
         rows = await self.db.conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM areas WHERE parent_id = ? ORDER BY name", (area.id,)

@@ -70,3 +70,23 @@ class InviteRepository:
     async def _one(self, sql: str, params: tuple) -> Invite | None:
         rows = await self.db.conn.execute_fetchall(sql, params)
         return Invite.model_validate(dict(rows[0])) if rows else None
+
+
+class EnrolmentFailures:
+    """Wrong, expired or used codes typed by one Telegram account, counted for throttling."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(self, telegram_id: int, now: datetime) -> None:
+        await self.db.write(
+            "INSERT INTO enrolment_failures (telegram_id, at) VALUES (?, ?)",
+            (telegram_id, to_db(now)),
+        )
+
+    async def count_since(self, telegram_id: int, since: datetime) -> int:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT COUNT(*) FROM enrolment_failures WHERE telegram_id = ? AND at >= ?",
+            (telegram_id, to_db(since)),
+        )
+        return rows[0][0]

@@ -2,7 +2,7 @@
 
 from storage.clock import to_db, utcnow
 from storage.db import Database
-from storage.models import Area, Person, Role
+from storage.models import Area, AreaLevel, Person, Role
 from storage.text import nfc
 
 
@@ -38,19 +38,27 @@ class PeopleRepository:
     async def set_active(self, person_id: int, active: bool) -> None:
         await self.db.write("UPDATE people SET active = ? WHERE id = ?", (int(active), person_id))
 
-    async def in_area(self, area: Area, offset: int = 0, limit: int = 10) -> list[Person]:
-        """People whose area lies within `area`, by name."""
+    async def change_role(self, person_id: int, role: Role, area_id: int | None) -> None:
+        await self.db.write(
+            "UPDATE people SET role = ?, area_id = ? WHERE id = ?", (role.value, area_id, person_id)
+        )
+
+    async def in_area(self, area: Area | None, offset: int = 0, limit: int = 10) -> list[Person]:
+        """People whose area lies within `area` (everyone when None), by name."""
+        where, params = _within(area)
         rows = await self.db.conn.execute_fetchall(
-            "SELECT people.* FROM people JOIN areas ON areas.id = people.area_id"
-            f" WHERE {_WITHIN} ORDER BY people.full_name, people.id LIMIT ? OFFSET ?",
-            (*_within_params(area), limit, offset),
+            "SELECT people.* FROM people LEFT JOIN areas ON areas.id = people.area_id"
+            f" WHERE {where} ORDER BY people.full_name, people.id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
         )
         return [Person.model_validate(dict(row)) for row in rows]
 
-    async def count_in_area(self, area: Area) -> int:
+    async def count_in_area(self, area: Area | None) -> int:
+        where, params = _within(area)
         rows = await self.db.conn.execute_fetchall(
-            f"SELECT COUNT(*) FROM people JOIN areas ON areas.id = people.area_id WHERE {_WITHIN}",
-            _within_params(area),
+            "SELECT COUNT(*) FROM people LEFT JOIN areas ON areas.id = people.area_id"
+            f" WHERE {where}",
+            params,
         )
         return rows[0][0]
 
@@ -59,12 +67,13 @@ class PeopleRepository:
         return Person.model_validate(dict(rows[0])) if rows else None
 
 
-# The SQL twin of Area.contains: the same test, as a WHERE clause over `areas`.
-_WITHIN = (
-    "CASE ? WHEN 'province' THEN areas.province_code = ?"
-    " WHEN 'commune' THEN areas.commune_code = ? ELSE areas.id = ? END"
-)
-
-
-def _within_params(area: Area) -> tuple:
-    return (area.level.value, area.code, area.code, area.id)
+def _within(area: Area | None) -> tuple[str, tuple]:
+    """The SQL twin of Area.contains, as a WHERE clause over `areas`; None is everywhere."""
+    if area is None:
+        return "1 = 1", ()
+    column = {
+        AreaLevel.PROVINCE: ("areas.province_code", area.code),
+        AreaLevel.COMMUNE: ("areas.commune_code", area.code),
+        AreaLevel.HAMLET: ("areas.id", area.id),
+    }[area.level]
+    return f"{column[0]} = ?", (column[1],)

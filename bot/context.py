@@ -3,13 +3,14 @@
 from telegram.ext import CallbackContext, ExtBot
 
 from storage import Storage
-from storage.models import Person
+from storage.models import Area, Person
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     """PTB's context plus the enrolled person, resolved once per update by the gate."""
 
     person: Person | None = None
+    area: Area | None = None  # the person's own area; None for admins (the whole country)
 
     @property
     def storage(self) -> Storage:

@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import cache
 from importlib import resources
 
+from babel import Locale
 from babel.dates import format_datetime as _format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -63,6 +64,12 @@ def locale_of(language_code: str | None) -> str:
     """Our locale for a Telegram language code such as 'en-US'."""
     language = (language_code or "").replace("-", "_").split("_")[0].lower()
     return language if language in LOCALES else DEFAULT_LOCALE
+
+
+def language_name(locale: str) -> str:
+    """A language in its own words ('Tiếng Việt', 'English'), as a language picker shows it."""
+    name = Locale.parse(locale).display_name
+    return name[:1].upper() + name[1:]
 
 
 def gettext(message: str) -> str:

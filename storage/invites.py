@@ -50,6 +50,9 @@ class InviteRepository:
         )
         return await self._one("SELECT * FROM invites WHERE id = ?", (cursor.lastrowid,))
 
+    async def get(self, invite_id: int) -> Invite | None:
+        return await self._one("SELECT * FROM invites WHERE id = ?", (invite_id,))
+
     async def by_code(self, typed: str) -> Invite | None:
         return await self._one("SELECT * FROM invites WHERE code = ?", (clean_code(typed),))
 

@@ -1,0 +1,39 @@
+"""Who may see or change what: one rule, used by every command and every button."""
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.i18n import _
+from storage.models import Area, Person, Role
+
+
+def may_access(person: Person, person_area: Area | None, area: Area | None) -> bool:
+    """Whether `person` may read and write `area`: admins everywhere, others within their area.
+
+    `area` None means the whole country, which only admins cover.
+    """
+    if person.role is Role.ADMIN:
+        return True
+    return person_area is not None and area is not None and person_area.contains(area)
+
+
+def allowed(context: BotContext, area: Area | None) -> bool:
+    return context.person is not None and may_access(context.person, context.area, area)
+
+
+async def refuse(update: Update, context: BotContext, action: str, subject: dict) -> None:
+    """Tell the person they have no access, change nothing, and audit the attempt."""
+    person = context.person
+    await context.storage.audit.record(
+        "access.denied",
+        "person",
+        person.id if person else None,
+        actor_id=person.id if person else None,
+        actor_telegram_id=update.effective_user.id if update.effective_user else None,
+        after={"action": action, **subject},
+    )
+    text = _("You do not have access to that.")
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await update.effective_message.reply_text(text)

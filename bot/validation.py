@@ -1,0 +1,36 @@
+"""Checks of what people type: each returns the normalised value, or None to re-ask."""
+
+import re
+import unicodedata
+
+from storage.text import nfc
+
+NAME_LENGTH = (2, 60)
+_NAME_PUNCTUATION = frozenset(" .'-")
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_MOBILE = re.compile(r"[35789]\d{8}")
+
+
+def person_name(text: str) -> str | None:
+    """A full name: 2 to 60 characters of letters, spaces and . ' - only."""
+    name = nfc(text)
+    if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
+        return None
+    if not all(c.isalpha() or _is_mark(c) or c in _NAME_PUNCTUATION for c in name):
+        return None
+    return name if sum(c.isalpha() for c in name) >= 2 else None
+
+
+def _is_mark(character: str) -> bool:
+    return unicodedata.category(character).startswith("M")
+
+
+def vietnamese_mobile(text: str) -> str | None:
+    """A mobile number written 0xxxxxxxxx, +84xxxxxxxxx or 84xxxxxxxxx, as +84xxxxxxxxx."""
+    digits = _PHONE_SEPARATORS.sub("", nfc(text))
+    for prefix in ("+84", "84", "0"):
+        if digits.startswith(prefix):
+            rest = digits[len(prefix) :]
+            if _MOBILE.fullmatch(rest):
+                return "+84" + rest
+    return None

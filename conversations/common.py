@@ -1,0 +1,35 @@
+"""Small pieces every dialog uses: progress, button rows, closing a question once answered."""
+
+from collections.abc import Sequence
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import _
+from storage.models import Area
+
+
+def step(k: int, n: int, question: str) -> str:
+    """A question headed by its place in the dialog: 'Bước 2/4'."""
+    return _("Step {k}/{n}").format(k=k, n=n) + "\n" + question
+
+
+def buttons(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """An inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def close_question(query: CallbackQuery, chosen: str | None = None) -> None:
+    """Answer a button press and take the buttons away, noting the choice under the question."""
+    await query.answer()
+    text = query.message.text or ""
+    if chosen:
+        await query.edit_message_text(f"{text}\n➡️ {chosen}")
+    else:
+        await query.edit_message_reply_markup(None)
+
+
+def area_path(lineage: Sequence[Area]) -> str:
+    """'Thôn Đông, Phường Hoàn Kiếm, Thành phố Hà Nội'."""
+    return ", ".join(area.name for area in lineage)

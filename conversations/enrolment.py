@@ -1,0 +1,299 @@
+"""Enrolment by invite: the code, then confirm the role and area, name, phone and language."""
+
+from datetime import timedelta
+
+from telegram import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.i18n import LOCALES, _, language_name, set_locale
+from bot.menus import set_person_menu
+from bot.validation import person_name, vietnamese_mobile
+from conversations.common import area_path, buttons, close_question, step
+from conversations.help import render_command_list, render_help, role_name
+from conversations.states import Enrolment
+from storage import Storage
+from storage.clock import utcnow
+from storage.models import Area, Invite, InviteStatus, Person
+
+DRAFT = "enrolment"  # user_data key; its presence lets a guest past the gate
+STEPS = 4
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(hours=1)
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def render_ask_code() -> str:
+    return _("Welcome! Please type the invite code you received (12 letters and digits).")
+
+
+def render_code_problem(status: InviteStatus | None) -> str:
+    return {
+        None: _("I do not know this code. Please check it and type it again."),
+        InviteStatus.EXPIRED: _("This code has expired. Please ask for a new one."),
+        InviteStatus.USED: _("This code has already been used. Please ask for a new one."),
+        InviteStatus.REVOKED: _("This code has been withdrawn. Please ask for a new one."),
+    }[status]
+
+
+def render_throttled() -> str:
+    return _("Too many wrong codes. Please wait an hour before trying again.")
+
+
+def render_invite(invite: Invite, lineage: list[Area]) -> tuple[str, InlineKeyboardMarkup]:
+    where = area_path(lineage) if lineage else _("the whole country")
+    text = step(
+        1,
+        STEPS,
+        _("This invite is for:\nRole: {role}\nArea: {area}\n\nIs this right?").format(
+            role=role_name(invite.role), area=where
+        ),
+    )
+    keyboard = buttons(
+        [[(_("✅ Yes, continue"), "enrol:yes")], [(_("❌ No, this is not for me"), "enrol:no")]]
+    )
+    return text, keyboard
+
+
+def render_ask_name() -> str:
+    return step(2, STEPS, _("Please type your full name, for example: Nguyễn Văn An"))
+
+
+def render_bad_name() -> str:
+    return _(
+        "Sorry, that does not look like a full name, such as Nguyễn Văn An. Please type 2 to 60 "
+        "letters; spaces and the signs . ' - are allowed, digits are not."
+    )
+
+
+def render_ask_phone() -> tuple[str, ReplyKeyboardMarkup]:
+    text = step(
+        3,
+        STEPS,
+        _("Please share your phone number with the button below, or type it (e.g. 0912345678)."),
+    )
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(_("📱 Share my phone number"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    return text, keyboard
+
+
+def render_bad_phone() -> str:
+    return _(
+        "Sorry, that is not a Vietnamese mobile number. Please type 10 digits starting with 0, "
+        "for example 0912345678, or use the button below."
+    )
+
+
+def render_not_own_contact() -> str:
+    return _("Please share your own phone number with the button below, or type it.")
+
+
+def render_ask_language() -> tuple[str, InlineKeyboardMarkup]:
+    text = step(4, STEPS, _("Which language do you prefer?"))
+    return text, buttons([[(language_name(code), f"enrol:lang:{code}") for code in LOCALES]])
+
+
+def render_welcome(person: Person, lineage: list[Area]) -> str:
+    where = area_path(lineage) if lineage else _("the whole country")
+    return _(
+        "Welcome, {name}! You are enrolled as {role} for {area}.\n\nYour commands:\n{commands}"
+    ).format(
+        name=person.full_name,
+        role=role_name(person.role),
+        area=where,
+        commands=render_command_list(person),
+    )
+
+
+# --- handlers ----------------------------------------------------------------------------
+
+
+async def start(update: Update, context: BotContext) -> str | int:
+    if context.person is not None:
+        await update.message.reply_text(render_help(context.person))
+        return ConversationHandler.END
+    context.user_data[DRAFT] = {}
+    if context.args:
+        return await check_code(update, context, context.args[0])
+    await update.message.reply_text(render_ask_code())
+    return Enrolment.CODE
+
+
+async def code_typed(update: Update, context: BotContext) -> str:
+    return await check_code(update, context, update.message.text)
+
+
+async def check_code(update: Update, context: BotContext, typed: str) -> str:
+    """Accept a valid code; count every other one, and go silent after too many."""
+    storage, user_id, now = context.storage, update.effective_user.id, utcnow()
+    failures = await storage.enrolment_failures.count_since(user_id, now - FAILURE_WINDOW)
+    if failures >= MAX_FAILURES:
+        return Enrolment.CODE
+    invite = await storage.invites.by_code(typed)
+    status = invite.status(now) if invite else None
+    if status is not InviteStatus.VALID:
+        await storage.enrolment_failures.record(user_id, now)
+        throttled = failures + 1 >= MAX_FAILURES
+        await update.message.reply_text(
+            render_throttled() if throttled else render_code_problem(status)
+        )
+        return Enrolment.CODE
+    context.user_data[DRAFT] = {"invite_id": invite.id}
+    text, keyboard = render_invite(invite, await person_lineage(storage, invite.area_id))
+    await update.message.reply_text(text, reply_markup=keyboard)
+    return Enrolment.CONFIRM
+
+
+async def person_lineage(storage: Storage, area_id: int | None) -> list[Area]:
+    """The area and its ancestors, or nothing for the whole country."""
+    if area_id is None:
+        return []
+    return await storage.areas.lineage(await storage.areas.get(area_id))
+
+
+async def confirmed(update: Update, context: BotContext) -> str:
+    await close_question(update.callback_query, _("✅ Yes, continue"))
+    await update.effective_message.reply_text(render_ask_name())
+    return Enrolment.NAME
+
+
+async def declined(update: Update, context: BotContext) -> int:
+    await close_question(update.callback_query, _("❌ No, this is not for me"))
+    context.user_data.pop(DRAFT, None)
+    await update.effective_message.reply_text(
+        _("Nothing was saved. If the code is wrong, please ask the person who gave it to you.")
+    )
+    return ConversationHandler.END
+
+
+async def name_typed(update: Update, context: BotContext) -> str | None:
+    name = person_name(update.message.text)
+    if name is None:
+        await update.message.reply_text(render_bad_name())
+        return None
+    context.user_data[DRAFT]["name"] = name
+    text, keyboard = render_ask_phone()
+    await update.message.reply_text(text, reply_markup=keyboard)
+    return Enrolment.PHONE
+
+
+async def contact_shared(update: Update, context: BotContext) -> str | None:
+    contact = update.message.contact
+    if contact.user_id != update.effective_user.id:
+        await update.message.reply_text(render_not_own_contact())
+        return None
+    return await phone_given(update, context, contact.phone_number)
+
+
+async def phone_typed(update: Update, context: BotContext) -> str | None:
+    return await phone_given(update, context, update.message.text)
+
+
+async def phone_given(update: Update, context: BotContext, raw: str) -> str | None:
+    phone = vietnamese_mobile(raw)
+    if phone is None:
+        await update.message.reply_text(render_bad_phone())
+        return None
+    context.user_data[DRAFT]["phone"] = phone
+    await update.message.reply_text(_("Thank you."), reply_markup=ReplyKeyboardRemove())
+    text, keyboard = render_ask_language()
+    await update.message.reply_text(text, reply_markup=keyboard)
+    return Enrolment.LANGUAGE
+
+
+async def language_chosen(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    locale = query.data.rsplit(":", 1)[1]
+    await close_question(query, language_name(locale))
+    draft = context.user_data.pop(DRAFT)
+    set_locale(locale)
+    person = await enrol(context, update.effective_user.id, draft, locale)
+    if person is None:
+        await update.effective_message.reply_text(render_code_problem(InviteStatus.USED))
+        return ConversationHandler.END
+    await set_person_menu(context.bot, person)
+    lineage = await person_lineage(context.storage, person.area_id)
+    await update.effective_message.reply_text(render_welcome(person, lineage))
+    return ConversationHandler.END
+
+
+async def enrol(context: BotContext, telegram_id: int, draft: dict, locale: str) -> Person | None:
+    """Create the person and use up the invite, together; None if the invite went meanwhile."""
+    storage, now = context.storage, utcnow()
+    invite = await storage.invites.get(draft["invite_id"])
+    if invite is None or invite.status(now) is not InviteStatus.VALID:
+        return None
+    async with storage.db.transaction():
+        person = await storage.people.add(
+            telegram_id, draft["name"], draft["phone"], invite.role, invite.area_id, locale
+        )
+        await storage.invites.mark_used(invite.id, person.id, now)
+        await storage.audit.record(
+            "person.enrolled",
+            "person",
+            person.id,
+            actor_id=person.id,
+            actor_telegram_id=telegram_id,
+            area_id=person.area_id,
+            after=person.model_dump(mode="json") | {"invite_id": invite.id},
+        )
+    return person
+
+
+async def use_buttons(update: Update, context: BotContext) -> None:
+    await update.message.reply_text(_("Please answer with the buttons above."))
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    context.user_data.pop(DRAFT, None)
+    await update.message.reply_text(
+        _("Enrolment cancelled. Send /start when you are ready."), reply_markup=ReplyKeyboardRemove()
+    )
+    return ConversationHandler.END
+
+
+def handlers() -> list:
+    typed = filters.TEXT & ~filters.COMMAND
+    return [
+        ConversationHandler(
+            entry_points=[CommandHandler("start", start)],
+            states={
+                Enrolment.CODE: [MessageHandler(typed, code_typed)],
+                Enrolment.CONFIRM: [
+                    CallbackQueryHandler(confirmed, pattern=r"^enrol:yes$"),
+                    CallbackQueryHandler(declined, pattern=r"^enrol:no$"),
+                    MessageHandler(typed, use_buttons),
+                ],
+                Enrolment.NAME: [MessageHandler(typed, name_typed)],
+                Enrolment.PHONE: [
+                    MessageHandler(filters.CONTACT, contact_shared),
+                    MessageHandler(typed, phone_typed),
+                ],
+                Enrolment.LANGUAGE: [
+                    CallbackQueryHandler(language_chosen, pattern=r"^enrol:lang:(vi|en)$"),
+                    MessageHandler(typed, use_buttons),
+                ],
+            },
+            fallbacks=[CommandHandler("huy", cancel)],
+            allow_reentry=True,
+            name="enrolment",
+            persistent=True,
+        )
+    ]

@@ -1,0 +1,19 @@
+"""The one map of every dialog's states.
+
+Values are strings so that the persisted state reads plainly in the database.
+"""
+
+from enum import StrEnum
+
+
+class Enrolment(StrEnum):
+    CODE = "enrolment.code"
+    CONFIRM = "enrolment.confirm"
+    NAME = "enrolment.name"
+    PHONE = "enrolment.phone"
+    LANGUAGE = "enrolment.language"
+
+
+class Invitation(StrEnum):
+    ROLE = "invitation.role"
+    AREA = "invitation.area"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -352,7 +353,7 @@ async def test_download_to_memory_and_get_file_retries(api: FakeBotApi) -> None:
             except NetworkError as error:
                 await update.message.reply_text(f"attempt {attempt} failed: {error.message}")
                 continue
-            buffer = __import__("io").BytesIO()
+            buffer = io.BytesIO()
             await telegram_file.download_to_memory(buffer)
             await update.message.reply_text(f"attempt {attempt}: {len(buffer.getvalue())} bytes")
             return

@@ -19,6 +19,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from bot.testkit import _parse_mode
 from bot.testkit._files import MAX_DOWNLOAD_SIZE, FileStore, StoredFile
 from bot.testkit.client import BotMessage, Person
 
@@ -678,6 +679,7 @@ def _text(params: JSON, key: str, limit: int, empty: str) -> str:
         raise ApiError(400, empty)
     if len(text) > limit:
         raise ApiError(400, "Bad Request: message is too long")
+    _check_formatting(text, params)
     return text
 
 
@@ -687,7 +689,15 @@ def _caption(params: JSON) -> JSON:
         return {}
     if len(caption) > MAX_CAPTION:
         raise ApiError(400, "Bad Request: message caption is too long")
+    _check_formatting(caption, params)
     return {"caption": caption}
+
+
+def _check_formatting(text: str, params: JSON) -> None:
+    try:
+        _parse_mode.check(text, params.get("parse_mode"))
+    except _parse_mode.ParseError as error:
+        raise ApiError(400, f"Bad Request: can't parse entities: {error}") from error
 
 
 def _check_command(command: Any) -> None:

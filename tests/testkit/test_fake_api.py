@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import io
 import struct
 import zlib
@@ -38,6 +39,7 @@ from telegram.ext import (
 )
 
 from bot.testkit import FakeBotApi
+from bot.testkit._files import image_size
 
 TOKEN = "123456:TEST-TOKEN"
 Context = ContextTypes.DEFAULT_TYPE
@@ -467,3 +469,41 @@ async def test_set_my_commands_per_scope_and_language(api: FakeBotApi) -> None:
     assert [c["command"] for c in api.commands[("all_private_chats", "vi")]] == ["start", "help"]
     assert api.commands[('{"chat_id": 7, "type": "chat"}', "")][0]["command"] == "admin"
     assert len(api.commands) == 3
+
+
+# -- formatting and image sizes ----------------------------------------------------------------
+
+
+async def test_unescaped_html_is_rejected_like_telegram(api: FakeBotApi) -> None:
+    outcomes: list[str] = []
+
+    async def greet(update: Update, context: Context) -> None:
+        name = update.message.text.removeprefix("/hi ")
+        for text in (f"<b>Hi {name}</b>", f"<b>Hi {html.escape(name)}</b>"):
+            try:
+                await update.message.reply_html(text)
+                outcomes.append("sent")
+            except BadRequest as error:
+                outcomes.append(error.message)
+
+    lan = api.person(1016)
+    async with running(api, CommandHandler("hi", greet)):
+        reaction = await lan.send("/hi <Lan>")
+    assert outcomes == [
+        'Can\'t parse entities: unsupported start tag "lan" at byte offset 6',
+        "sent",
+    ]
+    assert [(m.text, m.parse_mode) for m in reaction] == [("<b>Hi &lt;Lan&gt;</b>", "HTML")]
+
+
+def test_image_size_reads_png_gif_and_jpeg_headers() -> None:
+    jpeg = (
+        b"\xff\xd8"
+        + b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        + b"\xff\xc0\x00\x11\x08\x01\xe0\x02\x80\x03"
+        + b"\x00" * 9
+    )
+    assert image_size(png(7, 5)) == (7, 5)
+    assert image_size(b"GIF89a\x0a\x00\x14\x00") == (10, 20)
+    assert image_size(jpeg) == (640, 480)
+    assert image_size(b"not an image") == (1, 1)

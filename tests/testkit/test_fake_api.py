@@ -27,7 +27,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, EndPointNotFound, NetworkError
+from telegram.error import BadRequest, EndPointNotFound, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -507,3 +507,28 @@ def test_image_size_reads_png_gif_and_jpeg_headers() -> None:
     assert image_size(b"GIF89a\x0a\x00\x14\x00") == (10, 20)
     assert image_size(jpeg) == (640, 480)
     assert image_size(b"not an image") == (1, 1)
+
+
+# PTB 22 itself warns when it builds RetryAfter with an int, unless PTB_TIMEDELTA=1 is set.
+@pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
+async def test_deleted_messages_disappear_and_retry_after_is_passed_on(api: FakeBotApi) -> None:
+    async def close_menu(update: Update, context: Context) -> None:
+        await update.callback_query.answer()
+        await update.callback_query.delete_message()
+        await context.bot.send_message(update.effective_chat.id, "Closed")
+
+    lan = api.person(1017)
+    async with running(api, CommandHandler("menu", show_menu), CallbackQueryHandler(close_menu)):
+        await lan.send("/menu")
+        await lan.press("Yes")
+        assert [m.text for m in lan.messages] == ["Closed"]
+        assert "deleteMessage" in [a.method for a in api.actions]
+
+    api.fail_next("sendMessage", error_code=429, description="Too Many Requests", retry_after=3)
+    async with Bot(TOKEN, base_url=api.base_url) as bot:
+        with pytest.raises(RetryAfter):
+            await bot.send_message(1017, "too fast")
+        await bot.send_message(1017, "later")
+        with pytest.raises(BadRequest, match="Chat not found"):
+            await bot.send_message(999, "nobody")
+    assert lan.last.text == "later"

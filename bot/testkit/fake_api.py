@@ -136,7 +136,11 @@ class FakeBotApi:
     """An in-memory Bot API on ``127.0.0.1``; use as ``async with FakeBotApi() as api:``.
 
     Inspection for tests: :attr:`calls`, :attr:`commands`, :attr:`callback_answers`,
-    :attr:`confirmed_offset`, :meth:`pending_updates`, :attr:`actions`.
+    :attr:`confirmed_offset`, :meth:`pending_updates`, :attr:`actions`, :attr:`files`.
+
+    Not modelled: groups and channels, inline mode, webhooks, ``allowed_updates`` filtering
+    (accepted and ignored), and sending files by URL (answered with 400 as an unknown file).
+    Sending to a chat no :meth:`person` was created for gives 400 "chat not found".
     """
 
     def __init__(

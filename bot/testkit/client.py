@@ -54,24 +54,25 @@ class BotMessage:
         return self.raw.get("text", self.raw.get("caption"))
 
     @property
-    def _inline_rows(self) -> list[list[JSON]]:
+    def inline_keyboard(self) -> list[list[JSON]]:
+        """The inline keyboard's button objects, row by row."""
         return (self.raw.get("reply_markup") or {}).get("inline_keyboard", [])
 
     @property
     def buttons(self) -> list[list[str]]:
         """Labels of the inline keyboard, row by row."""
-        return [[button["text"] for button in row] for row in self._inline_rows]
+        return [[button["text"] for button in row] for row in self.inline_keyboard]
 
     @property
     def button_data(self) -> dict[str, str]:
         """Label -> callback_data of the inline callback buttons."""
-        buttons = itertools.chain.from_iterable(self._inline_rows)
+        buttons = itertools.chain.from_iterable(self.inline_keyboard)
         return {b["text"]: b["callback_data"] for b in buttons if "callback_data" in b}
 
     @property
     def url_buttons(self) -> dict[str, str]:
         """Label -> url of the inline URL buttons."""
-        buttons = itertools.chain.from_iterable(self._inline_rows)
+        buttons = itertools.chain.from_iterable(self.inline_keyboard)
         return {b["text"]: b["url"] for b in buttons if "url" in b}
 
     @property
@@ -356,11 +357,11 @@ class Person:
     def _find_button(self, label: str) -> tuple[BotMessage, JSON]:
         messages = list(reversed(self.messages))
         for message in messages:
-            for button in itertools.chain.from_iterable(message._inline_rows):
+            for button in itertools.chain.from_iterable(message.inline_keyboard):
                 if button["text"] == label:
                     return message, button
         for message in messages:
-            rows = message._inline_rows
+            rows = message.inline_keyboard
             found = [b for b in itertools.chain.from_iterable(rows) if label in b["text"]]
             if len(found) == 1:
                 return message, found[0]

@@ -2,9 +2,17 @@
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 from telegram.request import BaseRequest
 
 from bot import gate
@@ -13,7 +21,8 @@ from bot.commands import menu_for
 from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
-from bot.i18n import LOCALES, use_locale
+from bot.i18n import LOCALES, _, use_locale
+from conversations import enrolment, invitation, people, profile
 from conversations import help as help_dialog
 from storage import Storage
 from storage.persistence import SqlitePersistence
@@ -51,11 +60,26 @@ def build_application(
     return app
 
 
+DIALOGS = (enrolment, help_dialog, profile, invitation, people)
+
+
 def add_handlers(app: Application) -> None:
     app.add_handler(gate.handler(), group=gate.GATE_GROUP)
-    for handler in help_dialog.handlers():
-        app.add_handler(handler)
+    for dialog in DIALOGS:
+        app.add_handlers(dialog.handlers())
+    app.add_handler(CallbackQueryHandler(stale_button))
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_error_handler(on_error)
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    await update.callback_query.answer(
+        _("This button is no longer valid. Please start again from the command."), show_alert=True
+    )
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    await update.message.reply_text(_("I do not know that command. Send /trogiup to see yours."))
 
 
 async def set_guest_menus(app: Application) -> None:

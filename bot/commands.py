@@ -19,6 +19,7 @@ class Command:
     description: LazyString
     roles: frozenset[Role] = EVERYONE
     in_menu: bool = True
+    button_prefix: str | None = None  # callback data `prefix:...` belongs to this command
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -26,14 +27,23 @@ COMMANDS: tuple[Command, ...] = (
     Command("trogiup", _l("Help: what you can do here")),
     Command("help", _l("Help (English name of /trogiup)"), in_menu=False),
     Command("huy", _l("Cancel what you are doing")),
+    Command("toi", _l("Me: my role, area, name and phone")),
+    Command("ngonngu", _l("Language: Tiếng Việt / English")),
+    Command("moi", _l("Invite someone to use the bot"), STAFF_AND_ADMIN, button_prefix="inv"),
+    Command("nguoidung", _l("People in my area"), STAFF_AND_ADMIN, button_prefix="ppl"),
 )
 
-# What someone who is not enrolled may send.
-GUEST_COMMANDS = frozenset({"start", "trogiup", "help", "huy"})
+# What the menu offers someone who is not enrolled.
+GUEST_COMMANDS = frozenset({"start", "trogiup"})
 
 
 def command(name: str) -> Command | None:
     return next((c for c in COMMANDS if c.name == name), None)
+
+
+def command_of_button(data: str) -> Command | None:
+    prefix = data.split(":", 1)[0]
+    return next((c for c in COMMANDS if c.button_prefix == prefix), None)
 
 
 def commands_for(role: Role | None) -> list[Command]:

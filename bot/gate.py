@@ -3,20 +3,23 @@
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.commands import GUEST_COMMANDS, command
+from bot.access import refuse
+from bot.commands import Command, command, command_of_button
 from bot.context import BotContext
 from bot.i18n import _, set_locale
+from conversations.enrolment import DRAFT
 from conversations.help import render_not_enrolled
 
 GATE_GROUP = -100
+ENROLMENT_COMMANDS = frozenset({"start", "huy"})
 
 
 def command_name(update: Update) -> str | None:
     """The command an update carries (`/start@bot x` → `start`), if any."""
     text = update.message.text if update.message and update.message.text else ""
-    if not text.startswith("/"):
+    if not text.startswith("/") or len(text) < 2:
         return None
-    return text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else None
+    return text[1:].split(maxsplit=1)[0].split("@")[0].lower()
 
 
 async def gate(update: Update, context: BotContext) -> None:
@@ -25,19 +28,33 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     person = await context.storage.people.by_telegram_id(user.id)
     context.person = person if person and person.active else None
-    set_locale(context.person.locale if context.person else context.settings.default_locale)
     if context.person is None:
+        set_locale(context.settings.default_locale)
         await turn_away_guest(update, context)
         return
-    name = command_name(update)
-    if name is not None and (spec := command(name)) and context.person.role not in spec.roles:
-        await update.effective_message.reply_text(_("This command is not available to you."))
+    set_locale(context.person.locale)
+    if context.person.area_id is not None:
+        context.area = await context.storage.areas.get(context.person.area_id)
+    spec = command_of(update)
+    if spec is not None and context.person.role not in spec.roles:
+        if update.callback_query:
+            await refuse(update, context, "button", {"data": update.callback_query.data})
+        else:
+            await update.effective_message.reply_text(_("This command is not available to you."))
         raise ApplicationHandlerStop
 
 
+def command_of(update: Update) -> Command | None:
+    """The registry entry a command or a button press belongs to."""
+    if update.callback_query:
+        return command_of_button(update.callback_query.data or "")
+    name = command_name(update)
+    return command(name) if name else None
+
+
 async def turn_away_guest(update: Update, context: BotContext) -> None:
-    """Someone not enrolled sees only the 'not enrolled' answer, whatever they send."""
-    if command_name(update) in GUEST_COMMANDS - {"trogiup", "help"} and is_enrolling(update):
+    """Someone not enrolled gets only the 'not enrolled' answer, unless they are enrolling."""
+    if is_enrolment(update, enrolling=DRAFT in context.user_data):
         return
     if update.callback_query:
         await update.callback_query.answer(_("You are not enrolled."), show_alert=True)
@@ -46,9 +63,14 @@ async def turn_away_guest(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-def is_enrolling(update: Update) -> bool:
-    """Whether a guest's update belongs to enrolment; none does until enrolment exists."""
-    return False
+def is_enrolment(update: Update, enrolling: bool) -> bool:
+    """/start and /huy, and once enrolment has begun, its answers and its buttons."""
+    name = command_name(update)
+    if name is not None:
+        return name in ENROLMENT_COMMANDS
+    if update.callback_query:
+        return enrolling and (update.callback_query.data or "").startswith("enrol:")
+    return enrolling and update.message is not None
 
 
 def handler() -> TypeHandler:

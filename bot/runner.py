@@ -3,12 +3,29 @@
 import asyncio
 import logging
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from bot.app import build_application
+from bot.application import HoctapApplication
 from bot.config import Settings
 from storage import Storage
 
 log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def polling(app: HoctapApplication, poll_timeout: float = 10) -> AsyncIterator[None]:
+    """The application initialised, its menus set, and polling, until the block ends."""
+    async with app:
+        await app.post_init(app)
+        await app.updater.start_polling(timeout=poll_timeout)
+        await app.start()
+        try:
+            yield
+        finally:
+            await app.updater.stop()
+            await app.stop()
 
 
 async def run(settings: Settings) -> None:
@@ -19,14 +36,9 @@ async def run(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with app:
-            await app.post_init(app)
-            await app.updater.start_polling(drop_pending_updates=False)
-            await app.start()
+        async with polling(app):
             log.info("bot @%s is running", app.bot.username)
             await stop.wait()
             log.info("stopping")
-            await app.updater.stop()
-            await app.stop()
     finally:
         await storage.close()

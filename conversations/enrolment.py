@@ -22,7 +22,7 @@ from bot.i18n import LOCALES, _, language_name, set_locale
 from bot.menus import set_person_menu
 from bot.validation import person_name, vietnamese_mobile
 from conversations.common import area_path, buttons, close_question, step
-from conversations.help import render_command_list, render_help, role_name
+from conversations.help import render_command_list, render_help, render_not_enrolled, role_name
 from conversations.states import Enrolment
 from storage import Storage
 from storage.clock import utcnow
@@ -38,7 +38,12 @@ FAILURE_WINDOW = timedelta(hours=1)
 
 
 def render_ask_code() -> str:
-    return _("Welcome! Please type the invite code you received (12 letters and digits).")
+    """For a guest's plain /start: how to get a code, and where to type one."""
+    return (
+        render_not_enrolled()
+        + "\n\n"
+        + _("If you already have an invite code (12 letters and digits), type it here.")
+    )
 
 
 def render_code_problem(status: InviteStatus | None) -> str:
@@ -264,7 +269,8 @@ async def use_buttons(update: Update, context: BotContext) -> None:
 async def cancel(update: Update, context: BotContext) -> int:
     context.user_data.pop(DRAFT, None)
     await update.message.reply_text(
-        _("Enrolment cancelled. Send /start when you are ready."), reply_markup=ReplyKeyboardRemove()
+        _("Enrolment cancelled. Send /start when you are ready."),
+        reply_markup=ReplyKeyboardRemove(),
     )
     return ConversationHandler.END
 

@@ -5,8 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_application
+from bot.config import Settings
+from bot.runner import polling
+from bot.testkit import FakeBotApi
 from storage import Storage
 from storage.areas import official_communes, official_provinces
+from storage.models import Person, Role
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,3 +47,59 @@ def run_cli(cli_env, tmp_path):
         )
 
     return run
+
+
+@pytest.fixture
+async def api():
+    """The project's fake Telegram Bot API server, on loopback."""
+    async with FakeBotApi() as server:
+        yield server
+
+
+def settings_for(api: FakeBotApi, tmp_path: Path, **overrides) -> Settings:
+    return Settings(
+        _env_file=None,
+        bot_token=api.token,
+        api_base_url=api.base_url,
+        file_base_url=api.base_file_url,
+        db_path=tmp_path / "hoctap.sqlite3",
+        media_dir=tmp_path / "media",
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def bot(api, storage, tmp_path):
+    """The real application, polling the fake server over HTTP, on the `storage` database."""
+    app = build_application(settings_for(api, tmp_path), storage)
+    async with polling(app, poll_timeout=0.5):
+        yield app
+
+
+@pytest.fixture
+def enrol(storage):
+    """Enrol someone directly in the database: enrol(telegram_id, role, area_spec)."""
+
+    async def make(telegram_id: int, role: Role, area: str | None = None, **fields) -> Person:
+        area_id = (await storage.areas.resolve(area)).id if area else None
+        return await storage.people.add(
+            telegram_id,
+            fields.get("name", f"Người Số {telegram_id}"),
+            fields.get("phone", "+84912345678"),
+            role,
+            area_id,
+            fields.get("locale", "vi"),
+        )
+
+    return make
+
+
+@pytest.fixture
+async def hamlets(storage):
+    """Two communes with hamlets: Hoàn Kiếm (00070) and Cửa Nam (00073) in Hà Nội."""
+    made = {}
+    for commune_code, names in {"00070": ["Thôn Đông", "Thôn Tây"], "00073": ["Thôn Bắc"]}.items():
+        commune = await storage.areas.by_code(commune_code)
+        for name in names:
+            made[name], _ = await storage.areas.add_hamlet(commune, name)
+    return made

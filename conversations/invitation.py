@@ -1,0 +1,199 @@
+"""/moi (invite): an admin invites anyone anywhere; staff invite within their own area.
+
+`/moi ROLE AREA` does it in one message; `/moi` alone asks for the role, then the area.
+"""
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.access import allowed, refuse
+from bot.context import BotContext
+from bot.i18n import _
+from conversations.common import area_path, buttons, close_question, step
+from conversations.help import role_name
+from conversations.states import Invitation
+from storage.models import Area, AreaLevel, Invite, Person, Role
+
+DRAFT = "invitation"
+ROLE_PATTERN = "^inv:role:(" + "|".join(role.value for role in Role) + ")$"
+MAX_AREA_BUTTONS = 10
+
+# Who may invite whom, and to what kind of area each role belongs.
+INVITES = {
+    Role.ADMIN: (Role.ADMIN, Role.STAFF, Role.BRANCH_CHAIR, Role.HAMLET_HEAD),
+    Role.STAFF: (Role.BRANCH_CHAIR, Role.HAMLET_HEAD),
+}
+AREA_LEVELS = {
+    Role.ADMIN: (),
+    Role.STAFF: (AreaLevel.PROVINCE, AreaLevel.COMMUNE),
+    Role.BRANCH_CHAIR: (AreaLevel.COMMUNE, AreaLevel.HAMLET),
+    Role.HAMLET_HEAD: (AreaLevel.HAMLET,),
+}
+
+
+def render_roles(inviter: Person) -> tuple[str, InlineKeyboardMarkup]:
+    rows = [[(role_name(role), f"inv:role:{role.value}")] for role in INVITES[inviter.role]]
+    return step(1, 2, _("Whom do you want to invite?")), buttons(rows)
+
+
+def render_areas(role: Role, choices: list[Area]) -> tuple[str, InlineKeyboardMarkup]:
+    text = step(
+        2,
+        2,
+        _(
+            "Which area will the {role} look after? Pick one below, or type its code: "
+            "01 (a province), 00070 (a commune) or 00070/Thôn Đông (a hamlet)."
+        ).format(role=role_name(role)),
+    )
+    return text, buttons([[(area.name, f"inv:area:{area.id}")] for area in choices])
+
+
+def render_invite_made(invite: Invite, lineage: list[Area], bot_username: str) -> str:
+    return _(
+        "Invite created for a {role} in {area}.\nCode: {code}\nValid until {expires:%d/%m/%Y}.\n\n"
+        "Send this link to the person; it opens the bot with the code filled in:\n{link}"
+    ).format(
+        role=role_name(invite.role),
+        area=area_path(lineage) if lineage else _("the whole country"),
+        code=invite.code,
+        expires=invite.expires_at,
+        link=f"https://t.me/{bot_username}?start={invite.code}",
+    )
+
+
+async def begin(update: Update, context: BotContext) -> str | int:
+    if len(context.args) >= 2:
+        role, *area_words = context.args
+        await invite_by_command(update, context, role, " ".join(area_words))
+        return ConversationHandler.END
+    text, keyboard = render_roles(context.person)
+    await update.message.reply_text(text, reply_markup=keyboard)
+    return Invitation.ROLE
+
+
+async def invite_by_command(update: Update, context: BotContext, role: str, spec: str) -> None:
+    try:
+        chosen = Role(role)
+    except ValueError:
+        await update.message.reply_text(_("Unknown role. Send /moi to choose from a list."))
+        return
+    area = await context.storage.areas.resolve(spec)
+    if area is None:
+        await update.message.reply_text(_("I do not know that area. Please check the code."))
+        return
+    await create(update, context, chosen, area)
+
+
+async def role_chosen(update: Update, context: BotContext) -> str | int:
+    role = Role(update.callback_query.data.rsplit(":", 1)[1])
+    if role not in INVITES[context.person.role]:
+        await refuse(update, context, "invite", {"role": role.value})
+        return ConversationHandler.END
+    await close_question(update.callback_query, role_name(role))
+    if role is Role.ADMIN:
+        await create(update, context, role, None)
+        return ConversationHandler.END
+    context.user_data[DRAFT] = {"role": role.value}
+    choices = await area_choices(context)
+    text, keyboard = render_areas(role, choices)
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    return Invitation.AREA
+
+
+async def area_choices(context: BotContext) -> list[Area]:
+    """The inviter's own area and what lies directly beneath it, as far as buttons go."""
+    if context.area is None:
+        return []
+    children = await context.storage.areas.children(context.area)
+    return [context.area, *children][:MAX_AREA_BUTTONS]
+
+
+async def area_pressed(update: Update, context: BotContext) -> int | None:
+    area_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    area = await context.storage.areas.get(area_id)
+    if area is None or not allowed(context, area):
+        await refuse(update, context, "invite", {"area_id": area_id})
+        return None
+    await close_question(update.callback_query, area.name)
+    return await area_given(update, context, area)
+
+
+async def area_typed(update: Update, context: BotContext) -> int | None:
+    area = await context.storage.areas.resolve(update.message.text)
+    if area is None:
+        await update.message.reply_text(_("I do not know that area. Please check the code."))
+        return None
+    return await area_given(update, context, area)
+
+
+async def area_given(update: Update, context: BotContext, area: Area | None) -> int | None:
+    role = Role(context.user_data[DRAFT]["role"])
+    if await create(update, context, role, area):
+        context.user_data.pop(DRAFT, None)
+        return ConversationHandler.END
+    return None
+
+
+async def create(update: Update, context: BotContext, role: Role, area: Area | None) -> bool:
+    """Make the invite if the inviter may; say why not otherwise. True when made."""
+    inviter = context.person
+    if role not in INVITES.get(inviter.role, ()) or not allowed(context, area):
+        await refuse(
+            update, context, "invite", {"role": role.value, "area_id": area.id if area else None}
+        )
+        return False
+    if (area.level if area else None) not in AREA_LEVELS[role] and role is not Role.ADMIN:
+        await update.effective_message.reply_text(
+            _("A {role} cannot be invited for that kind of area. Please choose another.").format(
+                role=role_name(role)
+            )
+        )
+        return False
+    invite = await context.storage.invites.create(
+        role, area.id if area else None, created_by=inviter.id
+    )
+    await context.storage.audit.record(
+        "invite.created",
+        "invite",
+        invite.id,
+        actor_id=inviter.id,
+        actor_telegram_id=inviter.telegram_id,
+        area_id=invite.area_id,
+        after={"role": role.value, "area_id": invite.area_id, "expires_at": invite.expires_at},
+    )
+    lineage = await context.storage.areas.lineage(area) if area else []
+    await update.effective_message.reply_text(
+        render_invite_made(invite, lineage, context.bot.username)
+    )
+    return True
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    context.user_data.pop(DRAFT, None)
+    await update.message.reply_text(_("Cancelled. Nothing was created."))
+    return ConversationHandler.END
+
+
+def handlers() -> list:
+    return [
+        ConversationHandler(
+            entry_points=[CommandHandler("moi", begin)],
+            states={
+                Invitation.ROLE: [CallbackQueryHandler(role_chosen, pattern=ROLE_PATTERN)],
+                Invitation.AREA: [
+                    CallbackQueryHandler(area_pressed, pattern=r"^inv:area:\d+$"),
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, area_typed),
+                ],
+            },
+            fallbacks=[CommandHandler("huy", cancel)],
+            allow_reentry=True,
+            name="invitation",
+            persistent=True,
+        )
+    ]

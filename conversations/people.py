@@ -1,0 +1,167 @@
+"""/nguoidung (people): the people of my area, 10 a page; deactivate and reactivate them.
+
+Buttons carry only ids. Every press loads the person again and checks access again, so a
+forged or replayed press for another area changes nothing.
+"""
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.access import allowed, refuse
+from bot.context import BotContext
+from bot.i18n import _
+from bot.menus import clear_person_menu, set_person_menu
+from conversations.common import area_path, buttons
+from conversations.help import role_name
+from storage.models import Area, Person, Role
+
+PAGE_SIZE = 10
+
+
+def render_page(people: list[Person], offset: int, total: int) -> tuple[str, InlineKeyboardMarkup]:
+    if total == 0:
+        return _("Nobody is enrolled in your area yet."), InlineKeyboardMarkup([])
+    text = _("People in your area: {first}–{last} of {total}. Tap a name for details.").format(
+        first=offset + 1, last=offset + len(people), total=total
+    )
+    rows = [
+        [(f"{'' if p.active else '⛔ '}{p.full_name} · {role_name(p.role)}", f"ppl:show:{p.id}")]
+        for p in people
+    ]
+    navigation = []
+    if offset > 0:
+        navigation.append((_("⬅️ Previous"), f"ppl:page:{max(offset - PAGE_SIZE, 0)}"))
+    if offset + PAGE_SIZE < total:
+        navigation.append((_("Next ➡️"), f"ppl:page:{offset + PAGE_SIZE}"))
+    return text, buttons([*rows, navigation] if navigation else rows)
+
+
+def render_person(person: Person, lineage: list[Area], manageable: bool):
+    status = _("active") if person.active else _("deactivated")
+    text = _("{name}\nRole: {role}\nArea: {area}\nPhone: {phone}\nStatus: {status}").format(
+        name=person.full_name,
+        role=role_name(person.role),
+        area=area_path(lineage) if lineage else _("the whole country"),
+        phone=person.phone,
+        status=status,
+    )
+    if not manageable:
+        return text, InlineKeyboardMarkup([])
+    if person.active:
+        action = (_("⛔ Deactivate"), f"ppl:off:{person.id}")
+    else:
+        action = (_("✅ Reactivate"), f"ppl:on:{person.id}")
+    return text, buttons([[action]])
+
+
+def render_confirm(person: Person, activate: bool) -> tuple[str, InlineKeyboardMarkup]:
+    if activate:
+        question = _("Reactivate {name}? They will be able to use the bot again.")
+    else:
+        question = _("Deactivate {name}? They will no longer be able to use the bot.")
+    verb = "on" if activate else "off"
+    keyboard = buttons(
+        [[(_("Yes"), f"ppl:{verb}!:{person.id}"), (_("No"), f"ppl:show:{person.id}")]]
+    )
+    return question.format(name=person.full_name), keyboard
+
+
+async def list_people(update: Update, context: BotContext) -> None:
+    text, keyboard = await page(context, 0)
+    await update.message.reply_text(text, reply_markup=keyboard)
+
+
+async def page(context: BotContext, offset: int) -> tuple[str, InlineKeyboardMarkup]:
+    people = context.storage.people
+    total = await people.count_in_area(context.area)
+    return render_page(await people.in_area(context.area, offset, PAGE_SIZE), offset, total)
+
+
+async def page_pressed(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    await query.answer()
+    text, keyboard = await page(context, int(query.data.rsplit(":", 1)[1]))
+    await query.edit_message_text(text, reply_markup=keyboard)
+
+
+async def person_in_reach(update: Update, context: BotContext, action: str) -> Person | None:
+    """The person a button names, if the presser may see them; refuses and audits otherwise."""
+    person_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    person = await context.storage.people.get(person_id)
+    area = await context.storage.areas.get(person.area_id) if person and person.area_id else None
+    if person is None or not allowed(context, area):
+        await refuse(update, context, action, {"person_id": person_id})
+        return None
+    return person
+
+
+def manageable(actor: Person, person: Person) -> bool:
+    """Admins and staff manage others in reach; only admins manage admins."""
+    if actor.id == person.id or actor.role not in (Role.ADMIN, Role.STAFF):
+        return False
+    return person.role is not Role.ADMIN or actor.role is Role.ADMIN
+
+
+async def show_person(update: Update, context: BotContext) -> None:
+    person = await person_in_reach(update, context, "person.show")
+    if person is None:
+        return
+    await update.callback_query.answer()
+    lineage = await lineage_of(context, person)
+    text, keyboard = render_person(person, lineage, manageable(context.person, person))
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+
+
+async def lineage_of(context: BotContext, person: Person) -> list[Area]:
+    if person.area_id is None:
+        return []
+    return await context.storage.areas.lineage(await context.storage.areas.get(person.area_id))
+
+
+async def confirm_pressed(update: Update, context: BotContext) -> None:
+    activate = update.callback_query.data.startswith("ppl:on:")
+    person = await person_in_reach(update, context, "person.activation")
+    if person is None:
+        return
+    if not manageable(context.person, person):
+        await refuse(update, context, "person.activation", {"person_id": person.id})
+        return
+    await update.callback_query.answer()
+    text, keyboard = render_confirm(person, activate)
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+
+
+async def activation_confirmed(update: Update, context: BotContext) -> None:
+    activate = update.callback_query.data.startswith("ppl:on!:")
+    person = await person_in_reach(update, context, "person.activation")
+    if person is None:
+        return
+    if not manageable(context.person, person):
+        await refuse(update, context, "person.activation", {"person_id": person.id})
+        return
+    await context.storage.people.set_active(person.id, activate)
+    await context.storage.audit.record(
+        "person.reactivated" if activate else "person.deactivated",
+        "person",
+        person.id,
+        actor_id=context.person.id,
+        actor_telegram_id=context.person.telegram_id,
+        area_id=person.area_id,
+        before={"active": person.active},
+        after={"active": activate},
+    )
+    changed = person.model_copy(update={"active": activate})
+    await (set_person_menu if activate else clear_person_menu)(context.bot, changed)
+    await update.callback_query.answer(_("Done."))
+    text, keyboard = render_person(changed, await lineage_of(context, changed), True)
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("nguoidung", list_people),
+        CallbackQueryHandler(page_pressed, pattern=r"^ppl:page:\d+$"),
+        CallbackQueryHandler(show_person, pattern=r"^ppl:show:\d+$"),
+        CallbackQueryHandler(confirm_pressed, pattern=r"^ppl:(on|off):\d+$"),
+        CallbackQueryHandler(activation_confirmed, pattern=r"^ppl:(on|off)!:\d+$"),
+    ]

@@ -32,6 +32,8 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     invite.add_argument("--area", help="01 (province), 00070 (commune) or 00070/Thôn Đông")
     invite.add_argument("--expires-days", type=int, default=14)
+    revoke = commands.add_parser("revoke-invite", help="withdraw an unused invite code")
+    revoke.add_argument("code")
     copy = commands.add_parser("backup", help="copy the database and media to DEST_DIR")
     copy.add_argument("dest_dir", type=Path)
     return top
@@ -127,6 +129,21 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_storage(settings, work)
 
 
+async def _revoke_invite(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> int:
+        invite = await storage.invites.by_code(args.code)
+        if invite is None:
+            raise UsageError(f"no invite with the code {args.code!r}")
+        if invite.used_at is not None:
+            raise UsageError("that invite has already been used; deactivate the person instead")
+        await storage.invites.revoke(invite.id)
+        await storage.audit.record("invite.revoked", "invite", invite.id, area_id=invite.area_id)
+        print(f"invite {invite.code} revoked")
+        return 0
+
+    return await _with_storage(settings, work)
+
+
 async def _backup(settings: Settings, args: argparse.Namespace) -> int:
     async def work(storage: Storage) -> int:
         target = await backup(storage.db, settings.media_dir, args.dest_dir, utcnow())
@@ -141,5 +158,6 @@ COMMANDS = {
     "init-db": _init_db,
     "import-hamlets": _import_hamlets,
     "invite": _invite,
+    "revoke-invite": _revoke_invite,
     "backup": _backup,
 }

@@ -29,6 +29,7 @@ from storage.clock import utcnow
 from storage.models import Area, Invite, InviteStatus, Person
 
 DRAFT = "enrolment"  # user_data key; its presence lets a guest past the gate
+ROLE_CHANGE = "role_change"  # user_data key: the invite an enrolled person may switch to
 STEPS = 4
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(hours=1)
@@ -115,6 +116,24 @@ def render_ask_language() -> tuple[str, InlineKeyboardMarkup]:
     return text, buttons([[(language_name(code), f"enrol:lang:{code}") for code in LOCALES]])
 
 
+def render_role_change(
+    person: Person, current: list[Area], invite: Invite, offered: list[Area]
+) -> tuple[str, InlineKeyboardMarkup]:
+    text = _(
+        "You are enrolled as {role} for {area}.\nThis invite is for {new_role} in {new_area}.\n\n"
+        "Do you want to switch to the new role? The old one ends."
+    ).format(
+        role=role_name(person.role),
+        area=area_path(current) if current else _("the whole country"),
+        new_role=role_name(invite.role),
+        new_area=area_path(offered) if offered else _("the whole country"),
+    )
+    keyboard = buttons(
+        [[(_("✅ Yes, switch"), "rolechg:yes")], [(_("❌ No, keep my role"), "rolechg:no")]]
+    )
+    return text, keyboard
+
+
 def render_welcome(person: Person, lineage: list[Area]) -> str:
     where = area_path(lineage) if lineage else _("the whole country")
     return _(
@@ -132,7 +151,10 @@ def render_welcome(person: Person, lineage: list[Area]) -> str:
 
 async def start(update: Update, context: BotContext) -> str | int:
     if context.person is not None:
-        await update.message.reply_text(render_help(context.person))
+        if context.args:
+            await offer_role_change(update, context, context.args[0])
+        else:
+            await update.message.reply_text(render_help(context.person))
         return ConversationHandler.END
     context.user_data[DRAFT] = {}
     if context.args:
@@ -146,24 +168,31 @@ async def code_typed(update: Update, context: BotContext) -> str:
 
 
 async def check_code(update: Update, context: BotContext, typed: str) -> str:
-    """Accept a valid code; count every other one, and go silent after too many."""
+    invite = await valid_invite(update, context, typed)
+    if invite is None:
+        return Enrolment.CODE
+    context.user_data[DRAFT] = {"invite_id": invite.id}
+    text, keyboard = render_invite(invite, await person_lineage(context.storage, invite.area_id))
+    await update.message.reply_text(text, reply_markup=keyboard)
+    return Enrolment.CONFIRM
+
+
+async def valid_invite(update: Update, context: BotContext, typed: str) -> Invite | None:
+    """The invite a typed code names, if usable; counts every other code, silent after 5."""
     storage, user_id, now = context.storage, update.effective_user.id, utcnow()
     failures = await storage.enrolment_failures.count_since(user_id, now - FAILURE_WINDOW)
     if failures >= MAX_FAILURES:
-        return Enrolment.CODE
+        return None
     invite = await storage.invites.by_code(typed)
     status = invite.status(now) if invite else None
-    if status is not InviteStatus.VALID:
-        await storage.enrolment_failures.record(user_id, now)
-        throttled = failures + 1 >= MAX_FAILURES
-        await update.message.reply_text(
-            render_throttled() if throttled else render_code_problem(status)
-        )
-        return Enrolment.CODE
-    context.user_data[DRAFT] = {"invite_id": invite.id}
-    text, keyboard = render_invite(invite, await person_lineage(storage, invite.area_id))
-    await update.message.reply_text(text, reply_markup=keyboard)
-    return Enrolment.CONFIRM
+    if status is InviteStatus.VALID:
+        return invite
+    await storage.enrolment_failures.record(user_id, now)
+    throttled = failures + 1 >= MAX_FAILURES
+    await update.message.reply_text(
+        render_throttled() if throttled else render_code_problem(status)
+    )
+    return None
 
 
 async def person_lineage(storage: Storage, area_id: int | None) -> list[Area]:
@@ -262,6 +291,53 @@ async def enrol(context: BotContext, telegram_id: int, draft: dict, locale: str)
     return person
 
 
+async def offer_role_change(update: Update, context: BotContext, typed: str) -> None:
+    """An enrolled person with a new invite may take its role and area instead of theirs."""
+    invite = await valid_invite(update, context, typed)
+    if invite is None:
+        return
+    context.user_data[ROLE_CHANGE] = invite.id
+    storage, person = context.storage, context.person
+    text, keyboard = render_role_change(
+        person,
+        await person_lineage(storage, person.area_id),
+        invite,
+        await person_lineage(storage, invite.area_id),
+    )
+    await update.message.reply_text(text, reply_markup=keyboard)
+
+
+async def role_change_answered(update: Update, context: BotContext) -> None:
+    query, person = update.callback_query, context.person
+    invite_id = context.user_data.pop(ROLE_CHANGE, None)
+    if query.data == "rolechg:no" or invite_id is None:
+        await close_question(query, _("❌ No, keep my role") if invite_id else None)
+        return
+    await close_question(query, _("✅ Yes, switch"))
+    storage, now = context.storage, utcnow()
+    invite = await storage.invites.get(invite_id)
+    if invite.status(now) is not InviteStatus.VALID:
+        await update.effective_message.reply_text(render_code_problem(invite.status(now)))
+        return
+    async with storage.db.transaction():
+        await storage.people.change_role(person.id, invite.role, invite.area_id)
+        await storage.invites.mark_used(invite.id, person.id, now)
+        await storage.audit.record(
+            "person.role_changed",
+            "person",
+            person.id,
+            actor_id=person.id,
+            actor_telegram_id=person.telegram_id,
+            area_id=invite.area_id,
+            before={"role": person.role.value, "area_id": person.area_id},
+            after={"role": invite.role.value, "area_id": invite.area_id, "invite_id": invite.id},
+        )
+    changed = await storage.people.get(person.id)
+    await set_person_menu(context.bot, changed)
+    lineage = await person_lineage(storage, changed.area_id)
+    await update.effective_message.reply_text(render_welcome(changed, lineage))
+
+
 async def use_buttons(update: Update, context: BotContext) -> None:
     await update.message.reply_text(_("Please answer with the buttons above."))
 
@@ -301,5 +377,6 @@ def handlers() -> list:
             allow_reentry=True,
             name="enrolment",
             persistent=True,
-        )
+        ),
+        CallbackQueryHandler(role_change_answered, pattern=r"^rolechg:(yes|no)$"),
     ]

@@ -70,6 +70,11 @@ def test_invite_prints_the_code_alone_on_the_last_line(run_cli, cli_env, tmp_pat
     admin = run_cli("invite", "--role", "admin", "--expires-days", "3")
     assert admin.returncode == 0, admin.stderr
 
+    revoked = run_cli("revoke-invite", code.lower())
+    assert revoked.returncode == 0, revoked.stderr
+    assert count(db, "SELECT revoked_at IS NOT NULL FROM invites WHERE code = ?", code) == 1
+    assert count(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'invite.revoked'") == 1
+
     unknown = run_cli("invite", "--role", "staff", "--area", "00070/Thôn Không Có")
     assert unknown.returncode == 2
     assert "unknown area" in unknown.stderr

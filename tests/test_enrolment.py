@@ -188,3 +188,23 @@ async def test_a_person_who_chose_english_gets_english(bot, api, storage, hamlet
     assert reply.text == "Từ giờ tôi sẽ viết cho bạn bằng tiếng Việt."
     menu = api.commands[next(k for k in api.commands if "540" in k[0])]
     assert "Mời người khác sử dụng bot" in [c["description"] for c in menu]
+
+
+async def test_a_new_invite_changes_the_role_and_is_audited(bot, api, storage, enrol, hamlets):
+    head = await enrol(550, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    commune = await storage.areas.by_code("00070")
+    invite = await storage.invites.create(Role.BRANCH_CHAIR, commune.id)
+    chat = api.person(550)
+
+    (offer,) = await chat.send(f"/start {invite.code}")
+    assert "chi hội trưởng khuyến học tại Phường Hoàn Kiếm" in offer.text
+    *_, welcome = await chat.press("✅ Có, chuyển vai trò", expect=2)
+    assert "vai trò chi hội trưởng khuyến học" in welcome.text
+
+    changed = await storage.people.get(head.id)
+    assert (changed.role, changed.area_id) == (Role.BRANCH_CHAIR, commune.id)
+    (entry,) = await storage.audit.entries("person.role_changed")
+    assert entry.before == {"role": "hamlet_head", "area_id": hamlets["Thôn Đông"].id}
+    assert entry.after["role"] == "branch_chair"
+    (again,) = await chat.send(f"/start {invite.code}")
+    assert again.text == "Mã này đã được sử dụng. Xin vui lòng xin mã mới."

@@ -165,7 +165,7 @@ class Criterion(_Strict):
 
     code: Code
     title: LocalText
-    indicators: tuple[Indicator, ...] = Field(min_length=1)
+    indicators: list[Indicator] = Field(min_length=1)
     source_status: SourceStatus = SourceStatus.UNCONFIRMED
     source: Text = ""
 
@@ -216,7 +216,7 @@ class CriteriaSet(_Strict):
     years: Years
     status_note: Text = ""
     sources: tuple[Text, ...] = ()
-    criteria: tuple[Criterion, ...] = Field(min_length=1)
+    criteria: list[Criterion] = Field(min_length=1)
     pass_rule: PassRule
 
     @model_validator(mode="after")

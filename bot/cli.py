@@ -14,6 +14,8 @@ from storage import Storage
 from storage.areas import official_communes, official_provinces
 from storage.backup import backup
 from storage.clock import utcnow
+from storage.criteria import CriteriaFileError, LoadedSet, read_criteria_file
+from storage.criteria_repo import CriteriaError
 from storage.models import AreaLevel, Role
 
 
@@ -36,6 +38,16 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("code")
     copy = commands.add_parser("backup", help="copy the database and media to DEST_DIR")
     copy.add_argument("dest_dir", type=Path)
+    criteria = commands.add_parser("criteria", help="check or activate a criteria set (YAML)")
+    actions = criteria.add_subparsers(dest="criteria_command", required=True)
+    validate = actions.add_parser("validate", help="check a criteria file, change nothing")
+    validate.add_argument("file", type=Path)
+    activate = actions.add_parser(
+        "activate", help="check a criteria file, then put it in force for a province and year"
+    )
+    activate.add_argument("file", type=Path)
+    activate.add_argument("--province", required=True, help="province code, e.g. 01")
+    activate.add_argument("--year", required=True, type=int)
     return top
 
 
@@ -153,6 +165,61 @@ async def _backup(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_storage(settings, work)
 
 
+def _read_criteria(path: Path) -> LoadedSet:
+    try:
+        return read_criteria_file(path)
+    except CriteriaFileError as error:
+        raise UsageError(str(error)) from None
+
+
+async def _criteria(settings: Settings, args: argparse.Namespace) -> int:
+    loaded = _read_criteria(args.file)
+    criteria_set = loaded.criteria_set
+    if args.criteria_command == "validate":
+        print(
+            f"OK: {criteria_set.id}, {len(criteria_set.criteria)} criteria,"
+            f" {len(criteria_set.all_indicators())} indicators"
+        )
+        return 0
+
+    async def activate(storage: Storage) -> int:
+        province = await storage.areas.by_code(args.province)
+        if province is None or province.level is not AreaLevel.PROVINCE:
+            raise UsageError(
+                f"unknown province code {args.province!r} (two digits, e.g. 01; run init-db first)"
+            )
+        try:
+            async with storage.db.transaction():
+                set_id = await storage.criteria.store(criteria_set, loaded.source_sha256)
+                previous = await storage.criteria.activate(set_id, province.code, args.year)
+                await storage.audit.record(
+                    "criteria.activated",
+                    "criteria_set",
+                    set_id,
+                    area_id=province.id,
+                    before={"criteria_set_id": previous} if previous else None,
+                    after={
+                        "province_code": province.code,
+                        "year": args.year,
+                        "model_kind": criteria_set.model_kind.value,
+                        "criteria_set_id": set_id,
+                        "file": str(args.file),
+                        "source_sha256": loaded.source_sha256,
+                        "by": "command line",
+                    },
+                )
+        except CriteriaError as error:
+            raise UsageError(str(error)) from None
+        replaced = f" (replaces {previous})" if previous and previous != set_id else ""
+        print(
+            f"Activated {set_id} for {criteria_set.model_kind.value} in {province.name}"
+            f" ({province.code}), {args.year}{replaced}"
+        )
+        return 0
+
+    return await _with_storage(settings, activate)
+
+
 COMMANDS = {
     "run": _run,
     "init-db": _init_db,
@@ -160,4 +227,5 @@ COMMANDS = {
     "invite": _invite,
     "revoke-invite": _revoke_invite,
     "backup": _backup,
+    "criteria": _criteria,
 }

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from storage.areas import AreaRepository
 from storage.audit import AuditLog
+from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
@@ -19,6 +20,7 @@ class Storage:
         self.invites = InviteRepository(db)
         self.audit = AuditLog(db)
         self.enrolment_failures = EnrolmentFailures(db)
+        self.criteria = CriteriaRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

@@ -8,6 +8,7 @@ from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
+from storage.registrations import RegistrationRepository
 
 
 class Storage:
@@ -21,6 +22,7 @@ class Storage:
         self.audit = AuditLog(db)
         self.enrolment_failures = EnrolmentFailures(db)
         self.criteria = CriteriaRepository(db)
+        self.registrations = RegistrationRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
 from bot.i18n import LOCALES, _, use_locale
-from conversations import enrolment, invitation, people, profile
+from conversations import enrolment, invitation, people, profile, registration
 from conversations import help as help_dialog
 from storage import Storage
 from storage.persistence import SqlitePersistence
@@ -60,7 +60,7 @@ def build_application(
     return app
 
 
-DIALOGS = (enrolment, help_dialog, profile, invitation, people)
+DIALOGS = (enrolment, help_dialog, profile, invitation, people, registration)
 
 
 def add_handlers(app: Application) -> None:

@@ -1,6 +1,11 @@
 """The Application subclass that carries the storage and persists after every update."""
 
+from collections.abc import Callable
+from datetime import datetime
+
 from telegram.ext import Application
+
+from storage.clock import utcnow
 
 
 class HoctapApplication(Application):
@@ -12,6 +17,7 @@ class HoctapApplication(Application):
 
     storage = None  # a storage.Storage, set by bot.app.build_application
     settings = None  # a bot.config.Settings, likewise
+    clock: Callable[[], datetime] = staticmethod(utcnow)  # tests may set another
 
     async def process_update(self, update: object) -> None:
         await super().process_update(update)

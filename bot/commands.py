@@ -29,6 +29,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("huy", _l("Cancel what you are doing")),
     Command("toi", _l("Me: my role, area, name and phone")),
     Command("ngonngu", _l("Language: Tiếng Việt / English")),
+    Command(
+        "dangky",
+        _l("Register a learning family or clan"),
+        frozenset({Role.HAMLET_HEAD, Role.STAFF, Role.ADMIN}),
+        button_prefix="reg",
+    ),
     Command("moi", _l("Invite someone to use the bot"), STAFF_AND_ADMIN, button_prefix="inv"),
     Command("nguoidung", _l("People in my area"), STAFF_AND_ADMIN, button_prefix="ppl"),
 )

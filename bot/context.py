@@ -1,5 +1,7 @@
 """The per-update context: who is speaking, and where the storage is."""
 
+from datetime import date
+
 from telegram.ext import CallbackContext, ExtBot
 
 from storage import Storage
@@ -19,3 +21,7 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def settings(self):
         return self.application.settings
+
+    def today(self) -> date:
+        """Today's date where the programme runs."""
+        return self.application.clock().astimezone(self.settings.tzinfo).date()

@@ -17,3 +17,10 @@ class Enrolment(StrEnum):
 class Invitation(StrEnum):
     ROLE = "invitation.role"
     AREA = "invitation.area"
+
+
+class Registration(StrEnum):
+    RESUME = "registration.resume"
+    HAMLET = "registration.hamlet"
+    FORM = "registration.form"
+    CANCEL = "registration.cancel"

@@ -86,6 +86,14 @@ class ProgrammeYear(Model):
         )
 
 
+# The answer two registrations are compared by, to warn of the same family or clan twice.
+IDENTITY_FIELD = {Kind.FAMILY: "head_name", Kind.CLAN: "clan_name"}
+
+
+def identity_name(kind: Kind, answers: dict) -> str:
+    return answers[IDENTITY_FIELD[kind]]
+
+
 def display_name(kind: Kind, answers: dict) -> str:
     """What a registration is called: the household head, or the clan and its branch."""
     if kind is Kind.FAMILY:
@@ -187,7 +195,7 @@ class RegistrationRepository:
                     hamlet.province_code,
                     answers["criteria_set_id"],
                     name,
-                    search_key(name),
+                    search_key(identity_name(kind, answers)),
                     *(answers.get(field) for field in DETAIL_FIELDS),
                     person_id,
                     draft.id,
@@ -224,7 +232,8 @@ class RegistrationRepository:
     async def same_name(
         self, hamlet_id: int, year: int, kind: Kind, name: str
     ) -> list[Registration]:
-        """Registrations in the hamlet and year whose name matches without diacritics or case."""
+        """Registrations in the hamlet and year of the same head or clan name, compared without
+        diacritics, case or extra spaces."""
         rows = await self.db.conn.execute_fetchall(
             "SELECT * FROM registrations WHERE hamlet_id = ? AND year = ? AND kind = ?"
             " AND name_key = ? AND status != 'withdrawn' ORDER BY id",
@@ -257,14 +266,15 @@ class RegistrationRepository:
         """Change answers or the status; keeps the search key in step with the name."""
         current = await self.get(registration_id)
         values = current.model_dump() | changes
-        values["name"] = display_name(Kind(values["kind"]), values)
+        kind = Kind(values["kind"])
+        values["name"] = display_name(kind, values)
         columns = [*DETAIL_FIELDS, "status", "name"]
         await self.db.write(
             f"UPDATE registrations SET {', '.join(f'{c} = ?' for c in columns)},"
             " name_key = ?, updated_at = ? WHERE id = ?",
             (
                 *(values[c] for c in columns),
-                search_key(values["name"]),
+                search_key(identity_name(kind, values)),
                 to_db(utcnow()),
                 registration_id,
             ),

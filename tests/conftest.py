@@ -1,7 +1,9 @@
 import os
 import subprocess
 import sys
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +14,7 @@ from bot.testkit import FakeBotApi
 from storage import Storage
 from storage.areas import official_communes, official_provinces
 from storage.models import Person, Role
+from storage.registrations import ProgrammeYear
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,3 +106,19 @@ async def hamlets(storage):
         for name in names:
             made[name], _ = await storage.areas.add_hamlet(commune, name)
     return made
+
+
+@pytest.fixture
+async def registration_open(storage):
+    """Registration open all year in Hà Nội (the default closes at the end of January)."""
+    year = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).year
+    await storage.registrations.set_programme_year(
+        ProgrammeYear(
+            province_code="01",
+            year=year,
+            registration_close=date(year, 12, 31),
+            evaluation_lock=date(year, 12, 31),
+            recognition=date(year, 12, 31),
+        )
+    )
+    return year

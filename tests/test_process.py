@@ -3,9 +3,12 @@
 import asyncio
 import signal
 import sys
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from storage import Storage
 from storage.models import Role
+from storage.registrations import ProgrammeYear
 
 
 async def start_bot(env, cwd):
@@ -50,3 +53,80 @@ async def test_the_bot_process_answers_and_stops_cleanly_on_sigterm(api, cli_env
     assert "Traceback" not in stderr
     assert "setMyCommands for vi refused" in stderr  # the refusal was logged, not fatal
     assert api.token not in stderr and "TEST-TOKEN" not in stderr
+
+
+async def test_a_registration_survives_sigkill_mid_dialog(api, cli_env, tmp_path):
+    init = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "init-db", env=cli_env)
+    assert await init.wait() == 0
+    storage = await Storage.open(cli_env["HOCTAP_DB_PATH"])
+    commune = await storage.areas.by_code("00070")
+    hamlet, _ = await storage.areas.add_hamlet(commune, "Thôn Đông")
+    await storage.people.add(610, "Hà Văn Thôn", "+84912345610", Role.HAMLET_HEAD, hamlet.id, "vi")
+    year = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).year
+    await storage.registrations.set_programme_year(
+        ProgrammeYear(
+            province_code="01",
+            year=year,
+            registration_close=date(year, 12, 31),
+            evaluation_lock=date(year, 12, 31),
+            recognition=date(year, 12, 31),
+        )
+    )
+    await storage.close()
+    env = cli_env | {
+        "HOCTAP_BOT_TOKEN": api.token,
+        "HOCTAP_API_BASE_URL": api.base_url,
+        "HOCTAP_FILE_BASE_URL": api.base_file_url,
+    }
+    head = api.person(610)
+
+    bot = await start_bot(env, tmp_path)
+    try:
+        await head.send("/dangky", timeout=60)
+        await head.press("Gia đình học tập", expect=2)
+        await head.send("Đinh Văn Lâm")
+        (children,) = await head.send("6")
+        assert children.text.startswith("Bước 4/16")
+    finally:
+        bot.kill()  # SIGKILL: no shutdown, no final persistence write
+        await bot.wait()
+
+    bot = await start_bot(env, tmp_path)
+    try:
+        (offer,) = await head.send("/dangky", timeout=60)
+        assert offer.text.startswith("Bạn có một đăng ký đang làm dở (bước 4/16)")
+        *_, question = await head.press("▶️ Tiếp tục", expect=2)
+        assert question.text.startswith("Bước 4/16")
+        await head.send("3")
+        await head.press("Bỏ qua", expect=2)
+        await head.press("Bỏ qua", expect=2)
+        for _ in range(9):
+            await head.press("5", expect=2)
+        *_, done = await head.press("✅ Xác nhận đăng ký", expect=2)
+        assert f"GD-{year}-00001" in done.text
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.wait(), 30)
+
+    storage = await Storage.open(cli_env["HOCTAP_DB_PATH"])
+    try:
+        (row,) = await storage.db.conn.execute_fetchall("SELECT * FROM registrations")
+        assert (row["head_name"], row["members"], row["school_age_children"]) == (
+            "Đinh Văn Lâm",
+            6,
+            3,
+        )
+        codes = [
+            "GD.1.1",
+            "GD.1.2",
+            "GD.1.3",
+            "GD.2.1",
+            "GD.2.2",
+            "GD.3.1",
+            "GD.3.2",
+            "GD.4.1",
+            "GD.4.2",
+        ]
+        assert await storage.registrations.assessment(row["id"]) == dict.fromkeys(codes, 5)
+    finally:
+        await storage.close()

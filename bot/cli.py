@@ -4,8 +4,11 @@ import argparse
 import asyncio
 import logging
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from telegram.warnings import PTBUserWarning
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import RedactingFilter
@@ -36,6 +39,7 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--expires-days", type=int, default=14)
     revoke = commands.add_parser("revoke-invite", help="withdraw an unused invite code")
     revoke.add_argument("code")
+    commands.add_parser("demo", help="play a scripted conversation against a fake Bot API")
     copy = commands.add_parser("backup", help="copy the database and media to DEST_DIR")
     copy.add_argument("dest_dir", type=Path)
     criteria = commands.add_parser("criteria", help="check or activate a criteria set (YAML)")
@@ -52,6 +56,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Our dialogs are private-chat wizards mixing text and buttons, which PTB warns about.
+    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     args = parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -220,6 +226,13 @@ async def _criteria(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_storage(settings, activate)
 
 
+async def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import demo
+
+    logging.getLogger().setLevel(logging.WARNING)
+    return await demo()
+
+
 COMMANDS = {
     "run": _run,
     "init-db": _init_db,
@@ -228,4 +241,5 @@ COMMANDS = {
     "revoke-invite": _revoke_invite,
     "backup": _backup,
     "criteria": _criteria,
+    "demo": _demo,
 }

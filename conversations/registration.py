@@ -20,7 +20,14 @@ from bot.i18n import _, format_number
 from conversations.common import buttons, close_question, step
 from conversations.registration_form import FIELDS, field
 from conversations.states import Registration as State
-from storage.criteria import CriteriaSet, Indicator, ModelKind, ScoringKind
+from storage.criteria import (
+    CriteriaSet,
+    Indicator,
+    ModelKind,
+    PassRuleKind,
+    ScoringKind,
+    evaluate,
+)
 from storage.models import Area, AreaLevel, Role
 from storage.registrations import IDENTITY_FIELD, Draft, Registration, Status, identity_name
 
@@ -110,6 +117,13 @@ def render_summary(
         label = key[4:] if key.startswith("ind:") else short_label(key)
         lines.append(f"• {label}: {answer_text(draft, criteria, key)}")
         edits.append((f"✏️ {label}", f"reg:{draft.step}:edit:{index}"))
+    if criteria.pass_rule.kind is PassRuleKind.POINTS:
+        result = evaluate(criteria, draft.answers.get("assessment", {}))
+        lines.append(
+            _("Self-assessed total: {total}/{top} points").format(
+                total=result.total_points, top=result.max_points
+            )
+        )
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
     rows.append([(_("✅ Confirm and register"), f"reg:{draft.step}:ok")])
     text = step(len(all_steps), len(all_steps), "\n".join(lines))

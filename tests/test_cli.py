@@ -111,3 +111,12 @@ def test_backup_copies_database_and_media(run_cli, cli_env, tmp_path):
     (target,) = (tmp_path / "backups").iterdir()
     assert count(target / "hoctap.sqlite3", "SELECT COUNT(*) FROM areas") == 34 + 3321
     assert (target / "media" / "2026" / "a.jpg").read_bytes() == b"\xff\xd8photo"
+
+
+def test_demo_prints_a_transcript_without_a_token(run_cli):
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    assert "👤 Lan: /start " in result.stdout
+    assert "Chào mừng Nguyễn Thị Lan!" in result.stdout
+    assert "Số đăng ký: GD-" in result.stdout
+    assert "Traceback" not in result.stderr

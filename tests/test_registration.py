@@ -48,6 +48,7 @@ async def test_hamlet_head_registers_a_family_and_a_clan(
     summary = head.last
     assert summary.text.startswith("Bước 16/16")
     assert "Nguyễn Văn Hoà" in summary.text and "• GD.2.2: 12" in summary.text
+    assert "Tổng điểm tự chấm: 91/100 điểm" in summary.text
     *_, done = await head.press("✅ Xác nhận đăng ký", expect=2)
     number = f"GD-{year}-00001"
     assert f"Số đăng ký: {number}" in done.text

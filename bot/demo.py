@@ -1,0 +1,108 @@
+"""`python -m bot demo`: the bot against the bundled fake Bot API, a scripted hamlet head,
+and the conversation printed as a transcript. No token, no network, a throwaway database."""
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.runner import polling
+from bot.testkit import BotMessage, FakeBotApi, Person
+from storage import Storage
+from storage.areas import official_communes, official_provinces
+from storage.clock import utcnow
+from storage.models import Role
+from storage.registrations import ProgrammeYear
+
+COMMUNE, HAMLET = "00070", "Tổ dân phố số 1"
+
+
+def show_reply(message: BotMessage) -> str:
+    lines = [f"  🤖 {line}" for line in (message.text or "").splitlines()]
+    for row in message.buttons or message.reply_buttons:
+        lines.append("     " + " ".join(f"[ {label} ]" for label in row))
+    return "\n".join(lines)
+
+
+class Script:
+    """A person's side of the conversation, printed as it happens."""
+
+    def __init__(self, person: Person, name: str) -> None:
+        self.person, self.name = person, name
+
+    async def says(self, text: str, expect: int = 1) -> None:
+        print(f"👤 {self.name}: {text}")
+        self._show(await self.person.send(text, expect=expect))
+
+    async def taps(self, label: str, expect: int = 2) -> None:
+        print(f"👤 {self.name} taps [ {label} ]")
+        answered, *replies = await self.person.press(label, expect=expect)
+        print(f"  🤖 {answered.text.splitlines()[-1]}")  # the question, closed with the choice
+        self._show(replies)
+
+    async def shares_phone(self, phone: str) -> None:
+        print(f"👤 {self.name} shares the phone number {phone}")
+        self._show(await self.person.share_contact(phone, expect=2))
+
+    def _show(self, replies: list[BotMessage]) -> None:
+        for message in replies:
+            print(show_reply(message))
+        print()
+
+
+async def prepare(storage: Storage, year: int) -> str:
+    """The official areas, one hamlet, registration open all year, and an invite code."""
+    await storage.areas.load_official(official_provinces(), official_communes())
+    hamlet, _ = await storage.areas.add_hamlet(await storage.areas.by_code(COMMUNE), HAMLET)
+    end = date(year, 12, 31)
+    await storage.registrations.set_programme_year(
+        ProgrammeYear(
+            province_code=hamlet.province_code,
+            year=year,
+            registration_close=end,
+            evaluation_lock=end,
+            recognition=end,
+        )
+    )
+    return (await storage.invites.create(Role.HAMLET_HEAD, hamlet.id)).code
+
+
+async def play(script: Script, code: str) -> None:
+    await script.says(f"/start {code}")
+    await script.taps("✅ Đúng, tiếp tục")
+    await script.says("Nguyễn Thị Lan")
+    await script.shares_phone("0912345678")
+    await script.taps("Tiếng Việt")
+    await script.says("/dangky")
+    await script.taps("Gia đình học tập")
+    for answer in ("Trần Văn Bình", "5", "2"):
+        await script.says(answer)
+    await script.says("Số 12, ngõ 3")
+    await script.taps("Bỏ qua")
+    for points in ("10", "10", "8", "15", "12", "10", "8", "10", "9"):
+        await script.taps(points)
+    await script.taps("✅ Xác nhận đăng ký")
+
+
+async def demo() -> int:
+    with tempfile.TemporaryDirectory(prefix="hoctap-demo-") as folder:
+        async with FakeBotApi() as api:
+            settings = Settings(
+                _env_file=None,
+                bot_token=api.token,
+                api_base_url=api.base_url,
+                file_base_url=api.base_file_url,
+                db_path=Path(folder) / "demo.sqlite3",
+                media_dir=Path(folder) / "media",
+            )
+            storage = await Storage.open(settings.db_path)
+            try:
+                code = await prepare(storage, utcnow().astimezone(settings.tzinfo).year)
+                app = build_application(settings, storage)
+                async with polling(app, poll_timeout=1):
+                    print(f"Demo: a hamlet head enrols with invite {code}, registers a family.\n")
+                    await play(Script(api.person(1001, first_name="Lan"), "Lan"), code)
+            finally:
+                await storage.close()
+    return 0

@@ -136,3 +136,31 @@ async def test_a_hamlet_head_cannot_register_elsewhere(
     assert entry.actor_id == staff.id
     draft = await storage.registrations.draft_of(staff.id)
     assert draft.hamlet_id is None
+
+
+async def test_edit_from_the_summary_and_cancel_after_confirmation(
+    bot, api, storage, enrol, hamlets, registration_open
+):
+    person = await enrol(804, Role.HAMLET_HEAD, "00070/Thôn Tây")
+    head = api.person(804)
+    await head.send("/dangky")
+    await head.press("Dòng họ học tập", expect=2)
+    for text in ("Họ Lê", "Chi trưởng", "Lê Văn Cả", "12"):
+        await head.send(text)
+    await answer_indicators(head, ["Đạt"] * 7)
+    *_, question = await head.press("✏️ Số hộ", expect=1)
+    assert question.text.startswith("Bước 5/13")
+    (summary,) = await head.send("14")
+    assert "• Số hộ: 14" in summary.text and summary.text.startswith("Bước 13/13")
+
+    (confirm,) = await head.send("/huy")
+    assert confirm.buttons == [["Có, hủy", "Không, làm tiếp"]]
+    *_, again = await head.press("Không, làm tiếp", expect=2)
+    assert again.text.startswith("Bước 13/13")
+    assert (await storage.registrations.draft_of(person.id)).answers["households"] == 14
+    await head.send("/huy")
+    *_, done = await head.press("Có, hủy", expect=2)
+    assert done.text == "Đã hủy. Chưa có đăng ký nào được lưu."
+    assert await storage.registrations.draft_of(person.id) is None
+    count = await storage.db.conn.execute_fetchall("SELECT COUNT(*) FROM registrations")
+    assert count[0][0] == 0

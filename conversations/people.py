@@ -118,13 +118,19 @@ async def lineage_of(context: BotContext, person: Person) -> list[Area]:
     return await context.storage.areas.lineage(await context.storage.areas.get(person.area_id))
 
 
+async def person_to_manage(update: Update, context: BotContext) -> Person | None:
+    """The person a (de)activation button names, if the presser may manage them."""
+    person = await person_in_reach(update, context, "person.activation")
+    if person is not None and not manageable(context.person, person):
+        await refuse(update, context, "person.activation", {"person_id": person.id})
+        return None
+    return person
+
+
 async def confirm_pressed(update: Update, context: BotContext) -> None:
     activate = update.callback_query.data.startswith("ppl:on:")
-    person = await person_in_reach(update, context, "person.activation")
+    person = await person_to_manage(update, context)
     if person is None:
-        return
-    if not manageable(context.person, person):
-        await refuse(update, context, "person.activation", {"person_id": person.id})
         return
     await update.callback_query.answer()
     text, keyboard = render_confirm(person, activate)
@@ -133,11 +139,8 @@ async def confirm_pressed(update: Update, context: BotContext) -> None:
 
 async def activation_confirmed(update: Update, context: BotContext) -> None:
     activate = update.callback_query.data.startswith("ppl:on!:")
-    person = await person_in_reach(update, context, "person.activation")
+    person = await person_to_manage(update, context)
     if person is None:
-        return
-    if not manageable(context.person, person):
-        await refuse(update, context, "person.activation", {"person_id": person.id})
         return
     await context.storage.people.set_active(person.id, activate)
     await context.storage.audit.record(

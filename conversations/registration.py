@@ -265,6 +265,11 @@ async def resume_pressed(update: Update, context: BotContext) -> str | int:
         await context.storage.registrations.discard_draft(context.person.id)
         return await start_over(update, context)
     await close_question(query, _("▶️ Continue"))
+    return await carry_on(update, context)
+
+
+async def carry_on(update: Update, context: BotContext) -> str | int:
+    """Back to where the person's draft stands, after a pause or a resume."""
     draft = await context.storage.registrations.draft_of(context.person.id)
     if draft is None:
         return await start_over(update, context)
@@ -498,11 +503,7 @@ async def cancel_answered(update: Update, context: BotContext) -> str | int:
         await update.effective_message.reply_text(_("Cancelled. Nothing was registered."))
         return ConversationHandler.END
     await close_question(query, _("No, go on"))
-    draft = await context.storage.registrations.draft_of(context.person.id)
-    if draft is None or draft.hamlet_id is None:
-        return await start_over(update, context)
-    await ask(update, context, draft)
-    return State.FORM
+    return await carry_on(update, context)
 
 
 def handlers() -> list:

@@ -108,17 +108,23 @@ async def hamlets(storage):
     return made
 
 
-@pytest.fixture
-async def registration_open(storage):
-    """Registration open all year in Hà Nội (the default closes at the end of January)."""
+async def open_all_year(storage: Storage, province_code: str = "01") -> int:
+    """Registration open all this year (the default closes at the end of January)."""
     year = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).year
+    end = date(year, 12, 31)
     await storage.registrations.set_programme_year(
         ProgrammeYear(
-            province_code="01",
+            province_code=province_code,
             year=year,
-            registration_close=date(year, 12, 31),
-            evaluation_lock=date(year, 12, 31),
-            recognition=date(year, 12, 31),
+            registration_close=end,
+            evaluation_lock=end,
+            recognition=end,
         )
     )
     return year
+
+
+@pytest.fixture
+async def registration_open(storage):
+    """Registration open all year in Hà Nội."""
+    return await open_all_year(storage)

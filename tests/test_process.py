@@ -3,12 +3,10 @@
 import asyncio
 import signal
 import sys
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from storage import Storage
 from storage.models import Role
-from storage.registrations import ProgrammeYear
+from tests.conftest import open_all_year
 
 
 async def start_bot(env, cwd):
@@ -62,16 +60,7 @@ async def test_a_registration_survives_sigkill_mid_dialog(api, cli_env, tmp_path
     commune = await storage.areas.by_code("00070")
     hamlet, _ = await storage.areas.add_hamlet(commune, "Thôn Đông")
     await storage.people.add(610, "Hà Văn Thôn", "+84912345610", Role.HAMLET_HEAD, hamlet.id, "vi")
-    year = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).year
-    await storage.registrations.set_programme_year(
-        ProgrammeYear(
-            province_code="01",
-            year=year,
-            registration_close=date(year, 12, 31),
-            evaluation_lock=date(year, 12, 31),
-            recognition=date(year, 12, 31),
-        )
-    )
+    year = await open_all_year(storage)
     await storage.close()
     env = cli_env | {
         "HOCTAP_BOT_TOKEN": api.token,

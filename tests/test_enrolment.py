@@ -208,3 +208,16 @@ async def test_a_new_invite_changes_the_role_and_is_audited(bot, api, storage, e
     assert entry.after["role"] == "branch_chair"
     (again,) = await chat.send(f"/start {invite.code}")
     assert again.text == "Mã này đã được sử dụng. Xin vui lòng xin mã mới."
+
+
+async def test_people_are_listed_ten_a_page(bot, api, storage, enrol, hamlets):
+    await enrol(560, Role.STAFF, "00070", name="An Cán Bộ")
+    for i in range(12):
+        await enrol(561 + i, Role.HAMLET_HEAD, "00070/Thôn Tây", name=f"Trưởng Thôn {chr(66 + i)}")
+    chat = api.person(560)
+    (first,) = await chat.send("/nguoidung")
+    assert first.text.startswith("Người dùng trong địa bàn: 1–10 trên tổng số 13.")
+    assert first.buttons[-1] == ["Trang sau ➡️"]
+    (second,) = await chat.press("Trang sau ➡️")
+    assert second.text.startswith("Người dùng trong địa bàn: 11–13 trên tổng số 13.")
+    assert len(second.buttons) == 4 and second.buttons[-1] == ["⬅️ Trang trước"]

@@ -16,13 +16,21 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import gate
-from bot.application import HoctapApplication
+from bot.application import HoctapApplication, system_clock
 from bot.commands import menu_for
 from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
 from bot.i18n import LOCALES, _, use_locale
-from conversations import enrolment, invitation, people, profile
+from bot.jobs import schedule_jobs
+from conversations import (
+    enrolment,
+    invitation,
+    people,
+    profile,
+    programme_year,
+    registrations_list,
+)
 from conversations import help as help_dialog
 from storage import Storage
 from storage.persistence import SqlitePersistence
@@ -48,7 +56,7 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.tzinfo))
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(storage.db))
-        .post_init(set_guest_menus)
+        .post_init(on_start)
     )
     if request is not None:
         builder = builder.request(request)
@@ -56,11 +64,20 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
     app.storage, app.settings = storage, settings
+    app.clock = system_clock
     add_handlers(app)
     return app
 
 
-DIALOGS = (enrolment, help_dialog, profile, invitation, people)
+DIALOGS = (
+    enrolment,
+    help_dialog,
+    profile,
+    invitation,
+    people,
+    registrations_list,
+    programme_year,
+)
 
 
 def add_handlers(app: Application) -> None:
@@ -80,6 +97,12 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     await update.message.reply_text(_("I do not know that command. Send /trogiup to see yours."))
+
+
+async def on_start(app: HoctapApplication) -> None:
+    """post_init: the guest menus, then the daily jobs."""
+    await set_guest_menus(app)
+    schedule_jobs(app)
 
 
 async def set_guest_menus(app: Application) -> None:

@@ -1,6 +1,13 @@
 """The Application subclass that carries the storage and persists after every update."""
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
 from telegram.ext import Application
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class HoctapApplication(Application):
@@ -12,6 +19,16 @@ class HoctapApplication(Application):
 
     storage = None  # a storage.Storage, set by bot.app.build_application
     settings = None  # a bot.config.Settings, likewise
+    # The current moment as an aware datetime; tests replace it (`app.clock = lambda: ...`).
+    clock: Callable[[], datetime] = staticmethod(system_clock)
+
+    def now(self) -> datetime:
+        """The current moment in the configured time zone."""
+        return self.clock().astimezone(self.settings.tzinfo)
+
+    def today(self) -> date:
+        """Today's date in the configured time zone; its year is the programme year."""
+        return self.now().date()
 
     async def process_update(self, update: object) -> None:
         await super().process_update(update)

@@ -17,3 +17,12 @@ class Enrolment(StrEnum):
 class Invitation(StrEnum):
     ROLE = "invitation.role"
     AREA = "invitation.area"
+
+
+class RegistrationEdit(StrEnum):
+    VALUE = "registration_edit.value"
+
+
+class ProgrammeYearDialog(StrEnum):
+    PROVINCE = "programme_year.province"
+    DATE = "programme_year.date"

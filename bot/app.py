@@ -22,7 +22,16 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
 from bot.i18n import LOCALES, _, use_locale
-from conversations import enrolment, invitation, people, profile, registration
+from bot.jobs import schedule_jobs
+from conversations import (
+    enrolment,
+    invitation,
+    people,
+    profile,
+    programme_year,
+    registration,
+    registrations_list,
+)
 from conversations import help as help_dialog
 from storage import Storage
 from storage.persistence import SqlitePersistence
@@ -48,7 +57,7 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.tzinfo))
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(storage.db))
-        .post_init(set_guest_menus)
+        .post_init(on_start)
     )
     if request is not None:
         builder = builder.request(request)
@@ -60,7 +69,16 @@ def build_application(
     return app
 
 
-DIALOGS = (enrolment, help_dialog, profile, invitation, people, registration)
+DIALOGS = (
+    enrolment,
+    help_dialog,
+    profile,
+    invitation,
+    people,
+    registration,
+    registrations_list,
+    programme_year,
+)
 
 
 def add_handlers(app: Application) -> None:
@@ -80,6 +98,12 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     await update.message.reply_text(_("I do not know that command. Send /trogiup to see yours."))
+
+
+async def on_start(app: HoctapApplication) -> None:
+    """post_init: the guest menus, then the daily jobs."""
+    await set_guest_menus(app)
+    schedule_jobs(app)
 
 
 async def set_guest_menus(app: Application) -> None:

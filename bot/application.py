@@ -1,7 +1,7 @@
 """The Application subclass that carries the storage and persists after every update."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from telegram.ext import Application
 
@@ -17,7 +17,16 @@ class HoctapApplication(Application):
 
     storage = None  # a storage.Storage, set by bot.app.build_application
     settings = None  # a bot.config.Settings, likewise
-    clock: Callable[[], datetime] = staticmethod(utcnow)  # tests may set another
+    # The current moment as an aware datetime; tests replace it (`app.clock = lambda: ...`).
+    clock: Callable[[], datetime] = staticmethod(utcnow)
+
+    def now(self) -> datetime:
+        """The current moment in the configured time zone."""
+        return self.clock().astimezone(self.settings.tzinfo)
+
+    def today(self) -> date:
+        """Today's date in the configured time zone; its year is the programme year."""
+        return self.now().date()
 
     async def process_update(self, update: object) -> None:
         await super().process_update(update)

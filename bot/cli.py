@@ -6,6 +6,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 from telegram.warnings import PTBUserWarning
@@ -52,7 +53,21 @@ def parser() -> argparse.ArgumentParser:
     activate.add_argument("file", type=Path)
     activate.add_argument("--province", required=True, help="province code, e.g. 01")
     activate.add_argument("--year", required=True, type=int)
+    year = commands.add_parser(
+        "programme-year", help="show, or change, a province's dates for a programme year"
+    )
+    year.add_argument("--province", required=True, help="province code, e.g. 01")
+    year.add_argument("--year", required=True, type=int)
+    for option in ("--registration-close", "--evaluation-lock", "--recognition"):
+        year.add_argument(option, type=_iso_date, metavar="YYYY-MM-DD")
     return top
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,6 +248,48 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return await demo()
 
 
+async def _programme_year(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> int:
+        province = await storage.areas.by_code(args.province)
+        if province is None or province.level is not AreaLevel.PROVINCE:
+            raise UsageError(
+                f"unknown province code {args.province!r} (two digits, e.g. 01; run init-db first)"
+            )
+        before = await storage.registrations.programme_year(province.code, args.year)
+        changes = {
+            name: getattr(args, name)
+            for name in ("registration_close", "evaluation_lock", "recognition")
+            if getattr(args, name) is not None
+        }
+        dates = before.model_copy(update=changes)
+        if changes:
+            problem = dates.problem()
+            if problem == "year":
+                raise UsageError(f"every date must be in {args.year}")
+            if problem == "order":
+                raise UsageError(
+                    "the dates must be in order: registration close <= evaluation lock"
+                    f" <= recognition (would be {dates.registration_close},"
+                    f" {dates.evaluation_lock}, {dates.recognition})"
+                )
+            await storage.registrations.set_programme_year(dates)
+            await storage.audit.record(
+                "programme_year.set",
+                "programme_year",
+                f"{province.code}/{args.year}",
+                area_id=province.id,
+                before=before.model_dump(mode="json"),
+                after=dates.model_dump(mode="json") | {"by": "command line"},
+            )
+        print(f"Programme year {args.year} in {province.name} ({province.code}):")
+        print(f"registration close: {dates.registration_close.isoformat()}")
+        print(f"evaluation lock: {dates.evaluation_lock.isoformat()}")
+        print(f"recognition: {dates.recognition.isoformat()}")
+        return 0
+
+    return await _with_storage(settings, work)
+
+
 COMMANDS = {
     "run": _run,
     "init-db": _init_db,
@@ -242,4 +299,5 @@ COMMANDS = {
     "backup": _backup,
     "criteria": _criteria,
     "demo": _demo,
+    "programme-year": _programme_year,
 }

@@ -11,6 +11,7 @@ from storage.models import Role
 
 EVERYONE = frozenset(Role)
 STAFF_AND_ADMIN = frozenset({Role.ADMIN, Role.STAFF})
+ADMIN_ONLY = frozenset({Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("moi", _l("Invite someone to use the bot"), STAFF_AND_ADMIN, button_prefix="inv"),
     Command("nguoidung", _l("People in my area"), STAFF_AND_ADMIN, button_prefix="ppl"),
+    Command("danhsach", _l("Registered families and clans in my area"), button_prefix="rgl"),
+    Command("namhoc", _l("Programme year dates of a province"), ADMIN_ONLY, button_prefix="pyr"),
 )
 
 # What the menu offers someone who is not enrolled.

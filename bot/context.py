@@ -24,4 +24,4 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     def today(self) -> date:
         """Today's date where the programme runs."""
-        return self.application.clock().astimezone(self.settings.tzinfo).date()
+        return self.application.today()

@@ -24,3 +24,12 @@ class Registration(StrEnum):
     HAMLET = "registration.hamlet"
     FORM = "registration.form"
     CANCEL = "registration.cancel"
+
+
+class RegistrationEdit(StrEnum):
+    VALUE = "registration_edit.value"
+
+
+class ProgrammeYearDialog(StrEnum):
+    PROVINCE = "programme_year.province"
+    DATE = "programme_year.date"

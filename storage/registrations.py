@@ -85,6 +85,16 @@ class ProgrammeYear(Model):
             recognition=date(year, 12, 31),
         )
 
+    def problem(self) -> str | None:
+        """What is wrong with the dates: 'year' when one is not in the programme year,
+        'order' unless registration close ≤ evaluation lock ≤ recognition; None when right."""
+        dates = (self.registration_close, self.evaluation_lock, self.recognition)
+        if any(day.year != self.year for day in dates):
+            return "year"
+        if not dates[0] <= dates[1] <= dates[2]:
+            return "order"
+        return None
+
 
 # The answer two registrations are compared by, to warn of the same family or clan twice.
 IDENTITY_FIELD = {Kind.FAMILY: "head_name", Kind.CLAN: "clan_name"}
@@ -156,6 +166,17 @@ class RegistrationRepository:
             Draft.model_validate(dict(row) | {"answers": json.loads(row["answers"])})
             for row in rows
         ]
+
+    async def discard_draft_untouched(self, draft_id: int, moment: datetime) -> bool:
+        """Delete the draft if it is still untouched since `moment`; True when it was deleted.
+
+        The condition is checked by the DELETE itself, so a draft saved in the meantime stays.
+        """
+        cursor = await self.db.write(
+            "DELETE FROM registration_drafts WHERE id = ? AND updated_at < ?",
+            (draft_id, to_db(moment)),
+        )
+        return cursor.rowcount > 0
 
     # --- registrations --------------------------------------------------------------------
 

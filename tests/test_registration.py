@@ -32,7 +32,7 @@ async def test_hamlet_head_registers_a_family_and_a_clan(
     assert name_question.text.startswith("Bước 2/16")
     await head.send("Nguyễn Văn Hoà")
     (retry,) = await head.send("bốn")
-    assert retry.text == "Xin vui lòng nhập số người bằng chữ số, từ 1 đến 50."
+    assert retry.text == "Xin vui lòng nhập số nhân khẩu bằng chữ số, từ 1 đến 50."
     await head.send("4")
     *_, members_again = await head.press("⬅️ Quay lại", expect=2)  # one step back
     assert members_again.text.startswith("Bước 3/16")

@@ -1,0 +1,89 @@
+"""Work the bot does on its own, on a timer: discarding registration drafts left unfinished."""
+
+import logging
+from datetime import datetime, time, timedelta
+
+from telegram import Bot
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.i18n import _, use_locale
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+DRAFT_EXPIRY_JOB = "discard-stale-drafts"
+DRAFT_EXPIRY_AT = time(2, 30)  # local time, when hardly anyone is typing
+DEFAULT_DRAFT_DAYS = 30
+
+
+def render_draft_discarded(days: int, last_changed: datetime) -> str:
+    return _(
+        "Your unfinished registration, last changed on {date:%d/%m/%Y}, was discarded because "
+        "it was left untouched for {days} days. Nothing was registered. Send /dangky to start "
+        "again whenever you are ready."
+    ).format(date=last_changed, days=days)
+
+
+async def discard_stale_drafts(
+    app_or_storage: Application | Storage, bot: Bot, now: datetime, days: int | None = None
+) -> int:
+    """Discard drafts untouched for `days` (the HOCTAP_DRAFT_DAYS setting when given an app).
+
+    Each owner who is still enrolled is told, in their own language. Returns how many drafts
+    were discarded.
+    """
+    storage: Storage = getattr(app_or_storage, "storage", app_or_storage)
+    settings = getattr(app_or_storage, "settings", None)
+    if days is None:
+        days = settings.draft_days if settings is not None else DEFAULT_DRAFT_DAYS
+    tzinfo = settings.tzinfo if settings is not None else now.tzinfo
+    cutoff = now - timedelta(days=days)
+    discarded = 0
+    for draft in await storage.registrations.drafts_untouched_since(cutoff):
+        if not await storage.registrations.discard_draft_untouched(draft.id, cutoff):
+            continue  # touched since we looked
+        discarded += 1
+        await storage.audit.record(
+            "registration_draft.discarded",
+            "registration_draft",
+            draft.id,
+            area_id=draft.hamlet_id,
+            before={
+                "person_id": draft.person_id,
+                "year": draft.year,
+                "step": draft.step,
+                "answers": draft.answers,
+                "updated_at": draft.updated_at,
+            },
+            after={"reason": "untouched", "days": days},
+        )
+        person = await storage.people.get(draft.person_id)
+        if person is None or not person.active:
+            continue
+        with use_locale(person.locale):
+            text = render_draft_discarded(days, draft.updated_at.astimezone(tzinfo))
+        try:
+            await bot.send_message(person.telegram_id, text)
+        except TelegramError as error:
+            log.warning("draft discard notice to person %s failed: %s", person.id, error)
+    if discarded:
+        log.info("discarded %d registration draft(s) untouched for %d days", discarded, days)
+    return discarded
+
+
+async def _draft_expiry(context: ContextTypes.DEFAULT_TYPE) -> None:
+    app = context.application
+    await discard_stale_drafts(app, context.bot, app.clock())
+
+
+def schedule_jobs(app: Application) -> None:
+    """Register the daily jobs; called from post_init, once the JobQueue exists."""
+    if app.job_queue is None:
+        log.warning("no job queue: install python-telegram-bot[job-queue]; drafts will not expire")
+        return
+    for job in app.job_queue.get_jobs_by_name(DRAFT_EXPIRY_JOB):
+        job.schedule_removal()
+    app.job_queue.run_daily(
+        _draft_expiry, DRAFT_EXPIRY_AT.replace(tzinfo=app.settings.tzinfo), name=DRAFT_EXPIRY_JOB
+    )

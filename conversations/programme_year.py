@@ -1,0 +1,227 @@
+"""/namhoc (programme year): a province's dates for this year, and changing them (admins only).
+
+`/namhoc 01` shows the dates of province 01; `/namhoc` alone asks for the province code. Each
+date has a button; the admin then types the new date as dd/mm/yyyy.
+"""
+
+import re
+from datetime import date
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.access import allowed, refuse
+from bot.context import BotContext
+from bot.i18n import _
+from conversations.common import buttons
+from conversations.states import ProgrammeYearDialog
+from storage.models import Area, AreaLevel
+from storage.registrations import ProgrammeYear
+from storage.text import nfc
+
+PREFIX = "pyr"
+DRAFT = "programme_year"  # user_data: {"province": code, "year": year, "date": which}
+# Which date a button changes: its short name in callback data, and the ProgrammeYear field.
+DATES = {"close": "registration_close", "lock": "evaluation_lock", "recog": "recognition"}
+SET_PATTERN = rf"^{PREFIX}:set:\d{{2}}:\d{{4}}:({'|'.join(DATES)})$"
+_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def parse_local_date(text: str) -> date | None:
+    """A date typed as dd/mm/yyyy (also with . or -), or None."""
+    match = _DATE.match(nfc(text).replace(" ", ""))
+    if not match:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def date_name(which: str) -> str:
+    return {
+        "close": _("registration close"),
+        "lock": _("evaluation lock"),
+        "recog": _("recognition"),
+    }[which]
+
+
+def render_dates(province: Area, dates: ProgrammeYear) -> tuple[str, InlineKeyboardMarkup]:
+    text = _(
+        "Programme year {year} in {province} ({code}):\n"
+        "Registration closes: {close:%d/%m/%Y}\n"
+        "Evaluation lock (registrations can be changed until this day): {lock:%d/%m/%Y}\n"
+        "Recognition: {recognition:%d/%m/%Y}"
+    ).format(
+        year=dates.year,
+        province=province.name,
+        code=province.code,
+        close=dates.registration_close,
+        lock=dates.evaluation_lock,
+        recognition=dates.recognition,
+    )
+    rows = [
+        [
+            (
+                _("Change: {date}").format(date=date_name(which)),
+                f"{PREFIX}:set:{province.code}:{dates.year}:{which}",
+            )
+        ]
+        for which in DATES
+    ]
+    return text, buttons(rows)
+
+
+def render_problem(problem: str, dates: ProgrammeYear) -> str:
+    if problem == "year":
+        return _("Please type a date in {year}, as dd/mm/yyyy.").format(year=dates.year)
+    return _(
+        "The dates must stay in order: registration closes on or before the evaluation lock, "
+        "and the evaluation lock is on or before recognition. With that date they would be "
+        "{close:%d/%m/%Y}, {lock:%d/%m/%Y}, {recognition:%d/%m/%Y}. Please type another date."
+    ).format(
+        close=dates.registration_close, lock=dates.evaluation_lock, recognition=dates.recognition
+    )
+
+
+async def province_of(update: Update, context: BotContext, code: str) -> Area | None:
+    """The province with this code, if it exists and is in reach; says why not otherwise."""
+    province = await context.storage.areas.by_code(nfc(code))
+    if province is None or province.level is not AreaLevel.PROVINCE:
+        await update.effective_message.reply_text(
+            _("I do not know that province code. Please type its two digits, for example 01.")
+        )
+        return None
+    if not allowed(context, province):
+        await refuse(update, context, "programme_year", {"province_code": province.code})
+        return None
+    return province
+
+
+async def show_dates(update: Update, context: BotContext, province: Area) -> None:
+    year = context.application.today().year
+    dates = await context.storage.registrations.programme_year(province.code, year)
+    text, keyboard = render_dates(province, dates)
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+async def begin(update: Update, context: BotContext) -> str | int:
+    context.user_data.pop(DRAFT, None)
+    if context.args:
+        province = await province_of(update, context, context.args[0])
+        if province is None:
+            return ProgrammeYearDialog.PROVINCE
+        await show_dates(update, context, province)
+        return ConversationHandler.END
+    await update.message.reply_text(
+        _("Which province? Please type its code, for example 01 for Hà Nội.")
+    )
+    return ProgrammeYearDialog.PROVINCE
+
+
+async def province_typed(update: Update, context: BotContext) -> int | None:
+    province = await province_of(update, context, update.message.text)
+    if province is None:
+        return None
+    await show_dates(update, context, province)
+    return ConversationHandler.END
+
+
+async def change_pressed(update: Update, context: BotContext) -> str | None:
+    query = update.callback_query
+    _prefix, _set, code, year, which = query.data.split(":")
+    province = await context.storage.areas.by_code(code)
+    if province is None or province.level is not AreaLevel.PROVINCE:
+        await refuse(update, context, "programme_year", {"province_code": code})
+        return None
+    if not allowed(context, province):
+        await refuse(update, context, "programme_year", {"province_code": code})
+        return None
+    await query.answer()
+    context.user_data[DRAFT] = {"province": code, "year": int(year), "date": which}
+    await update.effective_message.reply_text(
+        _(
+            "New date for “{what}” in {year}? Please type it as dd/mm/yyyy, for example "
+            "15/11/{year}. Send /huy to cancel."
+        ).format(what=date_name(which), year=year)
+    )
+    return ProgrammeYearDialog.DATE
+
+
+async def date_typed(update: Update, context: BotContext) -> int | None:
+    draft = context.user_data.get(DRAFT)
+    if not draft:
+        return ConversationHandler.END
+    province = await province_of(update, context, draft["province"])
+    if province is None:
+        context.user_data.pop(DRAFT, None)
+        return ConversationHandler.END
+    year = draft["year"]
+    typed = parse_local_date(update.message.text)
+    if typed is None:
+        await update.message.reply_text(
+            _(
+                "Sorry, that is not a date I can read. Please type it as dd/mm/yyyy, for example "
+                "15/11/{year}."
+            ).format(year=year)
+        )
+        return None
+    registrations = context.storage.registrations
+    before = await registrations.programme_year(province.code, year)
+    after = before.model_copy(update={DATES[draft["date"]]: typed})
+    problem = after.problem()
+    if problem:
+        await update.message.reply_text(render_problem(problem, after))
+        return None
+    await registrations.set_programme_year(after)
+    await context.storage.audit.record(
+        "programme_year.set",
+        "programme_year",
+        f"{province.code}/{year}",
+        actor_id=context.person.id,
+        actor_telegram_id=context.person.telegram_id,
+        area_id=province.id,
+        before=before.model_dump(mode="json"),
+        after=after.model_dump(mode="json"),
+    )
+    context.user_data.pop(DRAFT, None)
+    await update.message.reply_text(_("Saved."))
+    text, keyboard = render_dates(province, after)
+    await update.message.reply_text(text, reply_markup=keyboard)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    context.user_data.pop(DRAFT, None)
+    await update.message.reply_text(_("Cancelled. Nothing was changed."))
+    return ConversationHandler.END
+
+
+def handlers() -> list:
+    return [
+        ConversationHandler(
+            entry_points=[
+                CommandHandler("namhoc", begin),
+                CallbackQueryHandler(change_pressed, pattern=SET_PATTERN),
+            ],
+            states={
+                ProgrammeYearDialog.PROVINCE: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, province_typed)
+                ],
+                ProgrammeYearDialog.DATE: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, date_typed)
+                ],
+            },
+            fallbacks=[CommandHandler("huy", cancel)],
+            allow_reentry=True,
+            name="programme_year",
+            persistent=True,
+        )
+    ]

@@ -1,0 +1,586 @@
+"""/danhsach (list): the registrations of my area this year, filtered and paged; a card for each,
+with Edit and Withdraw for those who may change it until the province's evaluation lock date.
+
+Buttons carry only ids (and the list's filters). Every press loads the registration again and
+checks access to its hamlet again, so a forged or replayed press for another area is refused,
+audited, and changes nothing. Answers are checked by the same Fields as /dangky asks them.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.access import allowed, refuse
+from bot.context import BotContext
+from bot.i18n import _, current_locale
+from conversations.common import area_path, buttons
+from conversations.registration_form import FIELDS, Field, field
+from conversations.states import RegistrationEdit
+from storage.criteria import CriteriaSet, ScoringKind
+from storage.models import Area, Person, Role
+from storage.registrations import DETAIL_FIELDS, Kind, Registration, Status
+
+PAGE_SIZE = 10
+PREFIX = "rgl"
+EDITING = "registration_edit"  # user_data: {"id": registration id, "key": the answer's key}
+KIND_FILTERS = ("all", Kind.FAMILY.value, Kind.CLAN.value)
+STATUS_FILTERS = ("all", *(status.value for status in Status))
+MAX_INDICATOR_TEXT = 70
+PAGE_PATTERN = rf"^{PREFIX}:ls:({'|'.join(KIND_FILTERS)}):({'|'.join(STATUS_FILTERS)}):\d+$"
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str = "all"
+    status: str = "all"
+
+    def data(self, offset: int = 0) -> str:
+        return f"{PREFIX}:ls:{self.kind}:{self.status}:{offset}"
+
+    @property
+    def model_kind(self) -> Kind | None:
+        return None if self.kind == "all" else Kind(self.kind)
+
+    @property
+    def model_status(self) -> Status | None:
+        return None if self.status == "all" else Status(self.status)
+
+
+# --- words ----------------------------------------------------------------------------------
+
+
+def kind_name(kind: Kind) -> str:
+    return {Kind.FAMILY: _("learning family"), Kind.CLAN: _("learning clan")}[kind]
+
+
+def status_name(status: Status) -> str:
+    return {
+        Status.REGISTERED: _("registered"),
+        Status.WITHDRAWN: _("withdrawn"),
+        Status.RECOGNISED: _("recognised"),
+        Status.NOT_RECOGNISED: _("not recognised"),
+    }[status]
+
+
+def kind_filter_label(code: str) -> str:
+    return {"all": _("All"), "family": _("Families"), "clan": _("Clans")}[code]
+
+
+def status_filter_label(code: str) -> str:
+    return _("All statuses") if code == "all" else status_name(Status(code))
+
+
+def answer_label(kind: Kind, key: str) -> str:
+    if key == "head_name":
+        return _("Head of household") if kind is Kind.FAMILY else _("Clan head")
+    return {
+        "members": _("Members"),
+        "school_age_children": _("Children of school age"),
+        "address": _("Address"),
+        "phone": _("Phone"),
+        "clan_name": _("Clan"),
+        "branch": _("Branch"),
+        "households": _("Households"),
+    }[key]
+
+
+def answer_value(value: object) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
+def answers_of(registration: Registration) -> dict:
+    return {key: getattr(registration, key) for key in DETAIL_FIELDS}
+
+
+def local_date(value: date) -> str:
+    return f"{value:%d/%m/%Y}"
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def render_page(
+    registrations: list[Registration], chosen: Filters, offset: int, total: int, year: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    if total == 0:
+        text = _("No registrations of {year} match these filters.").format(year=year)
+    else:
+        text = _("Registrations of {year}: {first}–{last} of {total}. Tap one for details.").format(
+            year=year, first=offset + 1, last=offset + len(registrations), total=total
+        )
+    text += "\n" + _("Showing: {kind}; {status}.").format(
+        kind=kind_filter_label(chosen.kind), status=status_filter_label(chosen.status)
+    )
+
+    def mark(label: str, selected: bool) -> str:
+        return f"• {label}" if selected else label
+
+    kinds = [
+        (mark(kind_filter_label(k), k == chosen.kind), Filters(k, chosen.status).data())
+        for k in KIND_FILTERS
+    ]
+    statuses = [
+        (mark(status_filter_label(s), s == chosen.status), Filters(chosen.kind, s).data())
+        for s in STATUS_FILTERS
+    ]
+    rows = [kinds, statuses[:3], statuses[3:]]
+    for registration in registrations:
+        label = f"{registration.number} · {registration.name}"
+        if registration.status is not Status.REGISTERED:
+            label += f" · {status_name(registration.status)}"
+        rows.append([(label, f"{PREFIX}:show:{registration.id}")])
+    navigation = []
+    if offset > 0:
+        navigation.append((_("⬅️ Previous"), chosen.data(max(offset - PAGE_SIZE, 0))))
+    if offset + PAGE_SIZE < total:
+        navigation.append((_("Next ➡️"), chosen.data(offset + PAGE_SIZE)))
+    if navigation:
+        rows.append(navigation)
+    return text, buttons(rows)
+
+
+def render_assessment(criteria: CriteriaSet | None, values: dict[str, int]) -> list[str]:
+    if criteria is None:
+        return [f"{code}: {value}" for code, value in sorted(values.items())]
+    lines = []
+    for indicator in criteria.all_indicators():
+        value = values.get(indicator.code)
+        if value is None:
+            result = _("— not answered")
+        elif indicator.scoring.kind is ScoringKind.PASS_FAIL:
+            result = _("✅ Met") if value else _("❌ Not met")
+        else:
+            result = _("{value}/{max} points").format(value=value, max=indicator.max_points)
+        text = indicator.text.get(current_locale())
+        if len(text) > MAX_INDICATOR_TEXT:
+            text = text[: MAX_INDICATOR_TEXT - 1].rstrip() + "…"
+        lines.append(f"{indicator.code} {text}: {result}")
+    return lines
+
+
+@dataclass(frozen=True)
+class Card:
+    registration: Registration
+    lineage: list[Area]
+    criteria: CriteriaSet | None
+    assessment: dict[str, int]
+    lock: date
+    changeable_by_role: bool
+    open: bool  # today is on or before the evaluation lock date
+
+
+def render_card(card: Card, registered_on: date) -> tuple[str, InlineKeyboardMarkup]:
+    registration = card.registration
+    kind = registration.kind
+    lines = [
+        f"{registration.number} · {kind_name(kind)}",
+        _("Hamlet: {area}").format(area=area_path(card.lineage)),
+        _("Status: {status}").format(status=status_name(registration.status)),
+        _("Registered on {date}").format(date=local_date(registered_on)),
+        "",
+    ]
+    lines += [
+        f"{answer_label(kind, f.key)}: {answer_value(getattr(registration, f.key))}"
+        for f in FIELDS[kind]
+    ]
+    lines += ["", _("Self-assessment:"), *render_assessment(card.criteria, card.assessment)]
+    rows = []
+    if card.changeable_by_role and registration.status is Status.REGISTERED:
+        if card.open:
+            lines += [
+                "",
+                _("It can be changed until {date}.").format(date=local_date(card.lock)),
+            ]
+            rows.append(
+                [
+                    (_("✏️ Edit"), f"{PREFIX}:edit:{registration.id}"),
+                    (_("↩️ Withdraw"), f"{PREFIX}:wd:{registration.id}"),
+                ]
+            )
+        else:
+            lines += ["", locked_text(card.lock)]
+    rows.append([(_("⬅️ Back to the list"), Filters().data())])
+    return "\n".join(lines), buttons(rows)
+
+
+def locked_text(lock: date) -> str:
+    return _(
+        "The evaluation lock date ({date}) has passed: this registration can no longer be changed."
+    ).format(date=local_date(lock))
+
+
+def render_field_choice(registration: Registration) -> tuple[str, InlineKeyboardMarkup]:
+    kind = registration.kind
+    rows = [
+        [
+            (
+                f"{answer_label(kind, f.key)}: {answer_value(getattr(registration, f.key))}",
+                f"{PREFIX}:field:{registration.id}:{f.key}",
+            )
+        ]
+        for f in FIELDS[kind]
+    ]
+    rows.append([(_("⬅️ Back"), f"{PREFIX}:show:{registration.id}")])
+    text = _("{number} ({name}): which answer do you want to change?").format(
+        number=registration.number, name=registration.name
+    )
+    return text, buttons(rows)
+
+
+def render_question(registration: Registration, answer: Field) -> tuple[str, InlineKeyboardMarkup]:
+    current = answer_value(getattr(registration, answer.key))
+    text = "\n".join(
+        [
+            _("{number}: {label} is now {value}.").format(
+                number=registration.number,
+                label=answer_label(registration.kind, answer.key),
+                value=current,
+            ),
+            str(answer.question),
+            _("Type the new answer, or send /huy to cancel."),
+        ]
+    )
+    rows = []
+    if answer.optional:
+        rows.append([(_("🗑 Remove this answer"), f"{PREFIX}:clear:{registration.id}:{answer.key}")])
+    rows.append([(_("Cancel"), f"{PREFIX}:show:{registration.id}")])
+    return text, buttons(rows)
+
+
+def render_withdraw_confirm(registration: Registration) -> tuple[str, InlineKeyboardMarkup]:
+    text = _(
+        "Withdraw {number} ({name})? It will not be evaluated or recognised this year, and the "
+        "bot cannot undo this."
+    ).format(number=registration.number, name=registration.name)
+    keyboard = buttons(
+        [
+            [
+                (_("Yes, withdraw"), f"{PREFIX}:wd!:{registration.id}"),
+                (_("No"), f"{PREFIX}:show:{registration.id}"),
+            ]
+        ]
+    )
+    return text, keyboard
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def changeable_by_role(person: Person, registration: Registration) -> bool:
+    """Staff and admins in reach change any registration; a hamlet head only their own.
+
+    Branch chairs, and hamlet heads for registrations made by someone else, only look.
+    """
+    if person.role in (Role.ADMIN, Role.STAFF):
+        return True
+    return person.role is Role.HAMLET_HEAD and registration.registered_by == person.id
+
+
+async def evaluation_lock(context: BotContext, registration: Registration) -> date:
+    registrations = context.storage.registrations
+    dates = await registrations.programme_year(registration.province_code, registration.year)
+    return dates.evaluation_lock
+
+
+async def tell(update: Update, text: str) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await update.effective_message.reply_text(text)
+
+
+async def in_reach(
+    update: Update, context: BotContext, registration_id: int, action: str
+) -> tuple[Registration, Area] | None:
+    """The registration and its hamlet, if the person may see it; refuses and audits otherwise."""
+    registration = await context.storage.registrations.get(registration_id)
+    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
+    if registration is None or hamlet is None or not allowed(context, hamlet):
+        await refuse(update, context, action, {"registration_id": registration_id})
+        return None
+    return registration, hamlet
+
+
+async def changeable(
+    update: Update, context: BotContext, registration_id: int, action: str
+) -> tuple[Registration, Area] | None:
+    """The registration, if the person may change it now; refuses or explains otherwise."""
+    found = await in_reach(update, context, registration_id, action)
+    if found is None:
+        return None
+    registration, _hamlet = found
+    if not changeable_by_role(context.person, registration):
+        await refuse(update, context, action, {"registration_id": registration_id})
+        return None
+    if registration.status is not Status.REGISTERED:
+        await tell(
+            update,
+            _("{number} is {status}; only a registered one can be changed.").format(
+                number=registration.number, status=status_name(registration.status)
+            ),
+        )
+        return None
+    lock = await evaluation_lock(context, registration)
+    if context.application.today() > lock:
+        await tell(update, locked_text(lock))
+        return None
+    return found
+
+
+def id_of(update: Update) -> int:
+    return int(update.callback_query.data.split(":")[2])
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+async def list_registrations(update: Update, context: BotContext) -> int:
+    context.user_data.pop(EDITING, None)
+    text, keyboard = await page(context, Filters(), 0)
+    await update.message.reply_text(text, reply_markup=keyboard)
+    return ConversationHandler.END
+
+
+async def page(
+    context: BotContext, chosen: Filters, offset: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    year = context.application.today().year
+    registrations, total = await context.storage.registrations.in_area(
+        context.area,
+        year,
+        kind=chosen.model_kind,
+        status=chosen.model_status,
+        offset=offset,
+        limit=PAGE_SIZE,
+    )
+    return render_page(registrations, chosen, offset, total, year)
+
+
+async def page_pressed(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    _prefix, _ls, kind, status, offset = query.data.split(":")
+    context.user_data.pop(EDITING, None)
+    await query.answer()
+    text, keyboard = await page(context, Filters(kind, status), int(offset))
+    await query.edit_message_text(text, reply_markup=keyboard)
+    return ConversationHandler.END
+
+
+async def card_of(context: BotContext, registration: Registration, hamlet: Area):
+    storage = context.storage
+    stored = await storage.criteria.get(registration.criteria_set_id)
+    lock = await evaluation_lock(context, registration)
+    card = Card(
+        registration=registration,
+        lineage=await storage.areas.lineage(hamlet),
+        criteria=stored.criteria_set if stored else None,
+        assessment=await storage.registrations.assessment(registration.id),
+        lock=lock,
+        changeable_by_role=changeable_by_role(context.person, registration),
+        open=context.application.today() <= lock,
+    )
+    registered_on = registration.created_at.astimezone(context.settings.tzinfo).date()
+    return render_card(card, registered_on)
+
+
+async def show_registration(update: Update, context: BotContext) -> int | None:
+    found = await in_reach(update, context, id_of(update), "registration.show")
+    if found is None:
+        return None
+    context.user_data.pop(EDITING, None)
+    await update.callback_query.answer()
+    text, keyboard = await card_of(context, *found)
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+    return ConversationHandler.END
+
+
+async def edit_pressed(update: Update, context: BotContext) -> int | None:
+    found = await changeable(update, context, id_of(update), "registration.edit")
+    if found is None:
+        return None
+    await update.callback_query.answer()
+    text, keyboard = render_field_choice(found[0])
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+    return ConversationHandler.END
+
+
+def field_of(registration: Registration, key: str) -> Field | None:
+    keys = {f.key for f in FIELDS[registration.kind]}
+    return field(registration.kind, key) if key in keys else None
+
+
+async def field_chosen(update: Update, context: BotContext) -> str | int | None:
+    key = update.callback_query.data.split(":")[3]
+    found = await changeable(update, context, id_of(update), "registration.edit")
+    if found is None:
+        return None
+    registration = found[0]
+    answer = field_of(registration, key)
+    if answer is None:
+        await refuse(update, context, "registration.edit", {"registration_id": registration.id})
+        return None
+    context.user_data[EDITING] = {"id": registration.id, "key": key}
+    await update.callback_query.answer()
+    text, keyboard = render_question(registration, answer)
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+    return RegistrationEdit.VALUE
+
+
+async def value_typed(update: Update, context: BotContext) -> str | int | None:
+    editing = context.user_data.get(EDITING)
+    if not editing:
+        return ConversationHandler.END
+    found = await changeable(update, context, editing["id"], "registration.edit")
+    if found is None:
+        context.user_data.pop(EDITING, None)
+        return ConversationHandler.END
+    registration, hamlet = found
+    answer = field_of(registration, editing["key"])
+    answers = {k: v for k, v in answers_of(registration).items() if v is not None}
+    value = answer.accept(update.message.text, answers)
+    if value is None:
+        await update.message.reply_text(str(answer.problem))
+        return None
+    problem = bound_problem(registration, answer.key, value)
+    if problem:
+        await update.message.reply_text(problem)
+        return None
+    await save_change(update, context, registration, hamlet, answer.key, value)
+    return ConversationHandler.END
+
+
+def bound_problem(registration: Registration, key: str, value: object) -> str | None:
+    """An answer that bounds another (members bounds school-age children) cannot drop below it."""
+    for other in FIELDS[registration.kind]:
+        bounded = getattr(registration, other.key)
+        if other.at_most == key and bounded is not None and value < bounded:
+            return _(
+                "That is fewer than the {label} already given ({count}). Please type a number of "
+                "at least {count}, or change that answer first."
+            ).format(label=answer_label(registration.kind, other.key).lower(), count=bounded)
+    return None
+
+
+async def clear_pressed(update: Update, context: BotContext) -> int | None:
+    key = update.callback_query.data.split(":")[3]
+    found = await changeable(update, context, id_of(update), "registration.edit")
+    if found is None:
+        return None
+    registration, hamlet = found
+    answer = field_of(registration, key)
+    if answer is None or not answer.optional:
+        await refuse(update, context, "registration.edit", {"registration_id": registration.id})
+        return None
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    await save_change(update, context, registration, hamlet, key, None)
+    return ConversationHandler.END
+
+
+async def save_change(
+    update: Update,
+    context: BotContext,
+    registration: Registration,
+    hamlet: Area,
+    key: str,
+    value: object,
+) -> None:
+    context.user_data.pop(EDITING, None)
+    before = getattr(registration, key)
+    if before == value:
+        await update.effective_message.reply_text(_("That is the answer already given."))
+    else:
+        registration = await context.storage.registrations.update(registration.id, {key: value})
+        await context.storage.audit.record(
+            "registration.edited",
+            "registration",
+            registration.id,
+            actor_id=context.person.id,
+            actor_telegram_id=context.person.telegram_id,
+            area_id=hamlet.id,
+            before={"number": registration.number, key: before},
+            after={"number": registration.number, key: value},
+        )
+        await update.effective_message.reply_text(
+            _("Saved: {label} is now {value}.").format(
+                label=answer_label(registration.kind, key), value=answer_value(value)
+            )
+        )
+    text, keyboard = await card_of(context, registration, hamlet)
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+async def withdraw_pressed(update: Update, context: BotContext) -> int | None:
+    found = await changeable(update, context, id_of(update), "registration.withdraw")
+    if found is None:
+        return None
+    await update.callback_query.answer()
+    text, keyboard = render_withdraw_confirm(found[0])
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+    return ConversationHandler.END
+
+
+async def withdraw_confirmed(update: Update, context: BotContext) -> int | None:
+    found = await changeable(update, context, id_of(update), "registration.withdraw")
+    if found is None:
+        return None
+    registration, hamlet = found
+    changed = await context.storage.registrations.update(
+        registration.id, {"status": Status.WITHDRAWN}
+    )
+    await context.storage.audit.record(
+        "registration.withdrawn",
+        "registration",
+        registration.id,
+        actor_id=context.person.id,
+        actor_telegram_id=context.person.telegram_id,
+        area_id=hamlet.id,
+        before={"number": registration.number, "status": registration.status.value},
+        after={"number": registration.number, "status": changed.status.value},
+    )
+    await update.callback_query.answer(_("Withdrawn."))
+    text, keyboard = await card_of(context, changed, hamlet)
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    context.user_data.pop(EDITING, None)
+    await update.message.reply_text(_("Cancelled. Nothing was changed."))
+    return ConversationHandler.END
+
+
+def handlers() -> list:
+    # Every button is an entry point, so a press while an answer is awaited leaves that question.
+    buttons_and_command = [
+        CommandHandler("danhsach", list_registrations),
+        CallbackQueryHandler(page_pressed, pattern=PAGE_PATTERN),
+        CallbackQueryHandler(show_registration, pattern=rf"^{PREFIX}:show:\d+$"),
+        CallbackQueryHandler(edit_pressed, pattern=rf"^{PREFIX}:edit:\d+$"),
+        CallbackQueryHandler(field_chosen, pattern=rf"^{PREFIX}:field:\d+:\w+$"),
+        CallbackQueryHandler(clear_pressed, pattern=rf"^{PREFIX}:clear:\d+:\w+$"),
+        CallbackQueryHandler(withdraw_pressed, pattern=rf"^{PREFIX}:wd:\d+$"),
+        CallbackQueryHandler(withdraw_confirmed, pattern=rf"^{PREFIX}:wd!:\d+$"),
+    ]
+    return [
+        ConversationHandler(
+            entry_points=buttons_and_command,
+            states={
+                RegistrationEdit.VALUE: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, value_typed)
+                ],
+            },
+            fallbacks=[CommandHandler("huy", cancel)],
+            allow_reentry=True,
+            name="registration_edit",
+            persistent=True,
+        )
+    ]

@@ -18,7 +18,7 @@ from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_number
 from conversations.common import buttons, close_question, step
-from conversations.registration_form import FIELDS, field
+from conversations.registration_form import FIELDS, answer_label, field, kind_label, status_name
 from conversations.states import Registration as State
 from storage.criteria import (
     CriteriaSet,
@@ -29,14 +29,10 @@ from storage.criteria import (
     evaluate,
 )
 from storage.models import Area, AreaLevel, Role
-from storage.registrations import IDENTITY_FIELD, Draft, Registration, Status, identity_name
+from storage.registrations import IDENTITY_FIELD, Draft, Registration, identity_name
 
 KIND_STEP, SUMMARY_STEP = "kind", "summary"
 MAX_HAMLET_BUTTONS = 20
-
-
-def kind_label(kind: ModelKind) -> str:
-    return {ModelKind.FAMILY: _("Learning family"), ModelKind.CLAN: _("Learning clan")}[kind]
 
 
 def steps(draft: Draft, criteria: CriteriaSet | None) -> list[str]:
@@ -85,7 +81,7 @@ def render_indicator(
     return step(k, n, text), buttons([*choices, back])
 
 
-def answer_label(indicator: Indicator, value: int | None) -> str:
+def indicator_answer(indicator: Indicator, value: int | None) -> str:
     """A self-assessment answer as shown: Met / Not met, or the points."""
     if value is None:
         return "—"
@@ -97,7 +93,7 @@ def answer_label(indicator: Indicator, value: int | None) -> str:
 def answer_text(draft: Draft, criteria: CriteriaSet | None, key: str) -> str:
     if key.startswith("ind:"):
         value = draft.answers.get("assessment", {}).get(key[4:])
-        return answer_label(criteria.indicator(key[4:]), value)
+        return indicator_answer(criteria.indicator(key[4:]), value)
     value = draft.answers.get(key)
     if value is None:
         return "—"
@@ -114,7 +110,7 @@ def render_summary(
     for index, key in enumerate(all_steps):
         if key in (KIND_STEP, SUMMARY_STEP):
             continue
-        label = key[4:] if key.startswith("ind:") else short_label(key)
+        label = key[4:] if key.startswith("ind:") else answer_label(kind, key)
         lines.append(f"• {label}: {answer_text(draft, criteria, key)}")
         edits.append((f"✏️ {label}", f"reg:{draft.step}:edit:{index}"))
     if criteria.pass_rule.kind is PassRuleKind.POINTS:
@@ -128,19 +124,6 @@ def render_summary(
     rows.append([(_("✅ Confirm and register"), f"reg:{draft.step}:ok")])
     text = step(len(all_steps), len(all_steps), "\n".join(lines))
     return text, buttons(rows)
-
-
-def short_label(key: str) -> str:
-    return {
-        "head_name": _("Head"),
-        "members": _("Members"),
-        "school_age_children": _("School-age children"),
-        "address": _("Address"),
-        "phone": _("Phone"),
-        "clan_name": _("Clan"),
-        "branch": _("Branch"),
-        "households": _("Households"),
-    }[key]
 
 
 def render_duplicate(
@@ -167,17 +150,8 @@ def render_existing(registration: Registration, hamlet: Area) -> str:
         number=registration.number,
         name=registration.name,
         hamlet=hamlet.name,
-        status=status_label(registration.status),
+        status=status_name(registration.status),
     )
-
-
-def status_label(status: Status) -> str:
-    return {
-        Status.REGISTERED: _("registered"),
-        Status.WITHDRAWN: _("withdrawn"),
-        Status.RECOGNISED: _("recognised"),
-        Status.NOT_RECOGNISED: _("not recognised"),
-    }[status]
 
 
 def render_resume(draft: Draft, criteria: CriteriaSet | None) -> tuple[str, InlineKeyboardMarkup]:
@@ -409,7 +383,7 @@ async def on_value(update: Update, context: BotContext, draft: Draft, value: str
     if not 0 <= points <= top:
         await update.callback_query.answer(_("This question has already been answered."))
         return
-    await close_question(update.callback_query, answer_label(indicator, points))
+    await close_question(update.callback_query, indicator_answer(indicator, points))
     assessment = draft.answers.get("assessment", {}) | {code: points}
     await advance(update, context, draft, draft.answers | {"assessment": assessment})
 

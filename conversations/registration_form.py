@@ -6,10 +6,11 @@ The /dangky dialog walks these one at a time; /danhsach uses the same ones to ed
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.i18n import LazyString
+from bot.i18n import LazyString, _
 from bot.i18n import __ as _l
 from bot.validation import person_name, vietnamese_mobile
 from storage.criteria import ModelKind
+from storage.registrations import Status
 from storage.text import nfc
 
 MAX_FREE_TEXT = 120
@@ -131,3 +132,37 @@ FIELDS = {ModelKind.FAMILY: FAMILY_FIELDS, ModelKind.CLAN: CLAN_FIELDS}
 
 def field(kind: ModelKind, key: str) -> Field:
     return next(f for f in FIELDS[kind] if f.key == key)
+
+
+# --- words shared by the dialogs that show registrations ---------------------------------
+
+
+def kind_label(kind: ModelKind) -> str:
+    return {ModelKind.FAMILY: _("Learning family"), ModelKind.CLAN: _("Learning clan")}[kind]
+
+
+def kind_name(kind: ModelKind) -> str:
+    return {ModelKind.FAMILY: _("learning family"), ModelKind.CLAN: _("learning clan")}[kind]
+
+
+def status_name(status: Status) -> str:
+    return {
+        Status.REGISTERED: _("registered"),
+        Status.WITHDRAWN: _("withdrawn"),
+        Status.RECOGNISED: _("recognised"),
+        Status.NOT_RECOGNISED: _("not recognised"),
+    }[status]
+
+
+def answer_label(kind: ModelKind, key: str) -> str:
+    if key == "head_name":
+        return _("Head of household") if kind is ModelKind.FAMILY else _("Clan head")
+    return {
+        "members": _("Members"),
+        "school_age_children": _("Children of school age"),
+        "address": _("Address"),
+        "phone": _("Phone"),
+        "clan_name": _("Clan"),
+        "branch": _("Branch"),
+        "households": _("Households"),
+    }[key]

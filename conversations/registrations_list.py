@@ -22,7 +22,14 @@ from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _, current_locale
 from conversations.common import area_path, buttons
-from conversations.registration_form import FIELDS, Field, field
+from conversations.registration_form import (
+    FIELDS,
+    Field,
+    answer_label,
+    field,
+    kind_name,
+    status_name,
+)
 from conversations.states import RegistrationEdit
 from storage.criteria import CriteriaSet, ScoringKind
 from storage.models import Area, Person, Role
@@ -57,39 +64,12 @@ class Filters:
 # --- words ----------------------------------------------------------------------------------
 
 
-def kind_name(kind: Kind) -> str:
-    return {Kind.FAMILY: _("learning family"), Kind.CLAN: _("learning clan")}[kind]
-
-
-def status_name(status: Status) -> str:
-    return {
-        Status.REGISTERED: _("registered"),
-        Status.WITHDRAWN: _("withdrawn"),
-        Status.RECOGNISED: _("recognised"),
-        Status.NOT_RECOGNISED: _("not recognised"),
-    }[status]
-
-
 def kind_filter_label(code: str) -> str:
     return {"all": _("All"), "family": _("Families"), "clan": _("Clans")}[code]
 
 
 def status_filter_label(code: str) -> str:
     return _("All statuses") if code == "all" else status_name(Status(code))
-
-
-def answer_label(kind: Kind, key: str) -> str:
-    if key == "head_name":
-        return _("Head of household") if kind is Kind.FAMILY else _("Clan head")
-    return {
-        "members": _("Members"),
-        "school_age_children": _("Children of school age"),
-        "address": _("Address"),
-        "phone": _("Phone"),
-        "clan_name": _("Clan"),
-        "branch": _("Branch"),
-        "households": _("Households"),
-    }[key]
 
 
 def answer_value(value: object) -> str:

@@ -18,6 +18,8 @@ import telegram
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
+from bench.rss import vm_rss_mb  # noqa: F401  (re-exported for the benchmarks)
+
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "Hoctap", "username": "hoctap_bench_bot"}
 TOKEN = "123456:bench-offline-token"
 DATE = 1_767_225_600  # any fixed time; the bot reads dates from its own clock
@@ -191,14 +193,6 @@ def cpu_model() -> str:
 
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-def vm_rss_mb() -> float:
-    """This process's resident set size (VmRSS) in MiB, from /proc/self/status."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 def machine_lines() -> list[str]:

@@ -18,10 +18,12 @@ import asyncio
 import cProfile
 import io
 import pstats
+import re
 import sqlite3
 import tempfile
 import time
 import warnings
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,6 +37,7 @@ from bot.app import build_application
 from bot.config import Settings
 from storage import Storage
 from storage.areas import official_communes, official_provinces
+from storage.criteria_repo import CriteriaRepository
 from storage.models import Role
 from storage.registrations import ProgrammeYear
 
@@ -162,12 +165,51 @@ def registration_updates(script: Script, user_id: int, i: int):
     yield lambda: script.press(user_id, ":ok")
 
 
+_LITERAL = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
+
+
+class SqlCounter:
+    """Counts the SQL statements SQLite runs while `on` is set, by shape (literals as ?)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.shapes: Counter[str] = Counter()
+
+    def __call__(self, sql: str) -> None:  # sqlite3 trace callback, in aiosqlite's thread
+        if self.on:
+            self.shapes[" ".join(_LITERAL.sub("?", sql).split())] += 1
+
+
+def memoise_criteria_sets() -> None:
+    """EXPERIMENT, not the bot as shipped: stored criteria sets never change (see
+    storage/criteria_repo.py), so `get` could keep what it parsed instead of reading and
+    validating the set's JSON again on every call."""
+    original = CriteriaRepository.get
+    memo: dict[str, object] = {}
+
+    async def get(self, set_id: str):
+        if set_id not in memo:
+            found = await original(self, set_id)
+            if found is None:
+                return None
+            memo[set_id] = found
+        return memo[set_id]
+
+    CriteriaRepository.get = get
+
+
 async def registration_dialog(
-    people: int, workdir: Path, rate_limiter: bool, profile: cProfile.Profile | None
+    people: int,
+    workdir: Path,
+    rate_limiter: bool,
+    profile: cProfile.Profile | None,
+    sql: SqlCounter | None,
 ) -> tuple[Timer, dict]:
     db_path = workdir / "hoctap.sqlite3"
     storage = await Storage.open(db_path)
     telegram_ids = await prepare(storage, people + WARMUP_PEOPLE)
+    if sql:
+        await storage.db.conn.set_trace_callback(sql)
     settings = Settings(
         _env_file=None, bot_token=TOKEN, db_path=db_path, media_dir=workdir / "media"
     )
@@ -190,8 +232,11 @@ async def registration_dialog(
         script = Script(request, app.bot)
         for i, user_id in enumerate(telegram_ids):
             measured = i >= WARMUP_PEOPLE
-            if measured and profile and i == WARMUP_PEOPLE:
-                profile.enable()
+            if measured and i == WARMUP_PEOPLE:
+                if profile:
+                    profile.enable()
+                if sql:
+                    sql.on = True
             for build in registration_updates(script, user_id, i):
                 update = build()
                 if measured:
@@ -201,6 +246,8 @@ async def registration_dialog(
             confirmed += "GD-" in request.last_text.get(user_id, "")
         if profile:
             profile.disable()
+        if sql:
+            sql.on = False
     await storage.close()
     with sqlite3.connect(db_path) as conn:
         counts = {
@@ -243,6 +290,14 @@ async def main() -> None:
     )
     parser.add_argument("--profile", action="store_true", help="cProfile (b) and print the top")
     parser.add_argument("--profile-out", type=Path, help="also dump the profile to this file")
+    parser.add_argument(
+        "--count-sql", action="store_true", help="count SQL statements per update in (b)"
+    )
+    parser.add_argument(
+        "--memoise-criteria",
+        action="store_true",
+        help="EXPERIMENT: keep parsed criteria sets in memory (not the bot as shipped)",
+    )
     args = parser.parse_args()
     # The same warning pyproject.toml lets through in tests: per_message=False is deliberate.
     warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
@@ -259,11 +314,17 @@ async def main() -> None:
     print(echo_timer.line("(a) bare PTB Application, one echo MessageHandler"))
 
     profile = cProfile.Profile() if args.profile or args.profile_out else None
+    sql = SqlCounter() if args.count_sql else None
+    label = "(b) full /dangky registration dialog, SQLite + SqlitePersistence"
+    if args.memoise_criteria:
+        memoise_criteria_sets()
     with tempfile.TemporaryDirectory(prefix="hoctap-bench-") as tmp:
         dialog_timer, facts = await registration_dialog(
-            args.people, Path(tmp), args.rate_limiter, profile
+            args.people, Path(tmp), args.rate_limiter, profile, sql
         )
-    print(dialog_timer.line("(b) full /dangky registration dialog, SQLite + SqlitePersistence"))
+    print(dialog_timer.line(label))
+    if args.memoise_criteria:
+        print("    EXPERIMENT: CriteriaRepository.get memoised; this is not the bot as shipped")
     state = "kept" if args.rate_limiter else "removed for the measurement (--rate-limiter keeps it)"
     print(f"    rate limiter of build_application: {facts['limiter']}, {state}")
 
@@ -284,6 +345,11 @@ async def main() -> None:
         print(f"    {error}")
     calls = ", ".join(f"{name} {count}" for name, count in sorted(facts["calls"].items()))
     print(f"Bot API calls in (b): {calls}")
+    if sql:
+        total = sum(sql.shapes.values())
+        print(f"\nSQL statements in (b): {total / updates:.2f} per update; by shape, per update:")
+        for shape, count in sql.shapes.most_common(20):
+            print(f"  {count / updates:6.2f}  {shape[:150]}")
     if profile:
         print_profile(profile, args.profile_out)
 

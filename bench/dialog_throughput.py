@@ -1,0 +1,358 @@
+"""Updates per second: a bare PTB echo bot against the full /dangky registration dialog.
+
+Both run in this one process, sequentially (as the bot processes updates in production, where
+`concurrent_updates` is off), through `Application.process_update` with an offline request
+object: no network. (a) is an Application with one echo MessageHandler; (b) is the bot as
+`build_application` makes it, with SqlitePersistence and real SQLite writes in a temporary
+file, and many enrolled hamlet heads each registering a family: /dangky, the kind, head name,
+members, children, skip address, skip phone, nine indicators, confirm (17 updates each).
+
+Prints figures, never pass/fail. The issue's target is a per-update cost ratio b/a of at most
+2.5 on a 2-core machine.
+
+    PYTHONPATH=. .venv/bin/python bench/dialog_throughput.py [--people 200] [--profile]
+"""
+
+import argparse
+import asyncio
+import cProfile
+import io
+import pstats
+import re
+import sqlite3
+import tempfile
+import time
+import warnings
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+from telegram.warnings import PTBUserWarning
+
+from bench.offline import TOKEN, OfflineRequest, Script, machine_lines
+from bot.app import build_application
+from bot.config import Settings
+from storage import Storage
+from storage.areas import official_communes, official_provinces
+from storage.criteria_repo import CriteriaRepository
+from storage.models import Role
+from storage.registrations import ProgrammeYear
+
+PROVINCE = "01"  # Hà Nội
+UPDATES_PER_PERSON = 17
+FAMILY_POINTS = ["10", "8", "10", "15", "12", "10", "9", "10", "7"]
+WARMUP_PEOPLE = 5
+FAMILY_NAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
+MIDDLE_NAMES = ["Văn", "Thị", "Đức", "Minh", "Hữu", "Ngọc"]
+GIVEN_NAMES = ["An", "Bình", "Cường", "Dũng", "Hoà", "Lan", "Mai", "Nam", "Phúc", "Thảo"]
+
+
+def head_name(i: int) -> str:
+    return " ".join(
+        (
+            FAMILY_NAMES[i % len(FAMILY_NAMES)],
+            MIDDLE_NAMES[(i // len(FAMILY_NAMES)) % len(MIDDLE_NAMES)],
+            GIVEN_NAMES[(i // 48) % len(GIVEN_NAMES)],
+        )
+    )
+
+
+class Timer:
+    """Wall and CPU time spent inside `process_update`, and how many updates."""
+
+    def __init__(self) -> None:
+        self.wall = self.cpu = 0.0
+        self.updates = 0
+
+    async def feed(self, app: Application, update: Update) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        await app.process_update(update)
+        self.cpu += time.process_time() - cpu
+        self.wall += time.perf_counter() - wall
+        self.updates += 1
+
+    def per_update_ms(self) -> tuple[float, float]:
+        return 1000 * self.wall / self.updates, 1000 * self.cpu / self.updates
+
+    def line(self, label: str) -> str:
+        wall_ms, cpu_ms = self.per_update_ms()
+        return (
+            f"{label}: {self.updates} updates in {self.wall:.2f} s ="
+            f" {self.updates / self.wall:,.0f} updates/s;"
+            f" per update {wall_ms:.3f} ms wall, {cpu_ms:.3f} ms CPU (all threads)"
+        )
+
+
+# --- (a) the bare echo bot -------------------------------------------------------------------
+
+
+async def echo(update: Update, context) -> None:
+    await update.message.reply_text(update.message.text)
+
+
+async def bare_echo(updates: int, users: int) -> Timer:
+    request = OfflineRequest()
+    app = (
+        Application.builder()
+        .token(TOKEN)
+        .request(request)
+        .get_updates_request(OfflineRequest())
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    errors = []
+
+    async def count_error(update: object, context) -> None:
+        errors.append(repr(context.error))
+
+    app.add_error_handler(count_error)
+    timer = Timer()
+    async with app:
+        script = Script(request, app.bot)
+        for i in range(WARMUP_PEOPLE * UPDATES_PER_PERSON):
+            await app.process_update(script.text(1 + i % users, "Xin chào"))
+        for i in range(updates):
+            await timer.feed(app, script.text(1 + i % users, f"Xin chào {i}"))
+    assert request.calls["sendMessage"] == updates + WARMUP_PEOPLE * UPDATES_PER_PERSON
+    assert not errors, errors
+    return timer
+
+
+# --- (b) the registration dialog -------------------------------------------------------------
+
+
+async def prepare(storage: Storage, people: int) -> list[int]:
+    """Official areas, one hamlet and one enrolled hamlet head per person, registration open
+    all year in the province; returns the heads' Telegram ids."""
+    await storage.areas.load_official(official_provinces(), official_communes())
+    province = await storage.areas.by_code(PROVINCE)
+    communes = await storage.areas.children(province)
+    year = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).year
+    end = date(year, 12, 31)
+    await storage.registrations.set_programme_year(
+        ProgrammeYear(
+            province_code=PROVINCE,
+            year=year,
+            registration_close=end,
+            evaluation_lock=end,
+            recognition=end,
+        )
+    )
+    telegram_ids = []
+    for i in range(people):
+        hamlet, _ = await storage.areas.add_hamlet(communes[i % len(communes)], f"Thôn số {i}")
+        telegram_id = 500_000 + i
+        await storage.people.add(
+            telegram_id, head_name(i), "+84912345678", Role.HAMLET_HEAD, hamlet.id, "vi"
+        )
+        telegram_ids.append(telegram_id)
+    return telegram_ids
+
+
+def registration_updates(script: Script, user_id: int, i: int):
+    """The 17 updates of one family registration, each built after the previous reply."""
+    yield lambda: script.text(user_id, "/dangky")
+    yield lambda: script.press(user_id, ":kind:family")
+    for text in (head_name(i), "5", "2"):
+        yield lambda text=text: script.text(user_id, text)
+    yield lambda: script.press(user_id, ":skip")  # address
+    yield lambda: script.press(user_id, ":skip")  # phone
+    for points in FAMILY_POINTS:
+        yield lambda points=points: script.press(user_id, f":v:{points}")
+    yield lambda: script.press(user_id, ":ok")
+
+
+_LITERAL = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
+
+
+class SqlCounter:
+    """Counts the SQL statements SQLite runs while `on` is set, by shape (literals as ?)."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.shapes: Counter[str] = Counter()
+
+    def __call__(self, sql: str) -> None:  # sqlite3 trace callback, in aiosqlite's thread
+        if self.on:
+            self.shapes[" ".join(_LITERAL.sub("?", sql).split())] += 1
+
+
+def memoise_criteria_sets() -> None:
+    """EXPERIMENT, not the bot as shipped: stored criteria sets never change (see
+    storage/criteria_repo.py), so `get` could keep what it parsed instead of reading and
+    validating the set's JSON again on every call."""
+    original = CriteriaRepository.get
+    memo: dict[str, object] = {}
+
+    async def get(self, set_id: str):
+        if set_id not in memo:
+            found = await original(self, set_id)
+            if found is None:
+                return None
+            memo[set_id] = found
+        return memo[set_id]
+
+    CriteriaRepository.get = get
+
+
+async def registration_dialog(
+    people: int,
+    workdir: Path,
+    rate_limiter: bool,
+    profile: cProfile.Profile | None,
+    sql: SqlCounter | None,
+) -> tuple[Timer, dict]:
+    db_path = workdir / "hoctap.sqlite3"
+    storage = await Storage.open(db_path)
+    telegram_ids = await prepare(storage, people + WARMUP_PEOPLE)
+    if sql:
+        await storage.db.conn.set_trace_callback(sql)
+    settings = Settings(
+        _env_file=None, bot_token=TOKEN, db_path=db_path, media_dir=workdir / "media"
+    )
+    request = OfflineRequest()
+    app = build_application(
+        settings, storage, request=request, get_updates_request=OfflineRequest()
+    )
+    limiter = type(app.bot.rate_limiter).__name__
+    if not rate_limiter:
+        app.bot._rate_limiter = None  # Telegram's 30 messages/s cap is not the bot's own cost
+    errors = []
+
+    async def count_error(update: object, context) -> None:
+        errors.append(repr(context.error))
+
+    app.add_error_handler(count_error)
+    timer = Timer()
+    confirmed = 0
+    async with app:
+        script = Script(request, app.bot)
+        for i, user_id in enumerate(telegram_ids):
+            measured = i >= WARMUP_PEOPLE
+            if measured and i == WARMUP_PEOPLE:
+                if profile:
+                    profile.enable()
+                if sql:
+                    sql.on = True
+            for build in registration_updates(script, user_id, i):
+                update = build()
+                if measured:
+                    await timer.feed(app, update)
+                else:
+                    await app.process_update(update)
+            confirmed += "GD-" in request.last_text.get(user_id, "")
+        if profile:
+            profile.disable()
+        if sql:
+            sql.on = False
+    await storage.close()
+    with sqlite3.connect(db_path) as conn:
+        counts = {
+            table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("registrations", "self_assessments", "registration_drafts")
+        }
+        counts["conversations"] = conn.execute(
+            "SELECT COUNT(*) FROM conversations WHERE name = 'registration'"
+        ).fetchone()[0]
+    facts = {
+        "counts": counts,
+        "confirmed": confirmed,
+        "errors": errors,
+        "calls": dict(request.calls),
+        "limiter": limiter,
+        "total_people": len(telegram_ids),
+    }
+    return timer, facts
+
+
+def print_profile(profile: cProfile.Profile, out: Path | None, top: int = 25) -> None:
+    for order in ("tottime", "cumulative"):
+        text = io.StringIO()
+        pstats.Stats(profile, stream=text).strip_dirs().sort_stats(order).print_stats(top)
+        body = text.getvalue()
+        print(f"\n--- cProfile of (b), main thread only, top {top} by {order} ---")
+        print(body[body.find("   ncalls") :].rstrip())
+    if out:
+        profile.dump_stats(out)
+        print(f"\n(full profile written to {out}; read it with python -m pstats)")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=200, help="hamlet heads who register")
+    parser.add_argument(
+        "--rate-limiter",
+        action="store_true",
+        help="keep the AIORateLimiter that build_application sets (30 messages/s overall)",
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile (b) and print the top")
+    parser.add_argument("--profile-out", type=Path, help="also dump the profile to this file")
+    parser.add_argument(
+        "--count-sql", action="store_true", help="count SQL statements per update in (b)"
+    )
+    parser.add_argument(
+        "--memoise-criteria",
+        action="store_true",
+        help="EXPERIMENT: keep parsed criteria sets in memory (not the bot as shipped)",
+    )
+    args = parser.parse_args()
+    # The same warning pyproject.toml lets through in tests: per_message=False is deliberate.
+    warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+    updates = args.people * UPDATES_PER_PERSON
+
+    for line in machine_lines():
+        print(line)
+    print(
+        f"N = {updates} measured updates per run ({args.people} people x {UPDATES_PER_PERSON});"
+        f" {WARMUP_PEOPLE} warm-up people per run not counted; updates fed one at a time"
+    )
+
+    echo_timer = await bare_echo(updates, users=args.people)
+    print(echo_timer.line("(a) bare PTB Application, one echo MessageHandler"))
+
+    profile = cProfile.Profile() if args.profile or args.profile_out else None
+    sql = SqlCounter() if args.count_sql else None
+    label = "(b) full /dangky registration dialog, SQLite + SqlitePersistence"
+    if args.memoise_criteria:
+        memoise_criteria_sets()
+    with tempfile.TemporaryDirectory(prefix="hoctap-bench-") as tmp:
+        dialog_timer, facts = await registration_dialog(
+            args.people, Path(tmp), args.rate_limiter, profile, sql
+        )
+    print(dialog_timer.line(label))
+    if args.memoise_criteria:
+        print("    EXPERIMENT: CriteriaRepository.get memoised; this is not the bot as shipped")
+    state = "kept" if args.rate_limiter else "removed for the measurement (--rate-limiter keeps it)"
+    print(f"    rate limiter of build_application: {facts['limiter']}, {state}")
+
+    (a_wall, a_cpu), (b_wall, b_cpu) = echo_timer.per_update_ms(), dialog_timer.per_update_ms()
+    print(f"ratio of per-update cost b/a: wall {b_wall / a_wall:.2f}, CPU {b_cpu / a_cpu:.2f}")
+    print("    (target in the issue: at most 2.5)")
+
+    counts = facts["counts"]
+    print(
+        f"check: {counts['registrations']} registrations in SQLite for"
+        f" {facts['total_people']} people (incl. warm-up); {facts['confirmed']} confirmations"
+        f" seen; {counts['self_assessments']} self-assessment rows;"
+        f" {counts['registration_drafts']} drafts and {counts['conversations']} registration"
+        " conversations left"
+    )
+    print(f"check: error handler invoked {len(facts['errors'])} times")
+    for error in facts["errors"][:5]:
+        print(f"    {error}")
+    calls = ", ".join(f"{name} {count}" for name, count in sorted(facts["calls"].items()))
+    print(f"Bot API calls in (b): {calls}")
+    if sql:
+        total = sum(sql.shapes.values())
+        print(f"\nSQL statements in (b): {total / updates:.2f} per update; by shape, per update:")
+        for shape, count in sql.shapes.most_common(20):
+            print(f"  {count / updates:6.2f}  {shape[:150]}")
+    if profile:
+        print_profile(profile, args.profile_out)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

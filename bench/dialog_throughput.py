@@ -37,7 +37,6 @@ from bot.app import build_application
 from bot.config import Settings
 from storage import Storage
 from storage.areas import official_communes, official_provinces
-from storage.criteria_repo import CriteriaRepository
 from storage.models import Role
 from storage.registrations import ProgrammeYear
 
@@ -180,24 +179,6 @@ class SqlCounter:
             self.shapes[" ".join(_LITERAL.sub("?", sql).split())] += 1
 
 
-def memoise_criteria_sets() -> None:
-    """EXPERIMENT, not the bot as shipped: stored criteria sets never change (see
-    storage/criteria_repo.py), so `get` could keep what it parsed instead of reading and
-    validating the set's JSON again on every call."""
-    original = CriteriaRepository.get
-    memo: dict[str, object] = {}
-
-    async def get(self, set_id: str):
-        if set_id not in memo:
-            found = await original(self, set_id)
-            if found is None:
-                return None
-            memo[set_id] = found
-        return memo[set_id]
-
-    CriteriaRepository.get = get
-
-
 async def registration_dialog(
     people: int,
     workdir: Path,
@@ -293,11 +274,6 @@ async def main() -> None:
     parser.add_argument(
         "--count-sql", action="store_true", help="count SQL statements per update in (b)"
     )
-    parser.add_argument(
-        "--memoise-criteria",
-        action="store_true",
-        help="EXPERIMENT: keep parsed criteria sets in memory (not the bot as shipped)",
-    )
     args = parser.parse_args()
     # The same warning pyproject.toml lets through in tests: per_message=False is deliberate.
     warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
@@ -316,15 +292,11 @@ async def main() -> None:
     profile = cProfile.Profile() if args.profile or args.profile_out else None
     sql = SqlCounter() if args.count_sql else None
     label = "(b) full /dangky registration dialog, SQLite + SqlitePersistence"
-    if args.memoise_criteria:
-        memoise_criteria_sets()
     with tempfile.TemporaryDirectory(prefix="hoctap-bench-") as tmp:
         dialog_timer, facts = await registration_dialog(
             args.people, Path(tmp), args.rate_limiter, profile, sql
         )
     print(dialog_timer.line(label))
-    if args.memoise_criteria:
-        print("    EXPERIMENT: CriteriaRepository.get memoised; this is not the bot as shipped")
     state = "kept" if args.rate_limiter else "removed for the measurement (--rate-limiter keeps it)"
     print(f"    rate limiter of build_application: {facts['limiter']}, {state}")
 

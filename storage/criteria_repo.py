@@ -39,6 +39,7 @@ def stored_id(criteria_set: CriteriaSet) -> str:
 class CriteriaRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._loaded: dict[str, StoredCriteriaSet] = {}
 
     async def store(self, criteria_set: CriteriaSet, source_sha256: str) -> str:
         """Keep a validated set and return its id; storing the same content again is a no-op."""
@@ -62,10 +63,17 @@ class CriteriaRepository:
         return set_id
 
     async def get(self, set_id: str) -> StoredCriteriaSet | None:
+        """A stored set; kept in memory after the first read, since stored sets never change
+        (the table's triggers refuse updates and deletes) and every dialog step needs one."""
+        if set_id in self._loaded:
+            return self._loaded[set_id]
         rows = await self.db.conn.execute_fetchall(
             "SELECT id, body, source_sha256, loaded_at FROM criteria_sets WHERE id = ?", (set_id,)
         )
-        return _stored(rows[0]) if rows else None
+        if not rows:
+            return None
+        self._loaded[set_id] = _stored(rows[0])
+        return self._loaded[set_id]
 
     async def activate(self, set_id: str, province_code: str, year: int) -> str | None:
         """Put a stored set in force for a province and year; return the set id it replaces.

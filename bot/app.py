@@ -22,7 +22,16 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
 from bot.i18n import LOCALES, _, use_locale
-from conversations import enrolment, invitation, people, profile, registration
+from conversations import (
+    enrolment,
+    evidence,
+    evidence_intake,
+    evidence_view,
+    invitation,
+    people,
+    profile,
+    registration,
+)
 from conversations import help as help_dialog
 from storage import Storage
 from storage.persistence import SqlitePersistence
@@ -60,7 +69,16 @@ def build_application(
     return app
 
 
-DIALOGS = (enrolment, help_dialog, profile, invitation, people, registration)
+DIALOGS = (
+    enrolment,
+    help_dialog,
+    profile,
+    invitation,
+    people,
+    registration,
+    evidence,
+    evidence_view,
+)
 
 
 def add_handlers(app: Application) -> None:
@@ -70,6 +88,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_error_handler(on_error)
+    evidence_intake.schedule(app)
 
 
 async def stale_button(update: Update, context: BotContext) -> None:

@@ -24,3 +24,9 @@ class Registration(StrEnum):
     HAMLET = "registration.hamlet"
     FORM = "registration.form"
     CANCEL = "registration.cancel"
+
+
+class Evidence(StrEnum):
+    FIND = "evidence.find"
+    CHECKLIST = "evidence.checklist"
+    PHOTOS = "evidence.photos"

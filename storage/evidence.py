@@ -97,7 +97,8 @@ class EvidenceSession(Model):
 
 def _evidence(row) -> Evidence:
     flags = [Flag.model_validate(f) for f in json.loads(row["flags"])]
-    return Evidence.model_validate(dict(row) | {"flags": flags, "forwarded": bool(row["forwarded"])})
+    values = dict(row) | {"flags": flags, "forwarded": bool(row["forwarded"])}
+    return Evidence.model_validate(values)
 
 
 def _flags_json(flags: list[Flag]) -> str:
@@ -295,11 +296,7 @@ class EvidenceRepository:
             " ORDER BY covered, number LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        found = [
-            (_registration({k: row[k] for k in row.keys() if k != "covered"}), row["covered"])
-            for row in rows
-        ]
-        return found, total[0][0]
+        return [(_registration(row), row["covered"]) for row in rows], total[0][0]
 
     # --- what a person is sending now ---------------------------------------------------
 

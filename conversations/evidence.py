@@ -329,7 +329,7 @@ async def indicator_pressed(update: Update, context: BotContext) -> str | None:
     query = update.callback_query
     _prefix, _action, registration_id, code = query.data.split(":", 3)
     registration = await context.storage.registrations.get(int(registration_id))
-    subject = {"registration_id": registration_id, "indicator": code}
+    subject = {"registration_id": int(registration_id), "indicator": code}
     if await reachable(update, context, registration, subject) is None:
         return None
     criteria = await criteria_of(context, registration)
@@ -431,7 +431,7 @@ async def flush_albums(context: BotContext, chat_id: int) -> None:
 async def done_pressed(update: Update, context: BotContext) -> str | None:
     _prefix, _action, registration_id, code = update.callback_query.data.split(":", 3)
     registration = await context.storage.registrations.get(int(registration_id))
-    subject = {"registration_id": registration_id, "indicator": code}
+    subject = {"registration_id": int(registration_id), "indicator": code}
     if await reachable(update, context, registration, subject) is None:
         return None
     await close_question(update.callback_query, _("✅ Done"))

@@ -356,7 +356,7 @@ async def test_view_resends_albums_and_the_uploader_deletes_a_photo(
 
     someone = api.person(908)
     await enrol(908, Role.BRANCH_CHAIR, "00070")
-    (other_view,) = [m for m in await someone.send(f"/xemminhchung {hoa.number}", expect=3)][-1:]
+    *_, other_view = await someone.send(f"/xemminhchung {hoa.number}", expect=3)
     assert other_view.buttons == []  # not theirs to delete
     first = (await storage.evidence.of_registration(hoa.id))[0]
     await someone.press_data(other_view, f"evx:del:{first.id}", expect=0)
@@ -366,9 +366,23 @@ async def test_view_resends_albums_and_the_uploader_deletes_a_photo(
     assert question.text.startswith("Xoá ảnh này của GD.1.1?")
     *_, done = await chat.press("Có, xoá", expect=2)
     assert done.text == f"Đã xoá một ảnh của GD.1.1 thuộc {hoa.number}."
-    assert [e.id for e in await storage.evidence.of_registration(hoa.id)][0] != first.id
+    remaining = await storage.evidence.of_registration(hoa.id)
+    assert [e.sha256 for e in remaining] == [sha(album[1]), sha(picture(62, fmt="PNG"))]
     (entry,) = await storage.audit.entries("evidence.deleted")
     assert (entry.actor_id, entry.before["sha256"]) == (chair.id, sha(album[0]))
     trashed = tmp_path / "media" / "trash" / first.path
     assert trashed.read_bytes() == album[0]
     assert not (tmp_path / "media" / first.path).exists()
+
+
+def test_purge_trash_deletes_only_the_trash(run_cli, cli_env, tmp_path):
+    media = MediaFolder(tmp_path / "data" / "media")
+    kept = media.write("2026/GD-2026-00001/a.jpg", b"kept")
+    media.write("2026/GD-2026-00001/b.jpg", b"deleted")
+    trashed = media.trash("2026/GD-2026-00001/b.jpg")
+    assert trashed.read_bytes() == b"deleted"
+    result = run_cli("purge-trash")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 file(s) deleted from ")
+    assert not trashed.exists() and kept.read_bytes() == b"kept"
+    assert run_cli("purge-trash").stdout.startswith("0 file(s) deleted")

@@ -495,7 +495,11 @@ def handlers() -> list:
             # Buttons of an earlier round work too, and are checked like any other press.
             entry_points=[CommandHandler("minhchung", begin), *anywhere, done],
             states={
-                State.FIND: [*anywhere, MessageHandler(text, typed)],
+                State.FIND: [
+                    *anywhere,
+                    MessageHandler(text, typed),
+                    MessageHandler(media, photo_too_early),
+                ],
                 State.CHECKLIST: [
                     *anywhere,
                     MessageHandler(text, typed),

@@ -12,7 +12,13 @@ from PIL import Image, ImageDraw
 from conversations import evidence_intake
 from conversations.evidence_intake import retry_pending_downloads
 from storage.evidence import FlagKind, MediaFolder
-from storage.images import EXIF_IFD, NEAR_DUPLICATE_DISTANCE, hash_distance, inspect
+from storage.images import (
+    EXIF_IFD,
+    HEIC_SUPPORTED,
+    NEAR_DUPLICATE_DISTANCE,
+    hash_distance,
+    inspect,
+)
 from storage.models import Role
 from storage.registrations import Kind
 
@@ -207,6 +213,20 @@ async def test_the_same_photo_is_refused_here_and_flagged_for_another_family(
     assert latest.flags[0].distance <= NEAR_DUPLICATE_DISTANCE
 
 
+@pytest.mark.skipif(not HEIC_SUPPORTED, reason="pillow-heif is not installed")
+def test_heic_photos_are_read():
+    out = io.BytesIO()
+    Image.open(io.BytesIO(picture(70))).save(out, "HEIF")
+    facts = inspect(out.getvalue())
+    assert (facts.mime_type, facts.extension, facts.width, facts.height) == (
+        "image/heic",
+        "heic",
+        320,
+        240,
+    )
+    assert hash_distance(facts.phash, inspect(picture(70)).phash) <= NEAR_DUPLICATE_DISTANCE
+
+
 def test_resized_copies_are_near_and_fifty_distinct_photos_are_not():
     hashes = [inspect(picture(seed)).phash for seed in range(100, 150)]
     distances = [hash_distance(a, b) for i, a in enumerate(hashes) for b in hashes[i + 1 :]]
@@ -234,6 +254,9 @@ async def test_wrong_content_at_the_photo_step_is_explained_and_the_step_stays(
     assert pdf.text.startswith("Tệp này không phải là ảnh.")
     (fake_png,) = await chat.send_document(b"not really a png", "anh.png", "image/png")
     assert fake_png.text.startswith("Tệp này không phải là ảnh.")
+    too_big = b"\xff\xd8" + bytes(20 * 1024 * 1024)
+    (big,) = await chat.send_document(too_big, "anh-to.jpg", "image/jpeg")
+    assert big.text.startswith("Tệp này lớn hơn 20 MB.")
     (text,) = await chat.send("đây là ảnh")
     assert text.text.startswith("Bot đang chờ ảnh, không phải chữ.")
     assert "bấm Xong" in text.text

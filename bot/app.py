@@ -25,6 +25,9 @@ from bot.i18n import LOCALES, _, use_locale
 from bot.jobs import schedule_jobs
 from conversations import (
     enrolment,
+    evidence,
+    evidence_intake,
+    evidence_view,
     invitation,
     people,
     profile,
@@ -78,6 +81,8 @@ DIALOGS = (
     registration,
     registrations_list,
     programme_year,
+    evidence,
+    evidence_view,
 )
 
 
@@ -104,6 +109,7 @@ async def on_start(app: HoctapApplication) -> None:
     """post_init: the guest menus, then the daily jobs."""
     await set_guest_menus(app)
     schedule_jobs(app)
+    evidence_intake.schedule(app)
 
 
 async def set_guest_menus(app: Application) -> None:

@@ -20,6 +20,7 @@ from storage.backup import backup
 from storage.clock import utcnow
 from storage.criteria import CriteriaFileError, LoadedSet, read_criteria_file
 from storage.criteria_repo import CriteriaError
+from storage.evidence import TRASH, MediaFolder
 from storage.models import AreaLevel, Role
 
 
@@ -43,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="play a scripted conversation against a fake Bot API")
     copy = commands.add_parser("backup", help="copy the database and media to DEST_DIR")
     copy.add_argument("dest_dir", type=Path)
+    commands.add_parser("purge-trash", help="delete the evidence photos moved to the trash")
     criteria = commands.add_parser("criteria", help="check or activate a criteria set (YAML)")
     actions = criteria.add_subparsers(dest="criteria_command", required=True)
     validate = actions.add_parser("validate", help="check a criteria file, change nothing")
@@ -186,6 +188,12 @@ async def _backup(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_storage(settings, work)
 
 
+async def _purge_trash(settings: Settings, args: argparse.Namespace) -> int:
+    count = MediaFolder(settings.media_dir).purge_trash()
+    print(f"{count} file(s) deleted from {settings.media_dir / TRASH}")
+    return 0
+
+
 def _read_criteria(path: Path) -> LoadedSet:
     try:
         return read_criteria_file(path)
@@ -300,4 +308,5 @@ COMMANDS = {
     "criteria": _criteria,
     "demo": _demo,
     "programme-year": _programme_year,
+    "purge-trash": _purge_trash,
 }

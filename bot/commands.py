@@ -12,6 +12,7 @@ from storage.models import Role
 EVERYONE = frozenset(Role)
 STAFF_AND_ADMIN = frozenset({Role.ADMIN, Role.STAFF})
 ADMIN_ONLY = frozenset({Role.ADMIN})
+EVIDENCE_ROLES = frozenset({Role.BRANCH_CHAIR, Role.HAMLET_HEAD, Role.STAFF, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,18 @@ COMMANDS: tuple[Command, ...] = (
         _l("Register a learning family or clan"),
         frozenset({Role.HAMLET_HEAD, Role.STAFF, Role.ADMIN}),
         button_prefix="reg",
+    ),
+    Command(
+        "minhchung",
+        _l("Send evidence photos for a registration"),
+        EVIDENCE_ROLES,
+        button_prefix="ev",
+    ),
+    Command(
+        "xemminhchung",
+        _l("See a registration's evidence photos"),
+        EVIDENCE_ROLES,
+        button_prefix="evx",
     ),
     Command("moi", _l("Invite someone to use the bot"), STAFF_AND_ADMIN, button_prefix="inv"),
     Command("nguoidung", _l("People in my area"), STAFF_AND_ADMIN, button_prefix="ppl"),

@@ -33,3 +33,9 @@ class RegistrationEdit(StrEnum):
 class ProgrammeYearDialog(StrEnum):
     PROVINCE = "programme_year.province"
     DATE = "programme_year.date"
+
+
+class Evidence(StrEnum):
+    FIND = "evidence.find"
+    CHECKLIST = "evidence.checklist"
+    PHOTOS = "evidence.photos"

@@ -6,6 +6,7 @@ from storage.areas import AreaRepository
 from storage.audit import AuditLog
 from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
+from storage.evidence import EvidenceRepository
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
 from storage.registrations import RegistrationRepository
@@ -23,6 +24,7 @@ class Storage:
         self.enrolment_failures = EnrolmentFailures(db)
         self.criteria = CriteriaRepository(db)
         self.registrations = RegistrationRepository(db)
+        self.evidence = EvidenceRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

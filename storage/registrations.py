@@ -283,6 +283,20 @@ class RegistrationRepository:
         )
         return [_registration(row) for row in rows], total[0][0]
 
+    async def search(
+        self, area: Area | None, year: int, text: str, limit: int = 10
+    ) -> list[Registration]:
+        """The area's registrations of the year whose head or clan name contains `text`,
+        compared without diacritics, case or extra spaces ('hoa' finds 'Nguyễn Văn Hoà')."""
+        where, params = _filters(area, year, None, None)
+        key = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = await self.db.conn.execute_fetchall(
+            f"SELECT * FROM registrations WHERE {where} AND name_key LIKE ? ESCAPE '\\'"
+            " ORDER BY number LIMIT ?",
+            (*params, f"%{key}%", limit),
+        )
+        return [_registration(row) for row in rows]
+
     async def update(self, registration_id: int, changes: dict) -> Registration:
         """Change answers or the status; keeps the search key in step with the name."""
         current = await self.get(registration_id)

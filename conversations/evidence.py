@@ -1,0 +1,521 @@
+"""/minhchung (evidence): find a registration, pick an indicator, send its photos.
+
+The registration and indicator being worked on live in SQLite (`evidence_sessions`), so a
+restart loses nothing. Buttons carry only ids (`ev:ind:<registration id>:<code>`), and every
+press, command and photo checks again that the person may reach the registration's hamlet.
+An album arrives as one message per photo: each is stored as it comes, and ONE reply is
+sent ALBUM_QUIET seconds after its last part (a JobQueue job per media_group_id).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.access import allowed, refuse
+from bot.context import BotContext
+from bot.i18n import _, ngettext, use_locale
+from conversations.common import buttons, close_question
+from conversations.evidence_intake import Outcome, Result, intake, received_from
+from conversations.states import Evidence as State
+from storage.criteria import CriteriaSet, Indicator
+from storage.evidence import Flag, FlagKind, MediaFolder
+from storage.models import Area
+from storage.registrations import Registration
+from storage.text import nfc, search_key
+
+PAGE = 10
+ALBUM_QUIET = 1.0  # seconds after an album's last photo before the one reply
+NUMBER = re.compile(r"^(GD|DH)-\d{4}-\d{5}$", re.IGNORECASE)
+DONE_WORDS = frozenset({"xong", "done"})
+SHORT_TEXT = 60
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def photos(n: int) -> str:
+    return ngettext("{n} photo", "{n} photos", n).format(n=n)
+
+
+def shorten(text: str, limit: int = SHORT_TEXT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render_checklist(
+    registration: Registration,
+    hamlet: Area,
+    criteria: CriteriaSet,
+    counts: dict[str, int],
+    locale: str,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Every indicator with ✅ or ⬜ and its photo count, and how many have evidence."""
+    indicators = criteria.all_indicators()
+    lines = [
+        _("Evidence of {number}: {name}, {hamlet}").format(
+            number=registration.number, name=registration.name, hamlet=hamlet.name
+        )
+    ]
+    choices = []
+    for indicator in indicators:
+        n = counts.get(indicator.code, 0)
+        mark = "✅" if n else "⬜"
+        text = shorten(getattr(indicator.text, locale))
+        lines.append(f"{mark} {indicator.code} ({photos(n)}): {text}")
+        choices.append((f"{mark} {indicator.code}", f"ev:ind:{registration.id}:{indicator.code}"))
+    covered = sum(1 for i in indicators if counts.get(i.code))
+    lines.append(
+        _("{covered}/{total} indicators with evidence").format(
+            covered=covered, total=len(indicators)
+        )
+    )
+    lines.append(_("Choose an indicator to send its photos."))
+    rows = [choices[i : i + 3] for i in range(0, len(choices), 3)]
+    return "\n".join(lines), buttons(rows)
+
+
+def done_button(registration: Registration, code: str) -> InlineKeyboardMarkup:
+    return buttons([[(_("✅ Done"), f"ev:done:{registration.id}:{code}")]])
+
+
+def render_indicator(
+    registration: Registration, indicator: Indicator, count: int, locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    hint = getattr(indicator.evidence_hint, locale) if indicator.evidence_hint else None
+    text = _("{number}, indicator {code}: {text}").format(
+        number=registration.number, code=indicator.code, text=getattr(indicator.text, locale)
+    )
+    if hint:
+        text += "\n" + _("What to send: {hint}").format(hint=hint)
+    text += "\n" + _("Already stored: {photos}.").format(photos=photos(count))
+    text += "\n" + _(
+        "Send one or more photos (an album is fine, or images sent as files: JPEG, PNG, WEBP, "
+        "HEIC, up to 20 MB), with a caption if you like. Press Done when you have finished."
+    )
+    return text, done_button(registration, indicator.code)
+
+
+def flag_text(flag: Flag) -> str:
+    if flag.kind is FlagKind.DUPLICATE:
+        return _("⚠️ The same photo is already evidence of {number}.").format(
+            number=flag.registration_number
+        )
+    if flag.kind is FlagKind.NEAR_DUPLICATE:
+        return _("⚠️ This photo looks like a copy of a photo of {number}.").format(
+            number=flag.registration_number
+        )
+    return _("⚠️ Taken on {date:%d/%m/%Y}, outside the programme year.").format(
+        date=flag.captured_at
+    )
+
+
+def render_outcomes(code: str, outcomes: list[Outcome]) -> str:
+    """The one reply to a photo or an album: what was stored, refused or is still coming."""
+    stored = [o for o in outcomes if o.result is Result.STORED]
+    lines = []
+    if stored:
+        lines.append(_("Stored {photos} for {code}.").format(photos=photos(len(stored)), code=code))
+    pending = sum(1 for o in outcomes if o.result is Result.PENDING)
+    if pending:
+        lines.append(
+            _(
+                "{photos} could not be fetched from Telegram just now. They are kept and will "
+                "be fetched automatically; there is no need to send them again."
+            ).format(photos=photos(pending))
+        )
+    duplicates = sum(1 for o in outcomes if o.result is Result.DUPLICATE)
+    if duplicates:
+        lines.append(
+            _("{photos} already sent for {code}, so not stored again.").format(
+                photos=photos(duplicates), code=code
+            )
+        )
+    for result, explain in ((Result.NOT_IMAGE, not_an_image), (Result.TOO_BIG, too_big)):
+        if any(o.result is result for o in outcomes):
+            lines.append(explain())
+    for outcome in outcomes:
+        lines.extend(flag_text(flag) for flag in outcome.flags)
+    lines.append(_("Send more photos, or press Done."))
+    return "\n".join(lines)
+
+
+def not_an_image() -> str:
+    return _(
+        "This file is not a photo. Please send photos, or images as files (JPEG, PNG, WEBP or "
+        "HEIC)."
+    )
+
+
+def too_big() -> str:
+    return _("This file is larger than 20 MB. Please send a smaller photo.")
+
+
+def wrong_content(message: Message) -> str:
+    """Why something that is not a photo cannot be taken at the photo step."""
+    if message.sticker:
+        what = _("A sticker cannot be evidence.")
+    elif message.voice or message.audio:
+        what = _("A voice message cannot be evidence.")
+    elif message.video or message.video_note or message.animation:
+        what = _("A video cannot be evidence.")
+    elif message.text:
+        what = _("I am waiting for photos, not text.")
+    else:
+        what = _("This cannot be evidence.")
+    return what + "\n" + _("Please send photos, then press Done (or send /huy to stop).")
+
+
+def render_list(
+    found: list[tuple[Registration, int]], total: int, offset: int, prompt: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    lines = []
+    if prompt:
+        lines.append(
+            _(
+                "Which registration? Send its number (e.g. GD-2026-00001) or part of the name, "
+                "or choose one below."
+            )
+        )
+    if not found:
+        lines.append(_("There are no registrations in your area this year."))
+        return "\n".join(lines), buttons([])
+    lines.append(
+        _("Registrations {first}-{last} of {total}, fewest indicators with evidence first:").format(
+            first=offset + 1, last=offset + len(found), total=total
+        )
+    )
+    rows = [
+        [(f"{r.number} · {shorten(r.name, 30)} · {covered}", f"ev:open:{r.id}")]
+        for r, covered in found
+    ]
+    paging = []
+    if offset > 0:
+        paging.append((_("⬅️ Previous"), f"ev:page:{max(offset - PAGE, 0)}"))
+    if offset + PAGE < total:
+        paging.append((_("Next ➡️"), f"ev:page:{offset + PAGE}"))
+    if paging:
+        rows.append(paging)
+    return "\n".join(lines), buttons(rows)
+
+
+# --- finding the registration ------------------------------------------------------------
+
+
+async def begin(update: Update, context: BotContext) -> str | None:
+    if context.args:
+        return await open_by_text(update, context, " ".join(context.args))
+    text, keyboard = await list_page(context, 0, prompt=True)
+    await update.message.reply_text(text, reply_markup=keyboard)
+    return State.FIND
+
+
+async def list_page(context: BotContext, offset: int, prompt: bool):
+    found, total = await context.storage.evidence.by_coverage(
+        context.area, context.today().year, offset, PAGE
+    )
+    return render_list(found, total, offset, prompt)
+
+
+async def page_pressed(update: Update, context: BotContext) -> None:
+    offset = max(int(update.callback_query.data.rsplit(":", 1)[1]), 0)
+    text, keyboard = await list_page(context, offset, prompt=False)
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+
+
+async def typed(update: Update, context: BotContext) -> str | None:
+    return await open_by_text(update, context, update.message.text)
+
+
+async def open_by_text(update: Update, context: BotContext, text: str) -> str | None:
+    text = nfc(text)
+    if NUMBER.match(text):
+        registration = await context.storage.registrations.by_number(text)
+        if registration is None:
+            await update.message.reply_text(
+                _("There is no registration numbered {number}.").format(number=text.upper())
+            )
+            return State.FIND
+        return await open_registration(update, context, registration)
+    if not search_key(text):
+        return State.FIND
+    found = await context.storage.registrations.search(
+        context.area, context.today().year, text, PAGE
+    )
+    if len(found) == 1:
+        return await open_registration(update, context, found[0])
+    if not found:
+        await update.message.reply_text(
+            _(
+                "Nothing in your area matches “{text}”. Send a number such as GD-2026-00001 "
+                "or part of a name."
+            ).format(text=text)
+        )
+        return State.FIND
+    counts = [len(await context.storage.evidence.counts(r.id)) for r in found]
+    body, keyboard = render_list(list(zip(found, counts, strict=True)), len(found), 0, False)
+    await update.message.reply_text(body, reply_markup=keyboard)
+    return State.FIND
+
+
+async def open_pressed(update: Update, context: BotContext) -> str | None:
+    registration_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    registration = await context.storage.registrations.get(registration_id)
+    if registration is None:
+        await refuse(update, context, "evidence.open", {"registration_id": registration_id})
+        return None
+    return await open_registration(update, context, registration)
+
+
+async def reachable(
+    update: Update, context: BotContext, registration: Registration | None, subject: dict
+) -> Area | None:
+    """The registration's hamlet if the person may reach it; else refused and audited."""
+    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
+    if hamlet is None or not allowed(context, hamlet):
+        await refuse(update, context, "evidence", subject)
+        return None
+    return hamlet
+
+
+async def open_registration(
+    update: Update, context: BotContext, registration: Registration
+) -> str | None:
+    hamlet = await reachable(update, context, registration, {"registration_id": registration.id})
+    if hamlet is None:
+        return None
+    if update.callback_query:
+        await close_question(update.callback_query, registration.number)
+    await context.storage.evidence.start_session(context.person.id, registration.id, None)
+    await send_checklist(update, context, registration, hamlet)
+    return State.CHECKLIST
+
+
+async def criteria_of(context: BotContext, registration: Registration) -> CriteriaSet:
+    return (await context.storage.criteria.get(registration.criteria_set_id)).criteria_set
+
+
+async def send_checklist(
+    update: Update,
+    context: BotContext,
+    registration: Registration,
+    hamlet: Area,
+    heading: str | None = None,
+) -> None:
+    counts = await context.storage.evidence.counts(registration.id)
+    text, keyboard = render_checklist(
+        registration,
+        hamlet,
+        await criteria_of(context, registration),
+        counts,
+        context.person.locale,
+    )
+    text = f"{heading}\n\n{text}" if heading else text
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+# --- an indicator and its photos ---------------------------------------------------------
+
+
+async def indicator_pressed(update: Update, context: BotContext) -> str | None:
+    query = update.callback_query
+    _prefix, _action, registration_id, code = query.data.split(":", 3)
+    registration = await context.storage.registrations.get(int(registration_id))
+    subject = {"registration_id": int(registration_id), "indicator": code}
+    if await reachable(update, context, registration, subject) is None:
+        return None
+    criteria = await criteria_of(context, registration)
+    try:
+        indicator = criteria.indicator(code)
+    except KeyError:
+        await query.answer(
+            _("This button is no longer valid. Please start again from the command.")
+        )
+        return None
+    await flush_albums(context, update.effective_chat.id)
+    await close_question(query, code)
+    await context.storage.evidence.start_session(context.person.id, registration.id, code)
+    count = (await context.storage.evidence.counts(registration.id)).get(code, 0)
+    text, keyboard = render_indicator(registration, indicator, count, context.person.locale)
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    return State.PHOTOS
+
+
+@dataclass
+class Album:
+    """The outcomes of an album's photos so far, for its one reply."""
+
+    chat_id: int
+    locale: str
+    registration: Registration
+    code: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+# media_group_id -> Album; in memory: the photos themselves are already stored as they come.
+ALBUMS: dict[str, Album] = {}
+
+
+def album_job_name(group_id: str) -> str:
+    return f"evidence-album:{group_id}"
+
+
+async def photo_received(update: Update, context: BotContext) -> str | None:
+    message = update.message
+    session = await context.storage.evidence.session_of(context.person.id)
+    if session is None or session.indicator_code is None:
+        await message.reply_text(_("Please choose an indicator first."))
+        return None
+    registration = await context.storage.registrations.get(session.registration_id)
+    subject = {"registration_id": session.registration_id, "message": "photo"}
+    if await reachable(update, context, registration, subject) is None:
+        return ConversationHandler.END
+    code = session.indicator_code
+    received = received_from(message, registration.id, code, context.person.id)
+    if isinstance(received, Result):
+        outcome = Outcome(received)
+    else:
+        media = MediaFolder(context.settings.media_dir)
+        outcome = await intake(context.bot, context.storage, media, registration, received)
+        if outcome.result is Result.STORED:
+            await context.storage.evidence.count_stored(context.person.id)
+    if message.media_group_id is None:
+        text = render_outcomes(code, [outcome])
+        await message.reply_text(text, reply_markup=done_button(registration, code))
+        return None
+    group_id = message.media_group_id
+    album = ALBUMS.setdefault(
+        group_id, Album(message.chat_id, context.person.locale, registration, code)
+    )
+    album.outcomes.append(outcome)
+    name = album_job_name(group_id)
+    for job in context.job_queue.get_jobs_by_name(name):
+        job.schedule_removal()
+    context.job_queue.run_once(album_done, ALBUM_QUIET, data=group_id, name=name)
+    return None
+
+
+async def album_done(context: BotContext) -> None:
+    """The one reply to an album, once its photos stopped coming."""
+    album = ALBUMS.pop(context.job.data, None)
+    if album is not None:
+        await reply_album(context, album)
+
+
+async def reply_album(context: BotContext, album: Album) -> None:
+    with use_locale(album.locale):
+        text = render_outcomes(album.code, album.outcomes)
+        keyboard = done_button(album.registration, album.code)
+    await context.bot.send_message(album.chat_id, text, reply_markup=keyboard)
+
+
+async def flush_albums(context: BotContext, chat_id: int) -> None:
+    """Reply now to albums of this chat still waiting for their reply (Done was pressed)."""
+    for group_id, album in list(ALBUMS.items()):
+        if album.chat_id != chat_id:
+            continue
+        for job in context.job_queue.get_jobs_by_name(album_job_name(group_id)):
+            job.schedule_removal()
+        if ALBUMS.pop(group_id, None) is not None:
+            await reply_album(context, album)
+
+
+async def done_pressed(update: Update, context: BotContext) -> str | None:
+    _prefix, _action, registration_id, code = update.callback_query.data.split(":", 3)
+    registration = await context.storage.registrations.get(int(registration_id))
+    subject = {"registration_id": int(registration_id), "indicator": code}
+    if await reachable(update, context, registration, subject) is None:
+        return None
+    await close_question(update.callback_query, _("✅ Done"))
+    return await finish(update, context, registration, code)
+
+
+async def text_at_photos(update: Update, context: BotContext) -> str | None:
+    if search_key(update.message.text) not in DONE_WORDS:
+        await update.message.reply_text(wrong_content(update.message))
+        return None
+    session = await context.storage.evidence.session_of(context.person.id)
+    if session is None or session.indicator_code is None:
+        return None
+    registration = await context.storage.registrations.get(session.registration_id)
+    subject = {"registration_id": session.registration_id}
+    if await reachable(update, context, registration, subject) is None:
+        return ConversationHandler.END
+    return await finish(update, context, registration, session.indicator_code)
+
+
+async def finish(update: Update, context: BotContext, registration: Registration, code: str) -> str:
+    """The receipt: how many photos were stored in this round, and the updated checklist."""
+    await flush_albums(context, update.effective_chat.id)
+    session = await context.storage.evidence.session_of(context.person.id)
+    stored = session.stored if session and session.registration_id == registration.id else 0
+    await context.storage.evidence.start_session(context.person.id, registration.id, None)
+    hamlet = await context.storage.areas.get(registration.hamlet_id)
+    heading = _("Receipt: {photos} stored for {code} of {number}.").format(
+        photos=photos(stored), code=code, number=registration.number
+    )
+    await send_checklist(update, context, registration, hamlet, heading)
+    return State.CHECKLIST
+
+
+async def other_content(update: Update, context: BotContext) -> None:
+    await update.message.reply_text(wrong_content(update.message))
+
+
+async def photo_too_early(update: Update, context: BotContext) -> None:
+    await update.message.reply_text(_("Please choose an indicator first."))
+
+
+async def stop(update: Update, context: BotContext) -> int:
+    await flush_albums(context, update.effective_chat.id)
+    await context.storage.evidence.end_session(context.person.id)
+    await update.message.reply_text(_("Stopped. The photos already sent are kept."))
+    return ConversationHandler.END
+
+
+def handlers() -> list:
+    text = filters.TEXT & ~filters.COMMAND
+    media = filters.PHOTO | filters.Document.ALL
+    anywhere = [
+        CallbackQueryHandler(open_pressed, pattern=r"^ev:open:\d+$"),
+        CallbackQueryHandler(page_pressed, pattern=r"^ev:page:\d+$"),
+        CallbackQueryHandler(indicator_pressed, pattern=r"^ev:ind:\d+:[^:]+$"),
+    ]
+    done = CallbackQueryHandler(done_pressed, pattern=r"^ev:done:\d+:[^:]+$")
+    return [
+        ConversationHandler(
+            # Buttons of an earlier round work too, and are checked like any other press.
+            entry_points=[CommandHandler("minhchung", begin), *anywhere, done],
+            states={
+                State.FIND: [
+                    *anywhere,
+                    MessageHandler(text, typed),
+                    MessageHandler(media, photo_too_early),
+                ],
+                State.CHECKLIST: [
+                    *anywhere,
+                    MessageHandler(text, typed),
+                    MessageHandler(media, photo_too_early),
+                ],
+                State.PHOTOS: [
+                    *anywhere,
+                    done,
+                    MessageHandler(media, photo_received),
+                    MessageHandler(text, text_at_photos),
+                    MessageHandler(~filters.COMMAND, other_content),
+                ],
+            },
+            fallbacks=[CommandHandler("huy", stop)],
+            allow_reentry=True,
+            name="evidence",
+            persistent=True,
+        )
+    ]

@@ -1,0 +1,212 @@
+"""Taking in an evidence photo: check it, download it (with quick retries), keep it.
+
+Shared by /minhchung and the background job that fetches downloads that failed earlier
+(`retry_pending_downloads`, a plain async function that tests call directly).
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from telegram import Bot, Message
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.i18n import _, use_locale
+from storage import Storage
+from storage.evidence import Evidence, Flag, MediaFolder, MediaKind, Received
+from storage.images import NotAnImage, inspect
+from storage.registrations import Registration
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 20 * 1024 * 1024  # what the Bot API lets a bot download
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"})
+IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "webp", "heic", "heif"})
+# Pauses before the 2nd and 3rd try of a download; after that the background job takes over.
+DOWNLOAD_DELAYS = (0.3, 1.0)
+RETRY_EVERY = 600  # seconds between runs of the background job
+RETRY_JOB = "evidence-retry-downloads"
+
+
+class Result(StrEnum):
+    STORED = "stored"
+    PENDING = "pending"  # kept as a file_id; the background job will fetch it
+    DUPLICATE = "duplicate"  # already evidence of this indicator: refused
+    NOT_IMAGE = "not_image"
+    TOO_BIG = "too_big"
+
+
+@dataclass
+class Outcome:
+    result: Result
+    flags: list[Flag] = field(default_factory=list)
+    evidence: Evidence | None = None
+
+
+class DownloadFailed(Exception):
+    pass
+
+
+def received_from(
+    message: Message, registration_id: int, indicator_code: str, person_id: int
+) -> Received | Result:
+    """What the message carries, or why it cannot be evidence (not an image, too big)."""
+    if message.photo:
+        largest = message.photo[-1]
+        media, kind, mime = largest, MediaKind.PHOTO, "image/jpeg"
+    elif message.document:
+        media, kind = message.document, MediaKind.DOCUMENT
+        mime = (media.mime_type or "").lower()
+        extension = (media.file_name or "").rsplit(".", 1)[-1].lower()
+        if mime not in IMAGE_TYPES and not (
+            mime in ("", "application/octet-stream") and extension in IMAGE_EXTENSIONS
+        ):
+            return Result.NOT_IMAGE
+    else:
+        return Result.NOT_IMAGE
+    if (media.file_size or 0) > MAX_BYTES:
+        return Result.TOO_BIG
+    return Received(
+        registration_id=registration_id,
+        indicator_code=indicator_code,
+        media_kind=kind,
+        file_id=media.file_id,
+        file_unique_id=media.file_unique_id,
+        message_date=message.date,
+        uploaded_by=person_id,
+        caption=message.caption,
+        forwarded=message.forward_origin is not None,
+        mime_type=mime or None,
+    )
+
+
+async def download(bot: Bot, file_id: str, delays: tuple[float, ...] = DOWNLOAD_DELAYS) -> bytes:
+    """The file's bytes through getFile; tries again after each of `delays` seconds."""
+    last: Exception | None = None
+    for delay in (0, *delays):
+        if delay:
+            await asyncio.sleep(delay)
+        try:
+            file = await bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+        except (TelegramError, OSError) as error:
+            log.warning("download of %s failed: %s", file_id, error)
+            last = error
+    raise DownloadFailed(str(last))
+
+
+async def keep(
+    storage: Storage,
+    media: MediaFolder,
+    registration: Registration,
+    received: Received,
+    data: bytes,
+) -> Outcome:
+    """Check downloaded bytes and store them with their row, or say why not."""
+    try:
+        facts = inspect(data)
+    except NotAnImage:
+        return Outcome(Result.NOT_IMAGE)
+    if facts.size > MAX_BYTES:
+        return Outcome(Result.TOO_BIG)
+    repo = storage.evidence
+    if await repo.same_in_indicator(registration.id, received.indicator_code, sha256=facts.sha256):
+        return Outcome(Result.DUPLICATE)
+    flags = await repo.flags_for(registration, facts, received.file_unique_id)
+    relative = media.relative_path(
+        registration.year, registration.number, facts.sha256, facts.extension
+    )
+    await asyncio.to_thread(media.write, relative, data)
+    evidence = await repo.add(received, facts, relative, flags)
+    return Outcome(Result.STORED, flags, evidence)
+
+
+async def intake(
+    bot: Bot,
+    storage: Storage,
+    media: MediaFolder,
+    registration: Registration,
+    received: Received,
+) -> Outcome:
+    """A photo from a message: refused if already given for this indicator, else downloaded
+    and stored; if the download keeps failing, kept as pending so nothing is lost."""
+    repo = storage.evidence
+    if await repo.same_in_indicator(
+        registration.id, received.indicator_code, file_unique_id=received.file_unique_id
+    ):
+        return Outcome(Result.DUPLICATE)
+    try:
+        data = await download(bot, received.file_id)
+    except DownloadFailed as error:
+        evidence = await repo.add(
+            received, None, None, error=str(error), attempts=1 + len(DOWNLOAD_DELAYS)
+        )
+        return Outcome(Result.PENDING, evidence=evidence)
+    return await keep(storage, media, registration, received, data)
+
+
+async def retry_pending_downloads(bot: Bot, storage: Storage, media: MediaFolder) -> int:
+    """Try once more every download that failed; the number now stored.
+
+    A photo that turns out to be already given for its indicator is dropped (its twin is
+    kept); one that is not a readable image stays pending with the reason, for staff.
+    """
+    done = 0
+    repo = storage.evidence
+    for pending in await repo.pending():
+        registration = await storage.registrations.get(pending.registration_id)
+        try:
+            data = await download(bot, pending.file_id, delays=())
+        except DownloadFailed as error:
+            await repo.download_failed(pending.id, str(error))
+            continue
+        try:
+            facts = inspect(data)
+        except NotAnImage as error:
+            await repo.download_failed(pending.id, f"not an image: {error}")
+            continue
+        if await repo.same_in_indicator(
+            registration.id, pending.indicator_code, sha256=facts.sha256, except_id=pending.id
+        ):
+            await repo.delete(pending.id)
+            done += 1
+            continue
+        flags = await repo.flags_for(registration, facts, pending.file_unique_id)
+        relative = media.relative_path(
+            registration.year, registration.number, facts.sha256, facts.extension
+        )
+        await asyncio.to_thread(media.write, relative, data)
+        await repo.complete_download(pending.id, facts, relative, flags)
+        done += 1
+        await tell_uploader(bot, storage, pending, registration)
+    return done
+
+
+async def tell_uploader(
+    bot: Bot, storage: Storage, evidence: Evidence, registration: Registration
+) -> None:
+    person = await storage.people.get(evidence.uploaded_by)
+    if person is None or not person.active:
+        return
+    with use_locale(person.locale):
+        text = _(
+            "The photo for {code} of {number} that could not be fetched earlier is now stored."
+        ).format(code=evidence.indicator_code, number=registration.number)
+    try:
+        await bot.send_message(person.telegram_id, text)
+    except TelegramError as error:
+        log.warning("could not tell person %s about evidence %s: %s", person.id, evidence.id, error)
+
+
+async def retry_pending_job(context) -> None:
+    """The JobQueue callback around `retry_pending_downloads`."""
+    app = context.application
+    await retry_pending_downloads(context.bot, app.storage, MediaFolder(app.settings.media_dir))
+
+
+def schedule(app: Application) -> None:
+    """Run the retry job every RETRY_EVERY seconds, if the application has a JobQueue."""
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(retry_pending_job, RETRY_EVERY, first=60, name=RETRY_JOB)

@@ -1,0 +1,211 @@
+"""/xemminhchung <number>: a registration's evidence, re-sent by file_id, and deleting a photo.
+
+Photos go out as albums of up to 10 per indicator (sendMediaGroup), captioned with the
+indicator and who sent them; a list follows, with a delete button on each photo the person
+may delete (their own; staff and admins any). Deleting asks first, is audited
+(`evidence.deleted`, with the row before) and moves the file to MEDIA_DIR/trash/.
+"""
+
+from itertools import groupby
+
+from telegram import InputMediaDocument, InputMediaPhoto, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.access import allowed, refuse
+from bot.context import BotContext
+from bot.i18n import _, format_moment
+from conversations.common import buttons, close_question
+from conversations.evidence import flag_text, photos
+from storage.evidence import Evidence, EvidenceStatus, MediaFolder, MediaKind
+from storage.models import Person, Role
+from storage.registrations import Registration
+
+ALBUM_SIZE = 10
+DELETE_BUTTONS_PER_ROW = 4
+
+
+def may_delete(person: Person, evidence: Evidence) -> bool:
+    return evidence.uploaded_by == person.id or person.role in (Role.STAFF, Role.ADMIN)
+
+
+def caption(evidence: Evidence, uploader: str, index: int) -> str:
+    text = _("#{index} · {code} · sent by {name}").format(
+        index=index, code=evidence.indicator_code, name=uploader
+    )
+    return f"{text}\n{evidence.caption}" if evidence.caption else text
+
+
+def render_summary(
+    registration: Registration,
+    items: list[Evidence],
+    names: dict[int, str],
+    person: Person,
+    tzinfo,
+) -> tuple[str, object]:
+    lines = [
+        _("Evidence of {number} ({name}): {photos}.").format(
+            number=registration.number, name=registration.name, photos=photos(len(items))
+        )
+    ]
+    deletable = []
+    for index, evidence in enumerate(items, start=1):
+        line = _("#{index} {code} · {name} · {moment}").format(
+            index=index,
+            code=evidence.indicator_code,
+            name=names.get(evidence.uploaded_by, "?"),
+            moment=format_moment(evidence.message_date, tzinfo),
+        )
+        if evidence.status is EvidenceStatus.PENDING_DOWNLOAD:
+            line += " · " + _("not yet downloaded")
+        lines.append(line)
+        lines.extend("   " + flag_text(flag) for flag in evidence.flags)
+        if may_delete(person, evidence):
+            deletable.append((f"🗑 #{index}", f"evx:del:{evidence.id}"))
+    rows = [
+        deletable[i : i + DELETE_BUTTONS_PER_ROW]
+        for i in range(0, len(deletable), DELETE_BUTTONS_PER_ROW)
+    ]
+    return "\n".join(lines), buttons(rows)
+
+
+async def reachable(
+    update: Update, context: BotContext, registration: Registration | None, subject: dict
+) -> bool:
+    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
+    if hamlet is None or not allowed(context, hamlet):
+        await refuse(update, context, "evidence.view", subject)
+        return False
+    return True
+
+
+async def show(update: Update, context: BotContext) -> None:
+    if not context.args:
+        await update.message.reply_text(
+            _("Send /xemminhchung with a registration number, e.g. /xemminhchung GD-2026-00001.")
+        )
+        return
+    number = context.args[0]
+    registration = await context.storage.registrations.by_number(number)
+    if registration is None:
+        await update.message.reply_text(
+            _("There is no registration numbered {number}.").format(number=number.upper())
+        )
+        return
+    if not await reachable(update, context, registration, {"registration_id": registration.id}):
+        return
+    items = await context.storage.evidence.of_registration(registration.id)
+    if not items:
+        await update.message.reply_text(
+            _("{number} has no evidence yet. Send it with /minhchung {number}.").format(
+                number=registration.number
+            )
+        )
+        return
+    names = {}
+    for person_id in {e.uploaded_by for e in items}:
+        person = await context.storage.people.get(person_id)
+        names[person_id] = person.full_name if person else "?"
+    chat_id = update.effective_chat.id
+    numbered = list(enumerate(items, start=1))
+    for _key, group in groupby(numbered, key=lambda p: (p[1].indicator_code, p[1].media_kind)):
+        group = list(group)
+        for start in range(0, len(group), ALBUM_SIZE):
+            await send_album(context, chat_id, group[start : start + ALBUM_SIZE], names)
+    text, keyboard = render_summary(
+        registration, items, names, context.person, context.settings.tzinfo
+    )
+    await update.message.reply_text(text, reply_markup=keyboard)
+
+
+async def send_album(
+    context: BotContext, chat_id: int, chunk: list[tuple[int, Evidence]], names: dict
+) -> None:
+    kind = chunk[0][1].media_kind
+    captions = [caption(e, names[e.uploaded_by], i) for i, e in chunk]
+    if len(chunk) == 1:
+        file_id = chunk[0][1].file_id
+        if kind is MediaKind.PHOTO:
+            await context.bot.send_photo(chat_id, file_id, caption=captions[0])
+        else:
+            await context.bot.send_document(chat_id, file_id, caption=captions[0])
+        return
+    make = InputMediaPhoto if kind is MediaKind.PHOTO else InputMediaDocument
+    media = [make(e.file_id, caption=c) for (_i, e), c in zip(chunk, captions, strict=True)]
+    await context.bot.send_media_group(chat_id, media)
+
+
+async def evidence_for_button(update: Update, context: BotContext) -> Evidence | None:
+    """The photo a delete button names, if it exists and the person may delete it."""
+    evidence_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    evidence = await context.storage.evidence.get(evidence_id)
+    if evidence is None:
+        await update.callback_query.answer(_("This photo has already been deleted."))
+        return None
+    registration = await context.storage.registrations.get(evidence.registration_id)
+    subject = {"evidence_id": evidence_id}
+    if not await reachable(update, context, registration, subject):
+        return None
+    if not may_delete(context.person, evidence):
+        await refuse(update, context, "evidence.delete", subject)
+        return None
+    return evidence
+
+
+async def delete_pressed(update: Update, context: BotContext) -> None:
+    evidence = await evidence_for_button(update, context)
+    if evidence is None:
+        return
+    await update.callback_query.answer()
+    keyboard = buttons(
+        [
+            [
+                (_("Yes, delete"), f"evx:delok:{evidence.id}"),
+                (_("No, keep it"), f"evx:delno:{evidence.id}"),
+            ]
+        ]
+    )
+    await update.effective_message.reply_text(
+        _("Delete this photo of {code}? It will no longer count as evidence.").format(
+            code=evidence.indicator_code
+        ),
+        reply_markup=keyboard,
+    )
+
+
+async def delete_confirmed(update: Update, context: BotContext) -> None:
+    evidence = await evidence_for_button(update, context)
+    if evidence is None:
+        return
+    storage = context.storage
+    registration = await storage.registrations.get(evidence.registration_id)
+    await storage.evidence.delete(evidence.id)
+    if evidence.path and not await storage.evidence.path_in_use(evidence.path):
+        MediaFolder(context.settings.media_dir).trash(evidence.path)
+    await storage.audit.record(
+        "evidence.deleted",
+        "evidence",
+        evidence.id,
+        actor_id=context.person.id,
+        actor_telegram_id=context.person.telegram_id,
+        area_id=registration.hamlet_id,
+        before=evidence.model_dump(mode="json"),
+    )
+    await close_question(update.callback_query, _("Yes, delete"))
+    await update.effective_message.reply_text(
+        _("Deleted: one photo of {code} of {number}.").format(
+            code=evidence.indicator_code, number=registration.number
+        )
+    )
+
+
+async def delete_declined(update: Update, context: BotContext) -> None:
+    await close_question(update.callback_query, _("No, keep it"))
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("xemminhchung", show),
+        CallbackQueryHandler(delete_pressed, pattern=r"^evx:del:\d+$"),
+        CallbackQueryHandler(delete_confirmed, pattern=r"^evx:delok:\d+$"),
+        CallbackQueryHandler(delete_declined, pattern=r"^evx:delno:\d+$"),
+    ]

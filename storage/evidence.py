@@ -1,0 +1,379 @@
+"""Evidence photos per indicator of a registration: rows in SQLite, files in the media folder.
+
+A photo's file is `MEDIA_DIR/<year>/<registration number>/<sha256>.<ext>`, written to a
+temporary file and renamed, so the folder never holds half a file. Deleted photos move to
+`MEDIA_DIR/trash/` until `python -m bot purge-trash`.
+"""
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from storage.clock import to_db, utcnow
+from storage.db import Database
+from storage.images import ImageFacts, hash_distance, near_duplicate
+from storage.models import Area, Model
+from storage.registrations import Registration, _filters, _registration
+
+TRASH = "trash"
+
+
+class EvidenceStatus(StrEnum):
+    STORED = "stored"
+    PENDING_DOWNLOAD = "pending_download"
+
+
+class MediaKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+
+
+class FlagKind(StrEnum):
+    DUPLICATE = "duplicate"  # the same file is evidence of another registration
+    NEAR_DUPLICATE = "near_duplicate"  # a resized or recompressed copy of another's photo
+    CAPTURED_OUTSIDE_YEAR = "captured_outside_year"  # EXIF date not in the programme year
+
+
+class Flag(Model):
+    kind: FlagKind
+    registration_number: str | None = None
+    evidence_id: int | None = None
+    distance: int | None = None
+    captured_at: datetime | None = None
+
+
+class Evidence(Model):
+    id: int
+    registration_id: int
+    indicator_code: str
+    status: EvidenceStatus
+    media_kind: MediaKind
+    file_id: str
+    file_unique_id: str
+    sha256: str | None
+    bytes: int | None
+    width: int | None
+    height: int | None
+    mime_type: str | None
+    path: str | None
+    phash: str | None
+    captured_at: datetime | None
+    message_date: datetime
+    uploaded_by: int
+    caption: str | None
+    forwarded: bool
+    flags: list[Flag]
+    download_attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Received(Model):
+    """What a message brought, before it is stored."""
+
+    registration_id: int
+    indicator_code: str
+    media_kind: MediaKind
+    file_id: str
+    file_unique_id: str
+    message_date: datetime
+    uploaded_by: int
+    caption: str | None = None
+    forwarded: bool = False
+    mime_type: str | None = None
+
+
+class EvidenceSession(Model):
+    person_id: int
+    registration_id: int
+    indicator_code: str | None
+    stored: int
+    updated_at: datetime
+
+
+def _evidence(row) -> Evidence:
+    flags = [Flag.model_validate(f) for f in json.loads(row["flags"])]
+    values = dict(row) | {"flags": flags, "forwarded": bool(row["forwarded"])}
+    return Evidence.model_validate(values)
+
+
+def _flags_json(flags: list[Flag]) -> str:
+    return json.dumps([f.model_dump(mode="json", exclude_none=True) for f in flags])
+
+
+def _facts_values(facts: ImageFacts) -> tuple:
+    captured = facts.captured_at.isoformat() if facts.captured_at else None
+    return (
+        facts.sha256,
+        facts.size,
+        facts.width,
+        facts.height,
+        facts.mime_type,
+        facts.phash,
+        captured,
+    )
+
+
+class EvidenceRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- rows ---------------------------------------------------------------------------
+
+    async def add(
+        self,
+        received: Received,
+        facts: ImageFacts | None,
+        path: str | None,
+        flags: list[Flag] = (),
+        error: str | None = None,
+        attempts: int = 1,
+    ) -> Evidence:
+        """A stored photo (facts and path given), or one still to download (both None)."""
+        now = to_db(utcnow())
+        status = EvidenceStatus.STORED if facts else EvidenceStatus.PENDING_DOWNLOAD
+        values = _facts_values(facts) if facts else (None,) * 7
+        mime = facts.mime_type if facts else received.mime_type
+        cursor = await self.db.write(
+            "INSERT INTO evidence (registration_id, indicator_code, status, media_kind, file_id,"
+            " file_unique_id, sha256, bytes, width, height, mime_type, phash, captured_at, path,"
+            " message_date, uploaded_by, caption, forwarded, flags, download_attempts,"
+            " last_error, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                received.registration_id,
+                received.indicator_code,
+                status.value,
+                received.media_kind.value,
+                received.file_id,
+                received.file_unique_id,
+                *values[:4],
+                mime,
+                *values[5:],
+                path,
+                to_db(received.message_date),
+                received.uploaded_by,
+                received.caption,
+                int(received.forwarded),
+                _flags_json(list(flags)),
+                attempts,
+                error,
+                now,
+                now,
+            ),
+        )
+        return await self.get(cursor.lastrowid)
+
+    async def complete_download(
+        self, evidence_id: int, facts: ImageFacts, path: str, flags: list[Flag]
+    ) -> Evidence:
+        await self.db.write(
+            "UPDATE evidence SET status = 'stored', sha256 = ?, bytes = ?, width = ?, height = ?,"
+            " mime_type = ?, phash = ?, captured_at = ?, path = ?, flags = ?,"
+            " download_attempts = download_attempts + 1, last_error = NULL, updated_at = ?"
+            " WHERE id = ?",
+            (*_facts_values(facts), path, _flags_json(flags), to_db(utcnow()), evidence_id),
+        )
+        return await self.get(evidence_id)
+
+    async def download_failed(self, evidence_id: int, error: str) -> None:
+        await self.db.write(
+            "UPDATE evidence SET download_attempts = download_attempts + 1, last_error = ?,"
+            " updated_at = ? WHERE id = ?",
+            (error[:500], to_db(utcnow()), evidence_id),
+        )
+
+    async def get(self, evidence_id: int) -> Evidence | None:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM evidence WHERE id = ?", (evidence_id,)
+        )
+        return _evidence(rows[0]) if rows else None
+
+    async def of_registration(self, registration_id: int) -> list[Evidence]:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM evidence WHERE registration_id = ? ORDER BY indicator_code, id",
+            (registration_id,),
+        )
+        return [_evidence(row) for row in rows]
+
+    async def counts(self, registration_id: int) -> dict[str, int]:
+        """Photos per indicator code (pending downloads included: they are not lost)."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT indicator_code, COUNT(*) AS n FROM evidence WHERE registration_id = ?"
+            " GROUP BY indicator_code",
+            (registration_id,),
+        )
+        return {row["indicator_code"]: row["n"] for row in rows}
+
+    async def same_in_indicator(
+        self,
+        registration_id: int,
+        indicator_code: str,
+        *,
+        file_unique_id: str | None = None,
+        sha256: str | None = None,
+        except_id: int | None = None,
+    ) -> Evidence | None:
+        """This photo already given for this indicator of this registration, if it was."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM evidence WHERE registration_id = ? AND indicator_code = ?"
+            " AND (file_unique_id = ? OR sha256 = ?) AND id != ? ORDER BY id LIMIT 1",
+            (registration_id, indicator_code, file_unique_id, sha256, except_id or 0),
+        )
+        return _evidence(rows[0]) if rows else None
+
+    async def flags_for(
+        self,
+        registration: Registration,
+        facts: ImageFacts,
+        file_unique_id: str,
+    ) -> list[Flag]:
+        """Flags for a photo about to be kept: used for another registration (the same file or
+        a near copy), or taken outside the registration's programme year."""
+        flags: list[Flag] = []
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT e.id, e.sha256, e.file_unique_id, e.phash, r.number FROM evidence e"
+            " JOIN registrations r ON r.id = e.registration_id"
+            " WHERE e.registration_id != ? AND (e.phash IS NOT NULL OR e.file_unique_id = ?)"
+            " ORDER BY e.id",
+            (registration.id, file_unique_id),
+        )
+        seen: set[str] = set()
+        for row in rows:
+            if row["number"] in seen:
+                continue
+            if row["sha256"] == facts.sha256 or row["file_unique_id"] == file_unique_id:
+                kind, distance = FlagKind.DUPLICATE, None
+            elif row["phash"] and near_duplicate(row["phash"], facts.phash):
+                kind, distance = FlagKind.NEAR_DUPLICATE, hash_distance(row["phash"], facts.phash)
+            else:
+                continue
+            seen.add(row["number"])
+            flags.append(
+                Flag(
+                    kind=kind,
+                    registration_number=row["number"],
+                    evidence_id=row["id"],
+                    distance=distance,
+                )
+            )
+        if facts.captured_at is not None and facts.captured_at.year != registration.year:
+            flags.append(Flag(kind=FlagKind.CAPTURED_OUTSIDE_YEAR, captured_at=facts.captured_at))
+        return flags
+
+    async def pending(self) -> list[Evidence]:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM evidence WHERE status = 'pending_download' ORDER BY id"
+        )
+        return [_evidence(row) for row in rows]
+
+    async def delete(self, evidence_id: int) -> None:
+        await self.db.write("DELETE FROM evidence WHERE id = ?", (evidence_id,))
+
+    async def path_in_use(self, path: str) -> bool:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT 1 FROM evidence WHERE path = ? LIMIT 1", (path,)
+        )
+        return bool(rows)
+
+    async def by_coverage(
+        self, area: Area | None, year: int, offset: int = 0, limit: int = 10
+    ) -> tuple[list[tuple[Registration, int]], int]:
+        """A page of the area's registrations, those with evidence for fewest indicators first,
+        each with that number; and how many registrations there are in all."""
+        where, params = _filters(area, year, None, None)
+        total = await self.db.conn.execute_fetchall(
+            f"SELECT COUNT(*) FROM registrations WHERE {where} AND status != 'withdrawn'", params
+        )
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT r.*, (SELECT COUNT(DISTINCT e.indicator_code) FROM evidence e"
+            " WHERE e.registration_id = r.id) AS covered"
+            f" FROM registrations r WHERE {where} AND status != 'withdrawn'"
+            " ORDER BY covered, number LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [(_registration(row), row["covered"]) for row in rows], total[0][0]
+
+    # --- what a person is sending now ---------------------------------------------------
+
+    async def session_of(self, person_id: int) -> EvidenceSession | None:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM evidence_sessions WHERE person_id = ?", (person_id,)
+        )
+        return EvidenceSession.model_validate(dict(rows[0])) if rows else None
+
+    async def start_session(
+        self, person_id: int, registration_id: int, indicator_code: str | None
+    ) -> None:
+        await self.db.write(
+            "INSERT INTO evidence_sessions (person_id, registration_id, indicator_code, stored,"
+            " updated_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT (person_id) DO UPDATE SET"
+            " registration_id = excluded.registration_id,"
+            " indicator_code = excluded.indicator_code, stored = 0,"
+            " updated_at = excluded.updated_at",
+            (person_id, registration_id, indicator_code, to_db(utcnow())),
+        )
+
+    async def count_stored(self, person_id: int, n: int = 1) -> None:
+        await self.db.write(
+            "UPDATE evidence_sessions SET stored = stored + ?, updated_at = ? WHERE person_id = ?",
+            (n, to_db(utcnow()), person_id),
+        )
+
+    async def end_session(self, person_id: int) -> None:
+        await self.db.write("DELETE FROM evidence_sessions WHERE person_id = ?", (person_id,))
+
+
+class MediaFolder:
+    """The evidence files on disk, under one folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    @staticmethod
+    def relative_path(year: int, number: str, sha256: str, extension: str) -> str:
+        return f"{year}/{number}/{sha256}.{extension}"
+
+    def write(self, relative: str, data: bytes) -> Path:
+        """Write atomically: a temporary file in the same folder, flushed, then renamed."""
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return target
+
+    def trash(self, relative: str) -> Path | None:
+        """Move a file into the trash folder, keeping its relative path; None if it is gone."""
+        source = self.root / relative
+        if not source.is_file():
+            return None
+        target = self.root / TRASH / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        return target
+
+    def purge_trash(self) -> int:
+        """Delete every file in the trash; the number deleted."""
+        trash = self.root / TRASH
+        if not trash.is_dir():
+            return 0
+        count = 0
+        for path in sorted(trash.rglob("*"), reverse=True):
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+                count += 1
+            elif path.is_dir():
+                path.rmdir()
+        return count

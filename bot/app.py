@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import on_error
 from bot.i18n import LOCALES, _, use_locale
+from bot.ordering import PerPersonUpdateProcessor
 from conversations import enrolment, invitation, people, profile
 from conversations import help as help_dialog
 from storage import Storage
@@ -48,6 +49,8 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.tzinfo))
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(storage.db))
+        .concurrent_updates(PerPersonUpdateProcessor())
+        .updater(None)
         .post_init(set_guest_menus)
     )
     if request is not None:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from bot.app import build_application
 from bot.application import HoctapApplication
 from bot.config import Settings
+from bot.polling import Poller
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -16,15 +17,20 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def polling(app: HoctapApplication, poll_timeout: float = 10) -> AsyncIterator[None]:
-    """The application initialised, its menus set, and polling, until the block ends."""
+    """The application initialised, its menus set, and polling, until the block ends.
+
+    Polling is our own loop (bot.polling), which confirms an update only once it has been
+    processed; PTB's Updater is not used.
+    """
     async with app:
         await app.post_init(app)
-        await app.updater.start_polling(timeout=poll_timeout)
         await app.start()
+        poller = Poller(app, poll_timeout=poll_timeout)
+        await poller.start()
         try:
             yield
         finally:
-            await app.updater.stop()
+            await poller.stop()
             await app.stop()
 
 

@@ -7,6 +7,7 @@ from storage.audit import AuditLog
 from storage.db import Database
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
+from storage.updates import ProcessedUpdates
 
 
 class Storage:
@@ -19,6 +20,7 @@ class Storage:
         self.invites = InviteRepository(db)
         self.audit = AuditLog(db)
         self.enrolment_failures = EnrolmentFailures(db)
+        self.updates = ProcessedUpdates(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

@@ -1,5 +1,6 @@
 """Application wiring: base URLs, rate limiter, gate, dialogs, error handler, menus."""
 
+import asyncio
 import logging
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -27,6 +28,8 @@ from bot.ordering import PerPersonUpdateProcessor
 from conversations import enrolment, invitation, people, profile
 from conversations import help as help_dialog
 from storage import Storage
+from storage.backup import backup, prune
+from storage.clock import utcnow
 from storage.persistence import SqlitePersistence
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,35 @@ def build_application(
     app = builder.build()
     app.storage, app.settings, app.flood = storage, settings, FloodGuard()
     add_handlers(app)
+    schedule_backups(app)
     return app
+
+
+def schedule_backups(app: HoctapApplication) -> None:
+    """Every day at HOCTAP_BACKUP_TIME (local time): a backup, keeping the newest N."""
+    settings = app.settings
+    at = settings.backup_time.replace(tzinfo=settings.tzinfo)
+    app.job_queue.run_daily(daily_backup, at, name="daily-backup")
+
+
+async def daily_backup(context: BotContext) -> None:
+    """A failed backup is logged and tried again the next day; it never stops the bot."""
+    app = context.application
+    try:
+        target = await backup(
+            app.storage.db, app.settings.media_dir, app.settings.backup_dir, utcnow()
+        )
+        removed = await asyncio.to_thread(prune, app.settings.backup_dir, app.settings.backup_keep)
+        forgotten = await app.storage.updates.prune()
+    except Exception:
+        log.exception("daily backup failed")
+        return
+    log.info(
+        "backup written to %s; %d old backup(s) removed, %d old update id(s) forgotten",
+        target,
+        len(removed),
+        forgotten,
+    )
 
 
 DIALOGS = (enrolment, help_dialog, profile, invitation, people)

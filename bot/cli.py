@@ -12,7 +12,7 @@ from bot.errors import RedactingFilter
 from bot.hamlet_import import import_hamlets
 from storage import Storage
 from storage.areas import official_communes, official_provinces
-from storage.backup import backup
+from storage.backup import RestoreError, backup, restore
 from storage.clock import utcnow
 from storage.models import AreaLevel, Role
 
@@ -34,6 +34,8 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--expires-days", type=int, default=14)
     copy = commands.add_parser("backup", help="copy the database and media to DEST_DIR")
     copy.add_argument("dest_dir", type=Path)
+    back = commands.add_parser("restore", help="put a backup folder back (stop the bot first)")
+    back.add_argument("source", type=Path)
     return top
 
 
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings)
         return asyncio.run(COMMANDS[args.command](settings, args))
-    except (ConfigError, UsageError) as error:
+    except (ConfigError, UsageError, RestoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -136,10 +138,19 @@ async def _backup(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_storage(settings, work)
 
 
+async def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    restore(args.source, settings.db_path, settings.media_dir)
+    storage = await Storage.open(settings.db_path)  # an older copy: bring its schema up
+    await storage.close()
+    print(f"restored {args.source} to {settings.db_path} and {settings.media_dir}")
+    return 0
+
+
 COMMANDS = {
     "run": _run,
     "init-db": _init_db,
     "import-hamlets": _import_hamlets,
     "invite": _invite,
     "backup": _backup,
+    "restore": _restore,
 }

@@ -1,11 +1,12 @@
 """Configuration from HOCTAP_* environment variables and an optional .env file."""
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "HOCTAP_"
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     media_dir: Path = Path("data/media")
     default_locale: Literal["vi", "en"] = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
+    backup_dir: Path = Path("data/backups")
+    backup_keep: int = Field(default=7, ge=1)
+    backup_time: time = time(2, 30)
 
     @field_validator("bot_token")
     @classmethod

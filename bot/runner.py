@@ -11,6 +11,7 @@ from bot.application import HoctapApplication
 from bot.config import Settings
 from bot.polling import Poller
 from storage import Storage
+from storage.backup import in_use
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,11 @@ async def polling(app: HoctapApplication, poll_timeout: float = 10) -> AsyncIter
 
 
 async def run(settings: Settings) -> None:
+    with in_use(settings.db_path):  # `restore` refuses while this is held
+        await _run(settings)
+
+
+async def _run(settings: Settings) -> None:
     storage = await Storage.open(settings.db_path)
     try:
         app = build_application(settings, storage)

@@ -20,9 +20,11 @@ from bot.application import HoctapApplication
 from bot.commands import menu_for
 from bot.config import Settings
 from bot.context import BotContext
-from bot.errors import on_error
+from bot.errors import install_redaction, on_error
+from bot.flood import FloodGuard
 from bot.i18n import LOCALES, _, use_locale
 from bot.jobs import schedule_jobs
+from bot.ordering import PerPersonUpdateProcessor
 from conversations import (
     enrolment,
     evidence,
@@ -50,6 +52,7 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> HoctapApplication:
     """The bot as it runs in production; tests inject the request objects."""
+    install_redaction(settings.token())
     builder = (
         Application.builder()
         .application_class(HoctapApplication)
@@ -60,6 +63,8 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.tzinfo))
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(storage.db))
+        .concurrent_updates(PerPersonUpdateProcessor())
+        .updater(None)
         .post_init(on_start)
     )
     if request is not None:
@@ -67,7 +72,7 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
-    app.storage, app.settings = storage, settings
+    app.storage, app.settings, app.flood = storage, settings, FloodGuard()
     add_handlers(app)
     return app
 

@@ -1,22 +1,52 @@
 """The Application subclass that carries the storage and persists after every update."""
 
+import asyncio
+import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime
 
+from telegram import Update
 from telegram.ext import Application
 
 from storage.clock import utcnow
 
+log = logging.getLogger(__name__)
+
+# The id of the update the current task is processing, for update_persistence to record.
+_current_update: ContextVar[int | None] = ContextVar("current_update", default=None)
+
 
 class HoctapApplication(Application):
-    """PTB's Application, but the dialog state is written when each update is done.
+    """PTB's Application, but each update is handled at most once and saved when it is done.
 
     PTB writes persistence on a timer (60 s by default); a crash in between would lose what
-    people typed. Writing at the end of every update keeps the loss to the update in progress.
+    people typed. Here the dialog state is written at the end of every update.
+
+    Idempotency: an update whose id is already in `processed_updates` (migration 0005) is
+    skipped, so a redelivered update (same update_id, e.g. after a crash before the polling
+    loop confirmed it) is neither processed nor answered twice. The id is written in the same
+    SQLite transaction as the dialog state and user/chat data of that update.
+
+    What "the same transaction" can and cannot mean with PTB: the handlers make their own
+    domain writes (a person enrolled, an invite used) while the update is processed, each
+    committed at once through `Database.write` or `Database.transaction`; PTB hands the
+    dialog state and the data over only afterwards, in `update_persistence`. So the domain
+    writes and the "processed" mark are not atomic. A crash after a handler's commit but
+    before the mark means the update comes again and its handler runs again, so handlers must
+    tolerate a replay (enrolment does: a used invite code is refused). What is atomic is the
+    pair "state after this update" + "this update is done": there is never a saved state
+    without its mark, nor a mark without the state, so a replay never starts from a state
+    the update already moved on from.
+
+    Messages the bot sent before a crash cannot be taken back; a replayed update may answer
+    again. That is the at-least-once half that no bot can avoid; the mark makes it rare.
     """
 
     storage = None  # a storage.Storage, set by bot.app.build_application
     settings = None  # a bot.config.Settings, likewise
+    flood = None  # a bot.flood.FloodGuard, likewise
+    _persist_lock: asyncio.Lock | None = None
     # The current moment as an aware datetime; tests replace it (`app.clock = lambda: ...`).
     clock: Callable[[], datetime] = staticmethod(utcnow)
 
@@ -29,5 +59,30 @@ class HoctapApplication(Application):
         return self.now().date()
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
-        await self.update_persistence()
+        update_id = update.update_id if isinstance(update, Update) and self.storage else None
+        if update_id is not None and await self.storage.updates.seen(update_id):
+            log.info("update %s was processed before; skipped", update_id)
+            return
+        token = _current_update.set(update_id)
+        try:
+            await super().process_update(update)
+            await self.update_persistence()  # also when no handler blocked: records the id
+        finally:
+            _current_update.reset(token)
+
+    async def update_persistence(self) -> None:
+        """PTB's persistence run, committed as one transaction with the update id, if any.
+
+        PTB calls this from `process_update`, from its timer and from `stop`. A lock keeps the
+        runs from interleaving: each collects what PTB hands over (it runs under PTB's own
+        lock) and commits afterwards, so without ours an older collection could commit last.
+        """
+        if self.persistence is None:
+            await super().update_persistence()
+            return
+        if self._persist_lock is None:
+            self._persist_lock = asyncio.Lock()
+        update_id = _current_update.get()
+        also = [self.storage.updates.record_statement(update_id)] if update_id is not None else []
+        async with self._persist_lock:
+            await self.persistence.write_batch(super().update_persistence, *also)

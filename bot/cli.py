@@ -16,7 +16,7 @@ from bot.errors import RedactingFilter
 from bot.hamlet_import import import_hamlets
 from storage import Storage
 from storage.areas import official_communes, official_provinces
-from storage.backup import backup
+from storage.backup import RestoreError, backup, restore
 from storage.clock import utcnow
 from storage.criteria import CriteriaFileError, LoadedSet, read_criteria_file
 from storage.criteria_repo import CriteriaError
@@ -62,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
     year.add_argument("--year", required=True, type=int)
     for option in ("--registration-close", "--evaluation-lock", "--recognition"):
         year.add_argument(option, type=_iso_date, metavar="YYYY-MM-DD")
+    back = commands.add_parser("restore", help="put a backup folder back (stop the bot first)")
+    back.add_argument("source", type=Path)
     return top
 
 
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings)
         return asyncio.run(COMMANDS[args.command](settings, args))
-    except (ConfigError, UsageError) as error:
+    except (ConfigError, UsageError, RestoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -298,6 +300,14 @@ async def _programme_year(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_storage(settings, work)
 
 
+async def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    restore(args.source, settings.db_path, settings.media_dir)
+    storage = await Storage.open(settings.db_path)  # an older copy: bring its schema up
+    await storage.close()
+    print(f"restored {args.source} to {settings.db_path} and {settings.media_dir}")
+    return 0
+
+
 COMMANDS = {
     "run": _run,
     "init-db": _init_db,
@@ -309,4 +319,5 @@ COMMANDS = {
     "demo": _demo,
     "programme-year": _programme_year,
     "purge-trash": _purge_trash,
+    "restore": _restore,
 }

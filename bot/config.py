@@ -1,6 +1,7 @@
 """Configuration from HOCTAP_* environment variables and an optional .env file."""
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     default_locale: Literal["vi", "en"] = "vi"
     timezone: str = "Asia/Ho_Chi_Minh"
     draft_days: int = Field(default=30, ge=1, le=3650)
+    backup_dir: Path = Path("data/backups")
+    backup_keep: int = Field(default=7, ge=1)
+    backup_time: time = time(2, 30)
 
     @field_validator("bot_token")
     @classmethod

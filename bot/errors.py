@@ -14,6 +14,47 @@ log = logging.getLogger(__name__)
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)[\d .]{8,12}\d")
 
 
+_secrets: set[str] = set()
+_factory_installed = False
+
+
+def redact(text: str) -> str:
+    """`text` with the registered secrets and anything like a phone number blanked out."""
+    for secret in _secrets:
+        text = text.replace(secret, "<token>")
+    return _PHONE.sub("<phone>", text)
+
+
+def install_redaction(token: str | None) -> None:
+    """Redact every log record as it is made, whichever handler later writes it.
+
+    A filter on our own handler (RedactingFilter) misses the handlers others attach to the
+    root logger: pytest's, a journald or Sentry handler. The record factory runs once per
+    record that passes the level check, before any handler sees it. Installed once per
+    process; each call adds its token.
+    """
+    global _factory_installed
+    if token:
+        _secrets.add(token)
+    if _factory_installed:
+        return
+    make = logging.getLogRecordFactory()
+
+    def redacting_factory(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it to the handler to report
+            return record
+        record.msg, record.args = redact(message), None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    logging.setLogRecordFactory(redacting_factory)
+    _factory_installed = True
+
+
 class RedactingFilter(logging.Filter):
     """Blank the bot token and phone numbers out of every log record."""
 

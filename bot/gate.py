@@ -6,6 +6,7 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 from bot.access import refuse
 from bot.commands import Command, command, command_of_button
 from bot.context import BotContext
+from bot.flood import Verdict
 from bot.i18n import _, set_locale
 from conversations.enrolment import DRAFT
 from conversations.help import render_not_enrolled
@@ -26,8 +27,13 @@ async def gate(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         raise ApplicationHandlerStop
+    verdict = flood_verdict(update, context)
+    if verdict is Verdict.DROP:
+        raise ApplicationHandlerStop
     person = await context.storage.people.by_telegram_id(user.id)
     context.person = person if person and person.active else None
+    if verdict is Verdict.WARN:
+        await slow_down(update, context)
     if context.person is None:
         set_locale(context.settings.default_locale)
         await turn_away_guest(update, context)
@@ -44,12 +50,33 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
+async def slow_down(update: Update, context: BotContext) -> None:
+    """Once per flood: ask the person to slow down; this and later messages are ignored."""
+    set_locale(context.person.locale if context.person else context.settings.default_locale)
+    text = _(
+        "You are sending messages faster than I can read them. Please wait a few seconds, "
+        "then send again what is still needed."
+    )
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_chat:
+        await context.bot.send_message(update.effective_chat.id, text)
+    raise ApplicationHandlerStop
+
+
 def command_of(update: Update) -> Command | None:
     """The registry entry a command or a button press belongs to."""
     if update.callback_query:
         return command_of_button(update.callback_query.data or "")
     name = command_name(update)
     return command(name) if name else None
+
+
+def flood_verdict(update: Update, context: BotContext) -> Verdict | None:
+    """Messages count against the flood limit; button presses answer questions and do not."""
+    if update.message is None or context.application.flood is None:
+        return None
+    return context.application.flood.check(update.effective_user.id)
 
 
 async def turn_away_guest(update: Update, context: BotContext) -> None:

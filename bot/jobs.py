@@ -1,5 +1,6 @@
-"""Work the bot does on its own, on a timer: discarding registration drafts left unfinished."""
+"""Work the bot does on its own, on a timer: daily backups, discarding drafts left unfinished."""
 
+import asyncio
 import logging
 from datetime import datetime, time, timedelta
 
@@ -9,6 +10,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.i18n import _, use_locale
 from storage import Storage
+from storage.backup import backup, prune
+from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,33 @@ async def _draft_expiry(context: ContextTypes.DEFAULT_TYPE) -> None:
     await discard_stale_drafts(app, context.bot, app.clock())
 
 
+def schedule_backups(app: Application) -> None:
+    """Every day at HOCTAP_BACKUP_TIME (local time): a backup, keeping the newest N."""
+    settings = app.settings
+    at = settings.backup_time.replace(tzinfo=settings.tzinfo)
+    app.job_queue.run_daily(daily_backup, at, name="daily-backup")
+
+
+async def daily_backup(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A failed backup is logged and tried again the next day; it never stops the bot."""
+    app = context.application
+    try:
+        target = await backup(
+            app.storage.db, app.settings.media_dir, app.settings.backup_dir, utcnow()
+        )
+        removed = await asyncio.to_thread(prune, app.settings.backup_dir, app.settings.backup_keep)
+        forgotten = await app.storage.updates.prune()
+    except Exception:
+        log.exception("daily backup failed")
+        return
+    log.info(
+        "backup written to %s; %d old backup(s) removed, %d old update id(s) forgotten",
+        target,
+        len(removed),
+        forgotten,
+    )
+
+
 def schedule_jobs(app: Application) -> None:
     """Register the daily jobs; called from post_init, once the JobQueue exists."""
     if app.job_queue is None:
@@ -87,3 +117,4 @@ def schedule_jobs(app: Application) -> None:
     app.job_queue.run_daily(
         _draft_expiry, DRAFT_EXPIRY_AT.replace(tzinfo=app.settings.tzinfo), name=DRAFT_EXPIRY_JOB
     )
+    schedule_backups(app)

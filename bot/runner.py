@@ -9,26 +9,38 @@ from contextlib import asynccontextmanager
 from bot.app import build_application
 from bot.application import HoctapApplication
 from bot.config import Settings
+from bot.polling import Poller
 from storage import Storage
+from storage.backup import in_use
 
 log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def polling(app: HoctapApplication, poll_timeout: float = 10) -> AsyncIterator[None]:
-    """The application initialised, its menus set, and polling, until the block ends."""
+    """The application initialised, its menus set, and polling, until the block ends.
+
+    Polling is our own loop (bot.polling), which confirms an update only once it has been
+    processed; PTB's Updater is not used.
+    """
     async with app:
         await app.post_init(app)
-        await app.updater.start_polling(timeout=poll_timeout)
         await app.start()
+        poller = Poller(app, poll_timeout=poll_timeout)
+        await poller.start()
         try:
             yield
         finally:
-            await app.updater.stop()
+            await poller.stop()
             await app.stop()
 
 
 async def run(settings: Settings) -> None:
+    with in_use(settings.db_path):  # `restore` refuses while this is held
+        await _run(settings)
+
+
+async def _run(settings: Settings) -> None:
     storage = await Storage.open(settings.db_path)
     try:
         app = build_application(settings, storage)

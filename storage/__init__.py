@@ -10,6 +10,7 @@ from storage.evidence import EvidenceRepository
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
 from storage.registrations import RegistrationRepository
+from storage.updates import ProcessedUpdates
 
 
 class Storage:
@@ -25,6 +26,7 @@ class Storage:
         self.criteria = CriteriaRepository(db)
         self.registrations = RegistrationRepository(db)
         self.evidence = EvidenceRepository(db)
+        self.updates = ProcessedUpdates(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

@@ -1,6 +1,8 @@
 """PTB persistence in the bot's own SQLite database, as JSON rows (migration 0002)."""
 
 import json
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -11,6 +13,11 @@ Data = dict[Any, Any]
 ConversationKey = tuple[int | str, ...]
 ConversationDict = dict[ConversationKey, object]
 CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]  # PTB's callback cache
+Memo = tuple[tuple[str, int], str | None]  # (table, id) -> JSON written, None = row dropped
+Pending = tuple[str, tuple, Memo | None]
+
+# The write batch being collected by the current task (and the tasks it starts), if any.
+_batch: ContextVar[list[Pending] | None] = ContextVar("persistence_batch", default=None)
 
 
 def _dump(value: object, strict: bool = True) -> str:
@@ -29,6 +36,9 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
     a transaction another coroutine has open on the same shared connection.
     Unchanged JSON is not rewritten (PTB hands over bot data after every update); that memo
     assumes only this object writes these tables, which holds for one bot process.
+
+    `write_batch` collects the writes of one PTB `update_persistence` run and commits them in
+    one transaction together with extra statements (the processed update id).
     """
 
     def __init__(
@@ -48,8 +58,48 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         async with self._db.conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
-    async def _write(self, sql: str, *params: object) -> None:
+    async def _write(self, sql: str, *params: object, memo: Memo | None = None) -> None:
+        batch = _batch.get()
+        if batch is not None:
+            batch.append((sql, params, memo))
+            return
         await self._db.write(sql, params)
+        self._remember(memo)
+
+    def _remember(self, memo: Memo | None) -> None:
+        if memo is None:
+            return
+        key, text = memo
+        if text is None:
+            self._written.pop(key, None)
+        else:
+            self._written[key] = text
+
+    async def write_batch(
+        self, collect: Callable[[], Awaitable[None]], *also: tuple[str, tuple]
+    ) -> int:
+        """Run `collect` with writes held back, then commit them and `also` in one transaction.
+
+        Writes made by `collect` and by the tasks it starts (PTB gathers the update_* calls)
+        are collected rather than sent. Nothing is committed if `collect` fails. The caller
+        must keep two batches from interleaving (one could carry an older state of a row);
+        `HoctapApplication` holds a lock around it. Returns the number of statements run.
+        """
+        pending: list[Pending] = []
+        token = _batch.set(pending)
+        try:
+            await collect()
+        finally:
+            _batch.reset(token)
+        statements = [(sql, params) for sql, params, _ in pending] + list(also)
+        if not statements:
+            return 0
+        async with self._db.transaction():
+            for sql, params in statements:
+                await self._db.write(sql, params)
+        for *_, memo in pending:
+            self._remember(memo)
+        return len(statements)
 
     async def _upsert(self, table: str, column: str, row_id: int, value: object) -> None:
         text = _dump(value, strict=table != "callback_data")
@@ -60,12 +110,13 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
             f" ON CONFLICT ({column}) DO UPDATE SET data = excluded.data",
             row_id,
             text,
+            memo=((table, row_id), text),
         )
-        self._written[(table, row_id)] = text
 
     async def _drop(self, table: str, column: str, row_id: int) -> None:
-        await self._write(f"DELETE FROM {table} WHERE {column} = ?", row_id)
-        self._written.pop((table, row_id), None)
+        await self._write(
+            f"DELETE FROM {table} WHERE {column} = ?", row_id, memo=((table, row_id), None)
+        )
 
     async def _load(self, table: str, column: str) -> dict[int, Data]:
         rows = await self._rows(f"SELECT {column}, data FROM {table}")

@@ -25,4 +25,4 @@ def search_key(text: str) -> str:
     """
     decomposed = unicodedata.normalize("NFD", nfc(text).casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.replace("đ", "d")
+    return " ".join(stripped.replace("đ", "d").split())  # a mark may have stood after a space

@@ -34,6 +34,7 @@ def cli_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOCTAP_")}
     env["HOCTAP_DB_PATH"] = str(tmp_path / "data" / "hoctap.sqlite3")
     env["HOCTAP_MEDIA_DIR"] = str(tmp_path / "data" / "media")
+    env["HOCTAP_BACKUP_DIR"] = str(tmp_path / "data" / "backups")
     return env
 
 
@@ -67,6 +68,7 @@ def settings_for(api: FakeBotApi, tmp_path: Path, **overrides) -> Settings:
         file_base_url=api.base_file_url,
         db_path=tmp_path / "hoctap.sqlite3",
         media_dir=tmp_path / "media",
+        backup_dir=tmp_path / "backups",
         **overrides,
     )
 

@@ -1,0 +1,36 @@
+"""Which Telegram updates have been processed (migration 0005)."""
+
+from datetime import datetime, timedelta
+
+from storage.clock import to_db, utcnow
+from storage.db import Database
+
+KEEP = timedelta(days=7)
+RECORD_SQL = "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
+
+
+class ProcessedUpdates:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def seen(self, update_id: int) -> bool:
+        async with self.db.conn.execute(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    @staticmethod
+    def record_statement(update_id: int, now: datetime | None = None) -> tuple[str, tuple]:
+        """The INSERT that marks `update_id` done, to run inside another write batch."""
+        return RECORD_SQL, (update_id, to_db(now or utcnow()))
+
+    async def record(self, update_id: int, now: datetime | None = None) -> None:
+        await self.db.write(*self.record_statement(update_id, now))
+
+    async def prune(self, now: datetime | None = None) -> int:
+        """Forget ids older than a week; return how many."""
+        cutoff = to_db((now or utcnow()) - KEEP)
+        cursor = await self.db.write(
+            "DELETE FROM processed_updates WHERE processed_at < ?", (cutoff,)
+        )
+        return cursor.rowcount

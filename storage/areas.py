@@ -40,6 +40,7 @@ def _area(row) -> Area:
 class AreaRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._by_id: dict[int, Area] = {}
 
     async def load_official(
         self, provinces: Iterable[OfficialUnit], communes: Iterable[OfficialUnit]
@@ -85,7 +86,15 @@ class AreaRepository:
         return rows[0][0]
 
     async def get(self, area_id: int) -> Area | None:
-        return await self._one(f"SELECT {_COLUMNS} FROM areas WHERE id = ?", (area_id,))
+        """An area by id, from memory after the first read: area rows are never changed
+        (nothing renames or moves an area), and the gate needs the person's area on every
+        update."""
+        if area_id not in self._by_id:
+            area = await self._one(f"SELECT {_COLUMNS} FROM areas WHERE id = ?", (area_id,))
+            if area is None:
+                return None
+            self._by_id[area_id] = area
+        return self._by_id[area_id]
 
     async def by_code(self, code: str) -> Area | None:
         """A province (2 digits) or a commune (5 digits) by its official code."""

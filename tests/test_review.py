@@ -441,3 +441,16 @@ async def test_reminders_go_to_the_right_people_once_a_day_and_never_at_night(
     assert await send_reminders(bot, at(lock + timedelta(days=1), 10)) == []
     assert [len(api.person(n).messages) for n in (881, 882, 883)] == [2, 2, 3]
     assert len(await storage.reminders.sent_on(monday)) == 4
+
+
+async def test_the_hourly_job_is_scheduled_and_a_reviewed_photo_can_still_be_deleted(
+    bot, api, storage, enrol, hoa
+):
+    (job,) = bot.job_queue.get_jobs_by_name("reminders")
+    assert job.next_t.minute == 0 and job.next_t.second == 0
+    chair = await enrol(904, Role.BRANCH_CHAIR, "00070")
+    evidence = await add_photo(api, storage, hoa, "GD.1.1", chair, 40)
+    await storage.reviews.decide(evidence.id, Decision.ACCEPTED, None, chair.id)
+    await storage.evidence.delete(evidence.id)
+    assert await storage.evidence.get(evidence.id) is None
+    assert await storage.reviews.get(evidence.id) is None

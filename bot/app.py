@@ -25,7 +25,9 @@ from bot.flood import FloodGuard
 from bot.i18n import LOCALES, _, use_locale
 from bot.jobs import schedule_jobs
 from bot.ordering import PerPersonUpdateProcessor
+from bot.reminders import schedule_reminders
 from conversations import (
+    digest,
     enrolment,
     evidence,
     evidence_intake,
@@ -34,8 +36,10 @@ from conversations import (
     people,
     profile,
     programme_year,
+    recognition,
     registration,
     registrations_list,
+    review,
 )
 from conversations import help as help_dialog
 from storage import Storage
@@ -88,6 +92,9 @@ DIALOGS = (
     programme_year,
     evidence,
     evidence_view,
+    review,
+    recognition,
+    digest,
 )
 
 
@@ -111,10 +118,11 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def on_start(app: HoctapApplication) -> None:
-    """post_init: the guest menus, then the daily jobs."""
+    """post_init: the guest menus, then the timed jobs."""
     await set_guest_menus(app)
     schedule_jobs(app)
     evidence_intake.schedule(app)
+    schedule_reminders(app)
 
 
 async def set_guest_menus(app: Application) -> None:

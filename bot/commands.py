@@ -53,6 +53,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("nguoidung", _l("People in my area"), STAFF_AND_ADMIN, button_prefix="ppl"),
     Command("danhsach", _l("Registered families and clans in my area"), button_prefix="rgl"),
     Command("namhoc", _l("Programme year dates of a province"), ADMIN_ONLY, button_prefix="pyr"),
+    Command("duyet", _l("Review evidence photos"), STAFF_AND_ADMIN, button_prefix="rv"),
+    Command(
+        "congnhan",
+        _l("Recognise a registration (or not), showing how"),
+        STAFF_AND_ADMIN,
+        button_prefix="rc",
+    ),
+    Command("nhacnho", _l("Weekly digest: switch on or off"), STAFF_AND_ADMIN, button_prefix="dg"),
 )
 
 # What the menu offers someone who is not enrolled.

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     backup_dir: Path = Path("data/backups")
     backup_keep: int = Field(default=7, ge=1)
     backup_time: time = time(2, 30)
+    remind_days_before: int = Field(default=7, ge=0, le=90)
 
     @field_validator("bot_token")
     @classmethod

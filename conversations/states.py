@@ -39,3 +39,12 @@ class Evidence(StrEnum):
     FIND = "evidence.find"
     CHECKLIST = "evidence.checklist"
     PHOTOS = "evidence.photos"
+
+
+class Review(StrEnum):
+    REASON = "review.reason"
+
+
+class Recognition(StrEnum):
+    NUMBER = "recognition.number"
+    DATE = "recognition.date"

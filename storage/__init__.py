@@ -10,6 +10,8 @@ from storage.evidence import EvidenceRepository
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
 from storage.registrations import RegistrationRepository
+from storage.reminders import ReminderRepository
+from storage.reviews import ReviewRepository
 from storage.updates import ProcessedUpdates
 
 
@@ -26,6 +28,8 @@ class Storage:
         self.criteria = CriteriaRepository(db)
         self.registrations = RegistrationRepository(db)
         self.evidence = EvidenceRepository(db)
+        self.reviews = ReviewRepository(db)
+        self.reminders = ReminderRepository(db)
         self.updates = ProcessedUpdates(db)
 
     @classmethod

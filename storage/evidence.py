@@ -272,7 +272,10 @@ class EvidenceRepository:
         return [_evidence(row) for row in rows]
 
     async def delete(self, evidence_id: int) -> None:
-        await self.db.write("DELETE FROM evidence WHERE id = ?", (evidence_id,))
+        """Delete the photo's row and its review, if any (the audit log keeps both)."""
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM evidence_reviews WHERE evidence_id = ?", (evidence_id,))
+            await conn.execute("DELETE FROM evidence WHERE id = ?", (evidence_id,))
 
     async def path_in_use(self, path: str) -> bool:
         rows = await self.db.conn.execute_fetchall(

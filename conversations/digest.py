@@ -1,0 +1,61 @@
+"""/nhacnho: staff and admins switch their weekly digest on or off (`dg:on`, `dg:off`).
+
+The digest itself is sent by bot.reminders on Monday mornings.
+"""
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.i18n import _
+from conversations.common import buttons
+
+PREFIX = "dg"
+
+
+def render(on: bool) -> tuple[str, object]:
+    if on:
+        text = _(
+            "Your weekly digest is on: every Monday at 08:00 you get your area's counts of "
+            "registrations, evidence photos and photos waiting for review."
+        )
+        keyboard = buttons([[(_("🔕 Switch off"), f"{PREFIX}:off")]])
+    else:
+        text = _(
+            "Your weekly digest is off. Switched on, it brings every Monday at 08:00 your "
+            "area's counts of registrations, evidence photos and photos waiting for review."
+        )
+        keyboard = buttons([[(_("🔔 Switch on"), f"{PREFIX}:on")]])
+    return text, keyboard
+
+
+async def show(update: Update, context: BotContext) -> None:
+    on = await context.storage.reminders.digest_on(context.person.id)
+    text, keyboard = render(on)
+    await update.message.reply_text(text, reply_markup=keyboard)
+
+
+async def switch(update: Update, context: BotContext) -> None:
+    on = update.callback_query.data == f"{PREFIX}:on"
+    before = await context.storage.reminders.digest_on(context.person.id)
+    await context.storage.reminders.set_digest(context.person.id, on)
+    if before != on:
+        await context.storage.audit.record(
+            "digest.switched",
+            "person",
+            context.person.id,
+            actor_id=context.person.id,
+            actor_telegram_id=context.person.telegram_id,
+            before={"weekly": before},
+            after={"weekly": on},
+        )
+    await update.callback_query.answer()
+    text, keyboard = render(on)
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("nhacnho", show),
+        CallbackQueryHandler(switch, pattern=rf"^{PREFIX}:(on|off)$"),
+    ]

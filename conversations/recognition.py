@@ -1,0 +1,580 @@
+"""/congnhan (recognise): the result of a registration by its criteria set's rule, shown
+criterion by criterion, then decided by staff and locked.
+
+A registration is ready once all its evidence photos are reviewed (/duyet). The card applies
+`storage.reviews.evaluate_with_evidence`: the set's pass rule on the self-assessment, except
+that an indicator requiring evidence counts as met only with at least one accepted photo.
+Staff choose Recognise (`rc:yes:<id>`) or Do not recognise (`rc:no:<id>`), then may type a
+decision number and a date (dd/mm/yyyy), or skip each (`rc:skipno:<id>`, `rc:skipdate:<id>`).
+The result, the computation as shown, and the registration's status are stored together and
+locked; only an administrator can reopen (`rc:reopen:<id>`, confirmed by `rc:reopen!:<id>`).
+Every press loads the registration again and checks access to its hamlet.
+"""
+
+import re
+from datetime import date
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import filters as tg_filters
+
+from bot.access import allowed, refuse
+from bot.context import BotContext
+from bot.i18n import _, format_moment
+from conversations.common import buttons
+from conversations.evidence import photos, shorten
+from conversations.registration_form import status_name
+from conversations.states import Recognition as State
+from storage.criteria import CriteriaSet, PassRuleKind, ScoringKind
+from storage.models import Area, Role
+from storage.registrations import Registration, Status
+from storage.reviews import Assessed, Recognition, Result, evaluate_with_evidence
+from storage.text import nfc
+
+PREFIX = "rc"
+DECIDING = "recognition"  # user_data: {"id": registration id, "result": ..., "number": ...}
+NUMBER_PATTERN = re.compile(r"^(GD|DH)-\d{4}-\d{5}$", re.IGNORECASE)
+DATE_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+MAX_DECISION_NUMBER = 50
+LIST_SIZE = 20
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def evidence_rule() -> str:
+    return _(
+        "Rule: an indicator that requires evidence counts as met only if at least one of its "
+        "photos was accepted in /duyet; without one it counts as not met, with 0 points."
+    )
+
+
+def result_name(result: Result) -> str:
+    return {Result.RECOGNISED: _("Recognised"), Result.NOT_RECOGNISED: _("Not recognised")}[result]
+
+
+def render_computation(
+    criteria: CriteriaSet, assessed: Assessed, assessment: dict[str, int], locale: str
+) -> list[str]:
+    """Per criterion its points (or indicators met), per indicator its mark, then the totals."""
+    evaluation = assessed.evaluation
+    points_rule = evaluation.rule is PassRuleKind.POINTS
+    lines = []
+    for result in evaluation.criteria:
+        title = shorten(criteria.criterion(result.code).title.get(locale), 50)
+        if points_rule:
+            line = _("{code} {title}: {points}/{max} points").format(
+                code=result.code, title=title, points=result.points, max=result.max_points
+            )
+            if result.floor is not None:
+                mark = "✅" if result.floor_met else "❌"
+                line += " " + _("(floor {floor} {mark})").format(floor=result.floor, mark=mark)
+        else:
+            met = sum(1 for i in result.indicators if i.met)
+            line = _("{code} {title}: {met}/{n} indicators met").format(
+                code=result.code, title=title, met=met, n=len(result.indicators)
+            )
+        lines.append(line)
+        for indicator in result.indicators:
+            mark = "✅" if indicator.met else ("🔸" if indicator.points else "❌")
+            line = f"  {mark} {indicator.code}"
+            if indicator.kind is ScoringKind.POINTS:
+                line += f": {indicator.points}/{indicator.max_points}"
+            if indicator.code in assessed.not_counted:
+                claimed = assessment.get(indicator.code, 0)
+                said = (
+                    _("met")
+                    if indicator.kind is ScoringKind.PASS_FAIL
+                    else _("{points} points").format(points=claimed)
+                )
+                line += " " + _("(self-assessed {said}; no accepted evidence)").format(said=said)
+            elif not indicator.answered:
+                line += " " + _("(not answered)")
+            lines.append(line)
+    if points_rule:
+        lines.append(
+            _("Total: {total}/{max} points; at least {threshold} needed.").format(
+                total=evaluation.total_points,
+                max=evaluation.max_points,
+                threshold=evaluation.threshold,
+            )
+        )
+        if evaluation.failed_floors:
+            lines.append(
+                _("Below their floor: {codes}.").format(codes=", ".join(evaluation.failed_floors))
+            )
+    else:
+        every = [i for c in evaluation.criteria for i in c.indicators]
+        lines.append(
+            _("Indicators met: {met}/{n}; all must be met.").format(
+                met=sum(1 for i in every if i.met), n=len(every)
+            )
+        )
+    lines.append(
+        _("By the rule: ✅ passes.") if evaluation.passed else _("By the rule: ❌ does not pass.")
+    )
+    return lines
+
+
+def render_card(
+    registration: Registration,
+    hamlet: Area,
+    criteria: CriteriaSet,
+    assessed: Assessed,
+    assessment: dict[str, int],
+    locale: str,
+) -> tuple[str, object]:
+    lines = [
+        _("Recognition of {number}: {name}, {hamlet}").format(
+            number=registration.number, name=registration.name, hamlet=hamlet.name
+        ),
+        _("Criteria set: {title}").format(title=criteria.title.get(locale)),
+        evidence_rule(),
+        "",
+        *render_computation(criteria, assessed, assessment, locale),
+        "",
+        _("Your decision:"),
+    ]
+    keyboard = buttons(
+        [
+            [
+                (_("✅ Recognise"), f"{PREFIX}:yes:{registration.id}"),
+                (_("❌ Do not recognise"), f"{PREFIX}:no:{registration.id}"),
+            ]
+        ]
+    )
+    return "\n".join(lines), keyboard
+
+
+def render_decision(
+    registration: Registration, recognition: Recognition, decider: str, tzinfo, admin: bool
+) -> tuple[str, object]:
+    lines = [
+        _("{number} ({name}) is decided: {result}.").format(
+            number=registration.number,
+            name=registration.name,
+            result=result_name(recognition.result),
+        ),
+        _("Decided by {name} at {moment}.").format(
+            name=decider, moment=format_moment(recognition.decided_at, tzinfo)
+        ),
+    ]
+    if recognition.decision_number or recognition.decision_date:
+        lines.append(
+            _("Decision {number}, dated {date}.").format(
+                number=recognition.decision_number or "—",
+                date=f"{recognition.decision_date:%d/%m/%Y}" if recognition.decision_date else "—",
+            )
+        )
+    evaluation = recognition.evaluation
+    if evaluation.get("rule") == PassRuleKind.POINTS.value:
+        lines.append(
+            _("Computed then: {total}/{max} points; at least {threshold} needed.").format(
+                total=evaluation["total_points"],
+                max=evaluation["max_points"],
+                threshold=evaluation["threshold"],
+            )
+        )
+    rows = []
+    if admin:
+        rows.append([(_("🔓 Reopen"), f"{PREFIX}:reopen:{registration.id}")])
+    else:
+        lines.append(_("The decision is locked; only an administrator can reopen it."))
+    return "\n".join(lines), buttons(rows)
+
+
+def parse_date(text: str) -> date | None:
+    match = DATE_PATTERN.match(nfc(text).replace(" ", ""))
+    if not match:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    if not 2000 <= year <= 2100:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+# --- finding and checking ----------------------------------------------------------------
+
+
+async def in_reach(
+    update: Update, context: BotContext, registration_id: int, action: str
+) -> tuple[Registration, Area] | None:
+    registration = await context.storage.registrations.get(registration_id)
+    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
+    if hamlet is None or not allowed(context, hamlet):
+        await refuse(update, context, action, {"registration_id": registration_id})
+        return None
+    return registration, hamlet
+
+
+def id_of(update: Update) -> int:
+    return int(update.callback_query.data.split(":")[2])
+
+
+async def say(update: Update, text: str, keyboard=None) -> None:
+    if update.callback_query:
+        await update.callback_query.answer()
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+async def assess(context: BotContext, registration: Registration):
+    storage = context.storage
+    criteria = (await storage.criteria.get(registration.criteria_set_id)).criteria_set
+    assessment = await storage.registrations.assessment(registration.id)
+    accepted = await storage.reviews.accepted_codes(registration.id)
+    return criteria, assessment, evaluate_with_evidence(criteria, assessment, accepted)
+
+
+async def show(
+    update: Update, context: BotContext, registration: Registration, hamlet: Area
+) -> None:
+    """The card, or why there is none yet: decided, withdrawn, photos not yet reviewed."""
+    storage = context.storage
+    recognition = await storage.reviews.recognition(registration.id)
+    if recognition is not None:
+        await show_decision(update, context, registration, recognition)
+        return
+    if registration.status is not Status.REGISTERED:
+        await say(
+            update,
+            _("{number} is {status}; it cannot be decided.").format(
+                number=registration.number, status=status_name(registration.status).lower()
+            ),
+        )
+        return
+    unreviewed = await storage.reviews.unreviewed(registration.id)
+    if unreviewed:
+        await say(
+            update,
+            _("{number} still has {photos} not reviewed. Review them with /duyet first.").format(
+                number=registration.number, photos=photos(unreviewed)
+            ),
+        )
+        return
+    criteria, assessment, assessed = await assess(context, registration)
+    text, keyboard = render_card(
+        registration, hamlet, criteria, assessed, assessment, context.person.locale
+    )
+    await say(update, text, keyboard)
+
+
+async def show_decision(
+    update: Update, context: BotContext, registration: Registration, recognition: Recognition
+) -> None:
+    decider = await context.storage.people.get(recognition.decided_by)
+    text, keyboard = render_decision(
+        registration,
+        recognition,
+        decider.full_name if decider else "?",
+        context.settings.tzinfo,
+        context.person.role is Role.ADMIN,
+    )
+    await say(update, text, keyboard)
+
+
+# --- handlers ----------------------------------------------------------------------------
+
+
+async def begin(update: Update, context: BotContext) -> int:
+    context.user_data.pop(DECIDING, None)
+    if context.args:
+        number = nfc(context.args[0])
+        registration = await context.storage.registrations.by_number(number)
+        if registration is None or not NUMBER_PATTERN.match(number):
+            await update.message.reply_text(
+                _("There is no registration numbered {number}.").format(number=number.upper())
+            )
+            return ConversationHandler.END
+        found = await in_reach(update, context, registration.id, "recognition.show")
+        if found is not None:
+            await show(update, context, *found)
+        return ConversationHandler.END
+    ready = await context.storage.reviews.ready_for_recognition(
+        context.area, context.today().year, LIST_SIZE
+    )
+    if not ready:
+        await update.message.reply_text(
+            _(
+                "No registration in your area has all its evidence reviewed and no decision "
+                "yet. Send /congnhan with a number (e.g. /congnhan GD-2026-00001) to see one."
+            )
+        )
+        return ConversationHandler.END
+    rows = [[(f"{r.number} · {shorten(r.name, 30)}", f"{PREFIX}:open:{r.id}")] for r in ready]
+    await update.message.reply_text(
+        _("Ready for a decision (all evidence reviewed):"), reply_markup=buttons(rows)
+    )
+    return ConversationHandler.END
+
+
+async def open_pressed(update: Update, context: BotContext) -> int | None:
+    found = await in_reach(update, context, id_of(update), "recognition.show")
+    if found is None:
+        return None
+    context.user_data.pop(DECIDING, None)
+    await show(update, context, *found)
+    return ConversationHandler.END
+
+
+async def result_pressed(update: Update, context: BotContext) -> str | int | None:
+    found = await in_reach(update, context, id_of(update), "recognition.decide")
+    if found is None:
+        return None
+    registration, hamlet = found
+    if await context.storage.reviews.recognition(registration.id) is not None:
+        await show(update, context, registration, hamlet)
+        return ConversationHandler.END
+    action = update.callback_query.data.split(":")[1]
+    result = Result.RECOGNISED if action == "yes" else Result.NOT_RECOGNISED
+    context.user_data[DECIDING] = {"id": registration.id, "result": result.value}
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    await update.effective_message.reply_text(
+        _("{result}: {number}. Type the decision number (e.g. 125/QĐ-UBND), or press Skip.").format(
+            result=result_name(result), number=registration.number
+        ),
+        reply_markup=buttons([[(_("Skip"), f"{PREFIX}:skipno:{registration.id}")]]),
+    )
+    return State.NUMBER
+
+
+def deciding(context: BotContext, registration_id: int | None = None) -> dict | None:
+    """The decision under way, if it is for this registration (any, when None)."""
+    current = context.user_data.get(DECIDING)
+    if not current or (registration_id is not None and current["id"] != registration_id):
+        return None
+    return current
+
+
+async def stale(update: Update) -> None:
+    await update.callback_query.answer(
+        _("This button is no longer valid. Please start again from the command."), show_alert=True
+    )
+
+
+async def ask_date(update: Update, registration_id: int) -> str:
+    await update.effective_message.reply_text(
+        _("Type the decision date as dd/mm/yyyy (e.g. 15/12/2026), or press Skip."),
+        reply_markup=buttons([[(_("Skip"), f"{PREFIX}:skipdate:{registration_id}")]]),
+    )
+    return State.DATE
+
+
+async def number_typed(update: Update, context: BotContext) -> str | int | None:
+    current = deciding(context)
+    if current is None:
+        return ConversationHandler.END
+    number = " ".join(nfc(update.message.text).split())
+    if not number or len(number) > MAX_DECISION_NUMBER or not number.isprintable():
+        await update.message.reply_text(
+            _("Please type the decision number in at most {n} characters, or press Skip.").format(
+                n=MAX_DECISION_NUMBER
+            )
+        )
+        return None
+    current["number"] = number
+    return await ask_date(update, current["id"])
+
+
+async def skip_number_pressed(update: Update, context: BotContext) -> str | int | None:
+    registration_id = id_of(update)
+    if await in_reach(update, context, registration_id, "recognition.decide") is None:
+        return None
+    current = deciding(context, registration_id)
+    if current is None:
+        await stale(update)
+        return ConversationHandler.END
+    current["number"] = None
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    return await ask_date(update, registration_id)
+
+
+async def date_typed(update: Update, context: BotContext) -> int | None:
+    current = deciding(context)
+    if current is None:
+        return ConversationHandler.END
+    day = parse_date(update.message.text)
+    if day is None:
+        await update.message.reply_text(
+            _(
+                "Sorry, I cannot read that date. Please type it as dd/mm/yyyy, for example "
+                "15/12/2026, or press Skip."
+            )
+        )
+        return None
+    return await save(update, context, current, day)
+
+
+async def skip_date_pressed(update: Update, context: BotContext) -> int | None:
+    registration_id = id_of(update)
+    if await in_reach(update, context, registration_id, "recognition.decide") is None:
+        return None
+    current = deciding(context, registration_id)
+    if current is None:
+        await stale(update)
+        return ConversationHandler.END
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    return await save(update, context, current, None)
+
+
+async def save(update: Update, context: BotContext, current: dict, day: date | None) -> int:
+    """Compute again, store the locked result with the registration's status, audit, report."""
+    context.user_data.pop(DECIDING, None)
+    found = await in_reach(update, context, current["id"], "recognition.decide")
+    if found is None:
+        return ConversationHandler.END
+    registration, hamlet = found
+    storage = context.storage
+    if await storage.reviews.unreviewed(registration.id):
+        await show(update, context, registration, hamlet)  # a photo came in meanwhile
+        return ConversationHandler.END
+    _criteria, assessment, assessed = await assess(context, registration)
+    result = Result(current["result"])
+    evaluation = assessed.evaluation.model_dump(mode="json") | {
+        "not_counted": list(assessed.not_counted),
+        "assessment": assessment,
+    }
+    recognition = await storage.reviews.recognise(
+        registration.id,
+        result,
+        evaluation,
+        current.get("number"),
+        day,
+        context.person.id,
+        context.application.now(),
+    )
+    if recognition is None:
+        await update.effective_message.reply_text(
+            _("{number} was decided meanwhile; nothing was changed.").format(
+                number=registration.number
+            )
+        )
+        registration = await storage.registrations.get(registration.id)
+        await show(update, context, registration, hamlet)
+        return ConversationHandler.END
+    await storage.audit.record(
+        f"registration.{result.value}",
+        "registration",
+        registration.id,
+        actor_id=context.person.id,
+        actor_telegram_id=context.person.telegram_id,
+        area_id=hamlet.id,
+        before={"number": registration.number, "status": registration.status.value},
+        after={
+            "number": registration.number,
+            "status": result.value,
+            "decision_number": recognition.decision_number,
+            "decision_date": day.isoformat() if day else None,
+            "passed_by_rule": assessed.evaluation.passed,
+            "total_points": assessed.evaluation.total_points,
+        },
+    )
+    await update.effective_message.reply_text(
+        _("Saved and locked: {number} is {result}.").format(
+            number=registration.number, result=result_name(result).lower()
+        )
+    )
+    return ConversationHandler.END
+
+
+async def reopen_pressed(update: Update, context: BotContext) -> int | None:
+    found = await in_reach(update, context, id_of(update), "recognition.reopen")
+    if found is None:
+        return None
+    registration, _hamlet = found
+    if context.person.role is not Role.ADMIN:
+        await refuse(update, context, "recognition.reopen", {"registration_id": registration.id})
+        return None
+    await say(
+        update,
+        _(
+            "Reopen {number}? Its decision is deleted (the audit log keeps it) and its status "
+            "goes back to registered."
+        ).format(number=registration.number),
+        buttons(
+            [
+                [
+                    (_("Yes, reopen"), f"{PREFIX}:reopen!:{registration.id}"),
+                    (_("No, keep it"), f"{PREFIX}:keep:{registration.id}"),
+                ]
+            ]
+        ),
+    )
+    return ConversationHandler.END
+
+
+async def reopen_confirmed(update: Update, context: BotContext) -> int | None:
+    found = await in_reach(update, context, id_of(update), "recognition.reopen")
+    if found is None:
+        return None
+    registration, hamlet = found
+    if context.person.role is not Role.ADMIN:
+        await refuse(update, context, "recognition.reopen", {"registration_id": registration.id})
+        return None
+    before = await context.storage.reviews.reopen(registration.id)
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    if before is None:
+        await update.effective_message.reply_text(
+            _("{number} has no decision to reopen.").format(number=registration.number)
+        )
+        return ConversationHandler.END
+    await context.storage.audit.record(
+        "recognition.reopened",
+        "registration",
+        registration.id,
+        actor_id=context.person.id,
+        actor_telegram_id=context.person.telegram_id,
+        area_id=hamlet.id,
+        before=before.model_dump(mode="json") | {"number": registration.number},
+        after={"number": registration.number, "status": Status.REGISTERED.value},
+    )
+    await update.effective_message.reply_text(
+        _("Reopened: {number} is registered again and can be decided with /congnhan.").format(
+            number=registration.number
+        )
+    )
+    return ConversationHandler.END
+
+
+async def keep_pressed(update: Update, context: BotContext) -> None:
+    await update.callback_query.answer(_("Nothing was changed."))
+    await update.callback_query.edit_message_reply_markup(None)
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    context.user_data.pop(DECIDING, None)
+    await update.message.reply_text(_("Cancelled. Nothing was changed."))
+    return ConversationHandler.END
+
+
+def handlers() -> list:
+    text = tg_filters.TEXT & ~tg_filters.COMMAND
+    entry = [
+        CommandHandler("congnhan", begin),
+        CallbackQueryHandler(open_pressed, pattern=rf"^{PREFIX}:open:\d+$"),
+        CallbackQueryHandler(result_pressed, pattern=rf"^{PREFIX}:(yes|no):\d+$"),
+        CallbackQueryHandler(skip_number_pressed, pattern=rf"^{PREFIX}:skipno:\d+$"),
+        CallbackQueryHandler(skip_date_pressed, pattern=rf"^{PREFIX}:skipdate:\d+$"),
+        CallbackQueryHandler(reopen_pressed, pattern=rf"^{PREFIX}:reopen:\d+$"),
+        CallbackQueryHandler(reopen_confirmed, pattern=rf"^{PREFIX}:reopen!:\d+$"),
+        CallbackQueryHandler(keep_pressed, pattern=rf"^{PREFIX}:keep:\d+$"),
+    ]
+    return [
+        ConversationHandler(
+            entry_points=entry,
+            states={
+                State.NUMBER: [MessageHandler(text, number_typed)],
+                State.DATE: [MessageHandler(text, date_typed)],
+            },
+            fallbacks=[CommandHandler("huy", cancel)],
+            allow_reentry=True,
+            name="recognition",
+            persistent=True,
+        )
+    ]

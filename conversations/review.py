@@ -1,0 +1,365 @@
+"""/duyet (review): staff go through the unreviewed evidence photos of their area, one at a time.
+
+The queue is every photo without a row in `evidence_reviews`, of registrations in the staff
+member's area (admins: everywhere), flagged photos (reused, near copies, outside the year)
+first. Each is re-sent by file_id with its indicator and registration and three buttons:
+Accept (`rv:ok:<evidence id>`), Needs more (`rv:more:<id>`, then a reason picked with
+`rv:why:<id>:<n>` or typed) and Skip (`rv:skip:<id>`). Skipped ids are kept in user_data for
+this round of /duyet only. Every press loads the photo again and checks access to its
+registration's hamlet: a forged or stale press for another area is refused and audited.
+
+"Needs more" tells the photo's uploader, in their language, which registration, which
+indicator and why, with a button (`ev:ind:<registration id>:<code>`, the /minhchung
+indicator button) that opens /minhchung at that indicator. The new photo has no review, so it
+is back in the queue by itself.
+"""
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import filters as tg_filters
+
+from bot.access import allowed, refuse
+from bot.context import BotContext
+from bot.i18n import _, format_moment, use_locale
+from bot.i18n import __ as _l
+from conversations.common import buttons
+from conversations.evidence import flag_text, shorten
+from conversations.states import Review as State
+from storage.evidence import Evidence, MediaKind
+from storage.models import Area
+from storage.registrations import Registration
+from storage.reviews import Decision
+
+PREFIX = "rv"
+SKIPPED = "review_skipped"  # user_data: evidence ids skipped in this round of /duyet
+ASKING = "review_reason_for"  # user_data: the evidence id whose reason is awaited
+MAX_REASON = 300
+CAPTION_LIMIT = 1024
+REASONS = (
+    _l("The photo is not clear"),
+    _l("The photo does not match the indicator"),
+    _l("Information is missing; more photos are needed"),
+)
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def render_item(
+    evidence: Evidence,
+    registration: Registration,
+    hamlet: Area,
+    indicator_text: str,
+    uploader: str,
+    waiting: int,
+    tzinfo,
+) -> tuple[str, object]:
+    lines = [
+        _("To review: {n} waiting").format(n=waiting),
+        _("{number}: {name}, {hamlet}").format(
+            number=registration.number, name=registration.name, hamlet=hamlet.name
+        ),
+        _("Indicator {code}: {text}").format(code=evidence.indicator_code, text=indicator_text),
+        _("Sent by {name} at {moment}").format(
+            name=uploader, moment=format_moment(evidence.message_date, tzinfo)
+        ),
+    ]
+    if evidence.caption:
+        lines.append(_("Caption: {caption}").format(caption=evidence.caption))
+    lines.extend(flag_text(flag) for flag in evidence.flags)
+    text = "\n".join(lines)
+    if len(text) > CAPTION_LIMIT:
+        text = text[: CAPTION_LIMIT - 1] + "…"
+    keyboard = buttons(
+        [
+            [
+                (_("✅ Accept"), f"{PREFIX}:ok:{evidence.id}"),
+                (_("📝 Needs more"), f"{PREFIX}:more:{evidence.id}"),
+            ],
+            [(_("⏭ Skip"), f"{PREFIX}:skip:{evidence.id}")],
+        ]
+    )
+    return text, keyboard
+
+
+def render_reason_question(evidence: Evidence, number: str) -> tuple[str, object]:
+    text = _(
+        "Why does this photo of {code} ({number}) need more? Choose a reason or type your own."
+    ).format(code=evidence.indicator_code, number=number)
+    rows = [[(str(reason), f"{PREFIX}:why:{evidence.id}:{n}")] for n, reason in enumerate(REASONS)]
+    return text, buttons(rows)
+
+
+def render_needs_more(registration: Registration, code: str, indicator_text: str, reason: str):
+    """The message to the uploader, in the current locale (theirs)."""
+    text = _(
+        "Evidence needs more: {number} ({name}), indicator {code}: {text}\n"
+        "Reason: {reason}\n"
+        "Please send another photo for this indicator."
+    ).format(
+        number=registration.number,
+        name=registration.name,
+        code=code,
+        text=indicator_text,
+        reason=reason,
+    )
+    keyboard = buttons(
+        [[(_("📷 Send photos for {code}").format(code=code), ind_data(registration, code))]]
+    )
+    return text, keyboard
+
+
+def ind_data(registration: Registration, code: str) -> str:
+    """The /minhchung button that opens this indicator (conversations.evidence)."""
+    return f"ev:ind:{registration.id}:{code}"
+
+
+# --- the queue ---------------------------------------------------------------------------
+
+
+async def begin(update: Update, context: BotContext) -> int:
+    context.user_data[SKIPPED] = []
+    context.user_data.pop(ASKING, None)
+    await send_next(update, context)
+    return ConversationHandler.END
+
+
+async def send_next(update: Update, context: BotContext) -> None:
+    storage = context.storage
+    skipped = list(context.user_data.get(SKIPPED, []))
+    found = await storage.reviews.queue(context.area, skipped, limit=1)
+    chat_id = update.effective_chat.id
+    if not found:
+        await context.bot.send_message(chat_id, _("Nothing left to review in your area."))
+        return
+    evidence = found[0]
+    registration = await storage.registrations.get(evidence.registration_id)
+    hamlet = await storage.areas.get(registration.hamlet_id)
+    criteria = (await storage.criteria.get(registration.criteria_set_id)).criteria_set
+    try:
+        indicator_text = criteria.indicator(evidence.indicator_code).text.get(context.person.locale)
+    except KeyError:
+        indicator_text = "?"
+    uploader = await storage.people.get(evidence.uploaded_by)
+    waiting = await storage.reviews.waiting(context.area) - len(skipped)
+    text, keyboard = render_item(
+        evidence,
+        registration,
+        hamlet,
+        shorten(indicator_text, 200),
+        uploader.full_name if uploader else "?",
+        max(waiting, 1),
+        context.settings.tzinfo,
+    )
+    if evidence.media_kind is MediaKind.PHOTO:
+        await context.bot.send_photo(chat_id, evidence.file_id, caption=text, reply_markup=keyboard)
+    else:
+        await context.bot.send_document(
+            chat_id, evidence.file_id, caption=text, reply_markup=keyboard
+        )
+
+
+async def in_reach(
+    update: Update, context: BotContext, evidence_id: int, action: str
+) -> tuple[Evidence, Registration, Area] | None:
+    """The photo, its registration and hamlet, if the photo exists and is within reach."""
+    storage = context.storage
+    evidence = await storage.evidence.get(evidence_id)
+    registration = await storage.registrations.get(evidence.registration_id) if evidence else None
+    if registration is None:
+        await update.callback_query.answer(_("This photo has been deleted."), show_alert=True)
+        return None
+    hamlet = await storage.areas.get(registration.hamlet_id)
+    if hamlet is None or not allowed(context, hamlet):
+        subject = {"evidence_id": evidence_id, "registration_id": registration.id}
+        await refuse(update, context, action, subject)
+        return None
+    return evidence, registration, hamlet
+
+
+def evidence_id_of(update: Update) -> int:
+    return int(update.callback_query.data.split(":")[2])
+
+
+async def close_item(update: Update, note: str | None) -> None:
+    """Answer the press and take the buttons off the photo."""
+    query = update.callback_query
+    await query.answer(note)
+    await query.edit_message_reply_markup(None)
+
+
+async def accept_pressed(update: Update, context: BotContext) -> int | None:
+    found = await in_reach(update, context, evidence_id_of(update), "evidence.review")
+    if found is None:
+        return None
+    context.user_data.pop(ASKING, None)
+    await decide(update, context, *found, Decision.ACCEPTED, None)
+    return ConversationHandler.END
+
+
+async def skip_pressed(update: Update, context: BotContext) -> int | None:
+    evidence_id = evidence_id_of(update)
+    if await in_reach(update, context, evidence_id, "evidence.review") is None:
+        return None
+    skipped = context.user_data.setdefault(SKIPPED, [])
+    if evidence_id not in skipped:
+        skipped.append(evidence_id)
+    context.user_data.pop(ASKING, None)
+    await close_item(update, _("Skipped."))
+    await send_next(update, context)
+    return ConversationHandler.END
+
+
+async def more_pressed(update: Update, context: BotContext) -> str | None:
+    found = await in_reach(update, context, evidence_id_of(update), "evidence.review")
+    if found is None:
+        return None
+    evidence, registration, _hamlet = found
+    context.user_data[ASKING] = evidence.id
+    await close_item(update, None)
+    text, keyboard = render_reason_question(evidence, registration.number)
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    return State.REASON
+
+
+async def reason_pressed(update: Update, context: BotContext) -> int | None:
+    _prefix, _why, evidence_id, index = update.callback_query.data.split(":")
+    found = await in_reach(update, context, int(evidence_id), "evidence.review")
+    if found is None:
+        return None
+    index = int(index)
+    if not 0 <= index < len(REASONS):
+        await update.callback_query.answer(
+            _("This button is no longer valid. Please start again from the command."),
+            show_alert=True,
+        )
+        return None
+    context.user_data.pop(ASKING, None)
+    await decide(update, context, *found, Decision.NEEDS_MORE, index)
+    return ConversationHandler.END
+
+
+async def reason_typed(update: Update, context: BotContext) -> int | None:
+    evidence_id = context.user_data.get(ASKING)
+    if evidence_id is None:
+        return ConversationHandler.END
+    reason = " ".join(update.message.text.split())
+    if not reason or len(reason) > MAX_REASON:
+        await update.message.reply_text(
+            _("Please type the reason in at most {n} characters.").format(n=MAX_REASON)
+        )
+        return None
+    storage = context.storage
+    evidence = await storage.evidence.get(evidence_id)
+    registration = await storage.registrations.get(evidence.registration_id) if evidence else None
+    hamlet = await storage.areas.get(registration.hamlet_id) if registration else None
+    context.user_data.pop(ASKING, None)
+    if hamlet is None:
+        await update.message.reply_text(_("This photo has been deleted."))
+        return ConversationHandler.END
+    if not allowed(context, hamlet):
+        await refuse(update, context, "evidence.review", {"evidence_id": evidence_id})
+        return ConversationHandler.END
+    await decide(update, context, evidence, registration, hamlet, Decision.NEEDS_MORE, reason)
+    return ConversationHandler.END
+
+
+async def decide(
+    update: Update,
+    context: BotContext,
+    evidence: Evidence,
+    registration: Registration,
+    hamlet: Area,
+    decision: Decision,
+    reason: str | int | None,
+) -> None:
+    """Store and audit the decision, tell the uploader if more is needed, show the next photo.
+
+    `reason` is typed text, or the index of one of REASONS (stored in the reviewer's language,
+    sent to the uploader in theirs).
+    """
+    storage = context.storage
+    stored_reason = str(REASONS[reason]) if isinstance(reason, int) else reason
+    before, after = await storage.reviews.decide(
+        evidence.id, decision, stored_reason, context.person.id, context.application.now()
+    )
+    await storage.audit.record(
+        "evidence.reviewed",
+        "evidence",
+        evidence.id,
+        actor_id=context.person.id,
+        actor_telegram_id=context.person.telegram_id,
+        area_id=hamlet.id,
+        before=before.model_dump(mode="json") if before else None,
+        after=after.model_dump(mode="json")
+        | {"registration": registration.number, "indicator": evidence.indicator_code},
+    )
+    if update.callback_query:
+        await close_item(update, None)
+    if decision is Decision.ACCEPTED:
+        note = _("✅ Accepted: {code} of {number}.")
+    else:
+        told = await tell_uploader(context, evidence, registration, reason)
+        note = _("📝 Needs more: {code} of {number}. Reason: {reason}.") + "\n"
+        note += _("The sender was told.") if told else _("The sender could not be told.")
+    text = note.format(
+        code=evidence.indicator_code, number=registration.number, reason=stored_reason
+    )
+    await update.effective_message.reply_text(text)
+    await send_next(update, context)
+
+
+async def tell_uploader(
+    context: BotContext, evidence: Evidence, registration: Registration, reason: str | int
+) -> bool:
+    """Send the uploader the "needs more" message in their language; False if it failed."""
+    person = await context.storage.people.get(evidence.uploaded_by)
+    if person is None or not person.active:
+        return False
+    criteria = (await context.storage.criteria.get(registration.criteria_set_id)).criteria_set
+    with use_locale(person.locale):
+        try:
+            indicator_text = criteria.indicator(evidence.indicator_code).text.get(person.locale)
+        except KeyError:
+            indicator_text = ""
+        reason_text = str(REASONS[reason]) if isinstance(reason, int) else reason
+        text, keyboard = render_needs_more(
+            registration, evidence.indicator_code, indicator_text, reason_text
+        )
+    try:
+        await context.bot.send_message(person.telegram_id, text, reply_markup=keyboard)
+    except TelegramError:
+        return False
+    return True
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    context.user_data.pop(ASKING, None)
+    await update.message.reply_text(_("Stopped reviewing. Send /duyet to go on."))
+    return ConversationHandler.END
+
+
+def handlers() -> list:
+    # Every button is an entry point: a photo shown earlier can still be decided.
+    entry = [
+        CommandHandler("duyet", begin),
+        CallbackQueryHandler(accept_pressed, pattern=rf"^{PREFIX}:ok:\d+$"),
+        CallbackQueryHandler(more_pressed, pattern=rf"^{PREFIX}:more:\d+$"),
+        CallbackQueryHandler(skip_pressed, pattern=rf"^{PREFIX}:skip:\d+$"),
+        CallbackQueryHandler(reason_pressed, pattern=rf"^{PREFIX}:why:\d+:\d+$"),
+    ]
+    return [
+        ConversationHandler(
+            entry_points=entry,
+            states={
+                State.REASON: [
+                    MessageHandler(tg_filters.TEXT & ~tg_filters.COMMAND, reason_typed),
+                ]
+            },
+            fallbacks=[CommandHandler("huy", cancel)],
+            allow_reentry=True,
+            name="review",
+            persistent=True,
+        )
+    ]

@@ -10,6 +10,7 @@ from storage.evidence import EvidenceRepository
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
 from storage.registrations import RegistrationRepository
+from storage.summary import RegistrationFacts, SummaryRepository
 from storage.updates import ProcessedUpdates
 
 
@@ -27,6 +28,8 @@ class Storage:
         self.registrations = RegistrationRepository(db)
         self.evidence = EvidenceRepository(db)
         self.updates = ProcessedUpdates(db)
+        self.summary = SummaryRepository(db, self.criteria)
+        self.facts = RegistrationFacts(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

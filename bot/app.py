@@ -26,16 +26,21 @@ from bot.i18n import LOCALES, _, use_locale
 from bot.jobs import schedule_jobs
 from bot.ordering import PerPersonUpdateProcessor
 from conversations import (
+    chart,
     enrolment,
     evidence,
     evidence_intake,
     evidence_view,
+    export,
     invitation,
+    missing,
     people,
     profile,
     programme_year,
     registration,
     registrations_list,
+    status,
+    summary,
 )
 from conversations import help as help_dialog
 from storage import Storage
@@ -88,6 +93,11 @@ DIALOGS = (
     programme_year,
     evidence,
     evidence_view,
+    summary,
+    status,
+    missing,
+    export,
+    chart,
 )
 
 

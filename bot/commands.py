@@ -53,6 +53,26 @@ COMMANDS: tuple[Command, ...] = (
     Command("nguoidung", _l("People in my area"), STAFF_AND_ADMIN, button_prefix="ppl"),
     Command("danhsach", _l("Registered families and clans in my area"), button_prefix="rgl"),
     Command("namhoc", _l("Programme year dates of a province"), ADMIN_ONLY, button_prefix="pyr"),
+    Command(
+        "tongket",
+        _l("Summary figures of my area, per hamlet or commune"),
+        STAFF_AND_ADMIN,
+        button_prefix="sum",
+    ),
+    Command(
+        "tinhtrang",
+        _l("Everything about one registration"),
+        STAFF_AND_ADMIN,
+        button_prefix="stt",
+    ),
+    Command(
+        "thieu",
+        _l("Registrations still missing required evidence"),
+        EVIDENCE_ROLES,
+        button_prefix="mis",
+    ),
+    Command("xuat", _l("Export my area's year as an Excel file (or CSV)"), STAFF_AND_ADMIN),
+    Command("bieudo", _l("Chart: registered and recognised per area"), STAFF_AND_ADMIN),
 )
 
 # What the menu offers someone who is not enrolled.

@@ -164,7 +164,8 @@ class SummaryRepository:
             return [area]
         else:
             rows = await conn.execute_fetchall(
-                f"SELECT {columns} FROM areas WHERE parent_id = ? ORDER BY name", (area.id,)
+                f"SELECT {columns} FROM areas WHERE parent_id = ? ORDER BY search_key, name",
+                (area.id,),
             )
         return [Area.model_validate(dict(row)) for row in rows]
 
@@ -206,6 +207,7 @@ class SummaryRepository:
         )
         return (
             f"WITH {cte}, missing AS (SELECT r.*, a.name AS hamlet_name,"
+            " a.search_key AS hamlet_key,"
             f" {missing_codes} AS missing_codes"
             " FROM registrations r JOIN areas a ON a.id = r.hamlet_id"
             f" WHERE {where} AND r.status != 'withdrawn' AND NOT {COMPLETE})"
@@ -215,7 +217,7 @@ class SummaryRepository:
         self, area: Area | None, year: int, offset: int = 0, limit: int = 10
     ) -> tuple[list[Missing], int]:
         """A page of the registered registrations missing required evidence, by hamlet name
-        then number, each with the codes missing; and how many there are in all."""
+        (without diacritics) then number, each with the codes missing; and how many in all."""
         required = await self.required()
         cte, params = required_cte(required)
         where, scope_params = scope(area, year)
@@ -225,8 +227,7 @@ class SummaryRepository:
             f"{base} SELECT COUNT(*) FROM missing", all_params
         )
         rows = await self.db.conn.execute_fetchall(
-            f"{base} SELECT * FROM missing ORDER BY hamlet_name, hamlet_id, number"
-            " LIMIT ? OFFSET ?",
+            f"{base} SELECT * FROM missing ORDER BY hamlet_key, hamlet_id, number LIMIT ? OFFSET ?",
             (*all_params, limit, offset),
         )
         found = []

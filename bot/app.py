@@ -27,12 +27,15 @@ from bot.jobs import schedule_jobs
 from bot.ordering import PerPersonUpdateProcessor
 from bot.reminders import schedule_reminders
 from conversations import (
+    chart,
     digest,
     enrolment,
     evidence,
     evidence_intake,
     evidence_view,
+    export,
     invitation,
+    missing,
     people,
     profile,
     programme_year,
@@ -40,6 +43,8 @@ from conversations import (
     registration,
     registrations_list,
     review,
+    status,
+    summary,
 )
 from conversations import help as help_dialog
 from storage import Storage
@@ -95,6 +100,11 @@ DIALOGS = (
     review,
     recognition,
     digest,
+    summary,
+    status,
+    missing,
+    export,
+    chart,
 )
 
 

@@ -64,6 +64,16 @@ def parser() -> argparse.ArgumentParser:
         year.add_argument(option, type=_iso_date, metavar="YYYY-MM-DD")
     back = commands.add_parser("restore", help="put a backup folder back (stop the bot first)")
     back.add_argument("source", type=Path)
+    out = commands.add_parser(
+        "export", help="write an area's year as XLSX (or a zip of CSV files), in Vietnamese"
+    )
+    out.add_argument(
+        "--area",
+        help="01 (province), 00070 (commune) or 00070/Thôn Đông; without it, the whole country",
+    )
+    out.add_argument("--year", required=True, type=int)
+    out.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    out.add_argument("out", type=Path)
     return top
 
 
@@ -308,6 +318,25 @@ async def _restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.export import Format, export
+    from bot.i18n import use_locale
+
+    async def work(storage: Storage) -> int:
+        area = await storage.areas.resolve(args.area) if args.area else None
+        if args.area and area is None:
+            raise UsageError(f"unknown area {args.area!r}")
+        with use_locale("vi"):
+            now = utcnow().astimezone(settings.tzinfo)
+            data, _name = await export(storage, area, args.year, Format(args.format), now)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(data)
+        print(f"{args.out}: {len(data)} bytes")
+        return 0
+
+    return await _with_storage(settings, work)
+
+
 COMMANDS = {
     "run": _run,
     "init-db": _init_db,
@@ -320,4 +349,5 @@ COMMANDS = {
     "programme-year": _programme_year,
     "purge-trash": _purge_trash,
     "restore": _restore,
+    "export": _export,
 }

@@ -61,6 +61,26 @@ COMMANDS: tuple[Command, ...] = (
         button_prefix="rc",
     ),
     Command("nhacnho", _l("Weekly digest: switch on or off"), STAFF_AND_ADMIN, button_prefix="dg"),
+    Command(
+        "tongket",
+        _l("Summary figures of my area, per hamlet or commune"),
+        STAFF_AND_ADMIN,
+        button_prefix="sum",
+    ),
+    Command(
+        "tinhtrang",
+        _l("Everything about one registration"),
+        STAFF_AND_ADMIN,
+        button_prefix="stt",
+    ),
+    Command(
+        "thieu",
+        _l("Registrations still missing required evidence"),
+        EVIDENCE_ROLES,
+        button_prefix="mis",
+    ),
+    Command("xuat", _l("Export my area's year as an Excel file (or CSV)"), STAFF_AND_ADMIN),
+    Command("bieudo", _l("Chart: registered and recognised per area"), STAFF_AND_ADMIN),
 )
 
 # What the menu offers someone who is not enrolled.

@@ -12,6 +12,7 @@ from storage.people import PeopleRepository
 from storage.registrations import RegistrationRepository
 from storage.reminders import ReminderRepository
 from storage.reviews import ReviewRepository
+from storage.summary import RegistrationFacts, SummaryRepository
 from storage.updates import ProcessedUpdates
 
 
@@ -31,6 +32,8 @@ class Storage:
         self.reviews = ReviewRepository(db)
         self.reminders = ReminderRepository(db)
         self.updates = ProcessedUpdates(db)
+        self.summary = SummaryRepository(db, self.criteria)
+        self.facts = RegistrationFacts(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

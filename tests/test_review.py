@@ -352,7 +352,7 @@ async def test_recognition_shows_how_is_locked_and_only_an_admin_reopens(
     *_, ask_number = await chat.press("❌ Không công nhận", expect=2)
     *_, ask_date = await chat.press("Bỏ qua", expect=2)
     *_, saved = await chat.press("Bỏ qua", expect=2)
-    assert saved.text == f"Đã lưu và khoá: {hoa.number} — không công nhận."
+    assert saved.text == f"Đã lưu và khoá: {hoa.number} — không được công nhận."
     recognition = await storage.reviews.recognition(hoa.id)
     assert (recognition.result.value, recognition.decision_number) == ("not_recognised", None)
     assert [e.actor_id for e in await storage.audit.entries("registration.not_recognised")] == [

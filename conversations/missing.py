@@ -1,0 +1,93 @@
+"""/thieu [area] (missing): the registered families and clans whose evidence-required indicators
+still lack a photo, grouped by hamlet, with the missing indicator codes, 10 a page.
+
+Page buttons carry the area id and the offset (`mis:page:<area id>:<offset>`, 0 for the whole
+country); the area is loaded and checked again on every press.
+"""
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.i18n import _
+from conversations.common import buttons
+from conversations.report_common import (
+    area_button_id,
+    area_in_reach,
+    area_of_button,
+    area_title,
+)
+from storage.models import Area
+from storage.summary import Missing
+
+PREFIX = "mis"
+PAGE_SIZE = 10
+
+
+def render_missing(
+    area: Area | None, year: int, found: list[Missing], offset: int, total: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    title = area_title(area)
+    if total == 0:
+        text = _(
+            "{year}, {area}: every registered family and clan has evidence for all "
+            "required indicators."
+        ).format(year=year, area=title)
+        return text, buttons([])
+    lines = [
+        _(
+            "{year}, {area}: registrations missing required evidence, {first}–{last} of {total}:"
+        ).format(year=year, area=title, first=offset + 1, last=offset + len(found), total=total)
+    ]
+    hamlet = None
+    for item in found:
+        if item.registration.hamlet_id != hamlet:
+            hamlet = item.registration.hamlet_id
+            lines += ["", f"🏠 {item.hamlet_name}"]
+        lines.append(
+            _("{number} · {name}: missing {codes}").format(
+                number=item.registration.number,
+                name=item.registration.name,
+                codes=", ".join(item.codes),
+            )
+        )
+    area_id = area_button_id(area)
+    navigation = []
+    if offset > 0:
+        back = max(offset - PAGE_SIZE, 0)
+        navigation.append((_("⬅️ Previous"), f"{PREFIX}:page:{area_id}:{back}"))
+    if offset + PAGE_SIZE < total:
+        navigation.append((_("Next ➡️"), f"{PREFIX}:page:{area_id}:{offset + PAGE_SIZE}"))
+    return "\n".join(lines), buttons([navigation] if navigation else [])
+
+
+async def page(context: BotContext, area: Area | None, offset: int):
+    year = context.application.today().year
+    found, total = await context.storage.summary.missing(area, year, offset, PAGE_SIZE)
+    return render_missing(area, year, found, offset, total)
+
+
+async def show_missing(update: Update, context: BotContext) -> None:
+    spec = " ".join(context.args or []) or None
+    ok, area = await area_in_reach(update, context, spec, "missing")
+    if not ok:
+        return
+    text, keyboard = await page(context, area, 0)
+    await update.message.reply_text(text, reply_markup=keyboard)
+
+
+async def page_pressed(update: Update, context: BotContext) -> None:
+    _prefix, _page, area_id, offset = update.callback_query.data.split(":")
+    ok, area = await area_of_button(update, context, int(area_id), "missing")
+    if not ok:
+        return
+    await update.callback_query.answer()
+    text, keyboard = await page(context, area, int(offset))
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("thieu", show_missing),
+        CallbackQueryHandler(page_pressed, pattern=rf"^{PREFIX}:page:\d+:\d+$"),
+    ]

@@ -1,0 +1,227 @@
+"""/tinhtrang <number | name> (status): one registration's whole state on one card.
+
+Its data and self-assessment (the /danhsach card, without its buttons), the evidence checklist
+(photos per indicator and their review state), the review results, the recognition, the flags
+on its photos, and its last entries in the audit log. Several matches by name give buttons
+(`stt:show:<registration id>`); the registration is loaded and checked again on a press.
+"""
+
+import re
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.access import allowed, refuse
+from bot.context import BotContext
+from bot.i18n import _, ngettext
+from conversations.common import buttons
+from conversations.evidence import flag_text
+from conversations.registration_form import status_name
+from conversations.registrations_list import Card, evaluation_lock, render_card
+from conversations.report_common import send_long, taken_at
+from storage.criteria import CriteriaSet
+from storage.evidence import Evidence
+from storage.models import Area
+from storage.registrations import Registration, Status
+from storage.summary import HistoryEntry, Recognition, Review
+
+PREFIX = "stt"
+NUMBER = re.compile(r"^(GD|DH)-\d{4}-\d{5}$", re.IGNORECASE)
+HISTORY = 8
+
+
+def action_words(action: str) -> str:
+    words = {
+        "registration.created": _("registered"),
+        "registration.edited": _("answers edited"),
+        "registration.withdrawn": _("withdrawn"),
+        "evidence.deleted": _("a photo deleted"),
+    }
+    return words.get(action, action)
+
+
+def review_state(photos: list[Evidence], decisions: dict[int, Review]) -> str:
+    if not photos:
+        return _("no photo")
+    latest = [decisions.get(photo.id) for photo in photos]
+    if any(d is not None and d.decision == "needs_more" for d in latest):
+        return _("needs more")
+    waiting = sum(1 for d in latest if d is None)
+    if waiting:
+        return ngettext("{n} not reviewed", "{n} not reviewed", waiting).format(n=waiting)
+    return _("accepted")
+
+
+def render_evidence(
+    criteria: CriteriaSet | None, photos: list[Evidence], reviews: list[Review]
+) -> list[str]:
+    decisions = {review.evidence_id: review for review in reviews}
+    by_code: dict[str, list[Evidence]] = {}
+    for photo in photos:
+        by_code.setdefault(photo.indicator_code, []).append(photo)
+    indicators = criteria.all_indicators() if criteria else []
+    codes = [(i.code, i.evidence_required) for i in indicators]
+    codes += [(code, False) for code in sorted(by_code) if code not in {c for c, _r in codes}]
+    lines = [_("Evidence (* required):")]
+    for code, required in codes:
+        found = by_code.get(code, [])
+        mark = "✅" if found else ("❌" if required else "⬜")
+        star = "*" if required else ""
+        n = len(found)
+        count = ngettext("{n} photo", "{n} photos", n).format(n=n)
+        lines.append(f"{mark} {code}{star}: {count} · {review_state(found, decisions)}")
+    return lines
+
+
+def render_reviews(reviews: list[Review], recognition: Recognition | None) -> list[str]:
+    lines = [_("Review results:")]
+    if not reviews:
+        lines.append(_("no photo reviewed yet"))
+    accepted = sum(1 for r in reviews if r.decision == "accepted")
+    if reviews:
+        lines.append(
+            _("{accepted} of {reviewed} reviewed photos accepted").format(
+                accepted=accepted, reviewed=len(reviews)
+            )
+        )
+    for review in reviews:
+        if review.decision == "needs_more":
+            lines.append(
+                _("{code}: needs more ({reason}), {who}, {date}").format(
+                    code=review.indicator_code,
+                    reason=review.reason or "—",
+                    who=review.reviewer,
+                    date=f"{review.reviewed_at:%d/%m/%Y}",
+                )
+            )
+    if recognition is not None:
+        decision = ""
+        if recognition.decision_number:
+            decision = _(", decision {number} of {date}").format(
+                number=recognition.decision_number, date=local_day(recognition.decision_date)
+            )
+        lines.append(
+            _("Recognition: {result}{decision}").format(
+                result=status_name(Status(recognition.result)), decision=decision
+            )
+        )
+    return lines
+
+
+def local_day(value: str | None) -> str:
+    if not value:
+        return "—"
+    year, month, day = value[:10].split("-")
+    return f"{day}/{month}/{year}"
+
+
+def render_flags(photos: list[Evidence]) -> list[str]:
+    lines = []
+    for photo in photos:
+        lines += [f"{photo.indicator_code}: {flag_text(flag)}" for flag in photo.flags]
+    return [_("Flags:"), *lines] if lines else []
+
+
+def render_history(entries: list[HistoryEntry], zone) -> list[str]:
+    lines = [_("History (newest first):")]
+    if not entries:
+        lines.append(_("nothing recorded yet"))
+    for entry in entries:
+        lines.append(
+            f"{taken_at(entry.at.astimezone(zone))} · {action_words(entry.action)}"
+            f" · {entry.actor or _('the system')}"
+        )
+    return lines
+
+
+async def status_card(context: BotContext, registration: Registration, hamlet: Area) -> str:
+    storage = context.storage
+    stored = await storage.criteria.get(registration.criteria_set_id)
+    criteria = stored.criteria_set if stored else None
+    card = Card(
+        registration=registration,
+        lineage=await storage.areas.lineage(hamlet),
+        criteria=criteria,
+        assessment=await storage.registrations.assessment(registration.id),
+        lock=await evaluation_lock(context, registration),
+        changeable_by_role=False,
+        open=False,
+    )
+    zone = context.settings.tzinfo
+    text, _keyboard = render_card(card, registration.created_at.astimezone(zone).date())
+    photos = await storage.evidence.of_registration(registration.id)
+    reviews = await storage.facts.reviews(registration.id)
+    recognition = await storage.facts.recognition(registration.id)
+    history = await storage.facts.history(registration, HISTORY)
+    parts = [
+        text,
+        "\n".join(render_evidence(criteria, photos, reviews)),
+        "\n".join(render_reviews(reviews, recognition)),
+        "\n".join(render_flags(photos)),
+        "\n".join(render_history(history, zone)),
+    ]
+    return "\n\n".join(part for part in parts if part)
+
+
+async def in_reach(
+    update: Update, context: BotContext, registration: Registration | None, subject: dict
+) -> Area | None:
+    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
+    if hamlet is None or not allowed(context, hamlet):
+        await refuse(update, context, "registration.status", subject)
+        return None
+    return hamlet
+
+
+async def show_status(update: Update, context: BotContext) -> None:
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await update.message.reply_text(
+            _(
+                "Send /tinhtrang with a registration number or part of a name, e.g. "
+                "/tinhtrang GD-2026-00001"
+            )
+        )
+        return
+    storage = context.storage
+    if NUMBER.match(text):
+        registration = await storage.registrations.by_number(text)
+        if registration is None:
+            await update.message.reply_text(
+                _("There is no registration {number}.").format(number=text.upper())
+            )
+            return
+        hamlet = await in_reach(update, context, registration, {"number": text})
+        if hamlet is not None:
+            await send_long(update, await status_card(context, registration, hamlet))
+        return
+    year = context.application.today().year
+    found = await storage.registrations.search(context.area, year, text)
+    if not found:
+        await update.message.reply_text(
+            _("No registration of {year} in your area matches {text}.").format(year=year, text=text)
+        )
+    elif len(found) == 1:
+        hamlet = await in_reach(update, context, found[0], {"registration_id": found[0].id})
+        if hamlet is not None:
+            await send_long(update, await status_card(context, found[0], hamlet))
+    else:
+        rows = [[(f"{r.number} · {r.name}", f"{PREFIX}:show:{r.id}")] for r in found]
+        await update.message.reply_text(_("Which one?"), reply_markup=buttons(rows))
+
+
+async def show_pressed(update: Update, context: BotContext) -> None:
+    registration_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    registration = await context.storage.registrations.get(registration_id)
+    hamlet = await in_reach(update, context, registration, {"registration_id": registration_id})
+    if hamlet is None:
+        return
+    await update.callback_query.answer()
+    await send_long(update, await status_card(context, registration, hamlet))
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("tinhtrang", show_status),
+        CallbackQueryHandler(show_pressed, pattern=rf"^{PREFIX}:show:\d+$"),
+    ]

@@ -1,0 +1,96 @@
+"""/tongket [area] (summary): per child area and model kind, how many are registered, have
+complete evidence, are assessed, recognised and not recognised, with shares of the registered.
+
+`/tongket` reports on the person's own area (the provinces for an administrator), `/tongket
+00070` on a sub-area in reach; the buttons under the table open a child area
+(`sum:area:<area id>`), which is loaded and checked again on arrival. The figures' definitions
+are in `storage.summary`.
+"""
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.i18n import _, format_number, format_share
+from conversations.common import buttons
+from conversations.registration_form import kind_label
+from conversations.report_common import (
+    area_in_reach,
+    area_of_button,
+    area_title,
+    send_long,
+    taken_at,
+)
+from storage.models import Area, AreaLevel
+from storage.summary import KINDS, Counts, Summary
+
+PREFIX = "sum"
+MAX_BUTTONS = 60
+
+
+def render_counts(name: str, counts: Counts) -> str:
+    whole = counts.registered
+    return _(
+        "{area}: {registered} registered · {complete} evidence complete ({complete_share}) · "
+        "{assessed} assessed ({assessed_share}) · {recognised} recognised ({recognised_share}) · "
+        "{not_recognised} not recognised ({not_recognised_share})"
+    ).format(
+        area=name,
+        registered=format_number(whole),
+        complete=format_number(counts.evidence_complete),
+        complete_share=format_share(counts.evidence_complete, whole),
+        assessed=format_number(counts.assessed),
+        assessed_share=format_share(counts.assessed, whole),
+        recognised=format_number(counts.recognised),
+        recognised_share=format_share(counts.recognised, whole),
+        not_recognised=format_number(counts.not_recognised),
+        not_recognised_share=format_share(counts.not_recognised, whole),
+    )
+
+
+def render_summary(summary: Summary) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [
+        _("Summary of {year}: {area}").format(year=summary.year, area=area_title(summary.area)),
+        _("Figures as of {moment}").format(moment=taken_at(summary.taken_at)),
+    ]
+    for kind in KINDS:
+        lines += ["", kind_label(kind)]
+        lines += [render_counts(row.area.name, row.of(kind)) for row in summary.rows]
+        lines.append(render_counts(_("Total"), summary.total(kind)))
+    rows = []
+    if summary.area is None or summary.area.level is AreaLevel.PROVINCE:
+        busy = [row.area for row in summary.rows if row.both.registered][:MAX_BUTTONS]
+        choices = [(area.name, f"{PREFIX}:area:{area.id}") for area in busy]
+        rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
+    return "\n".join(lines), buttons(rows)
+
+
+async def summary_of(context: BotContext, area: Area | None) -> Summary:
+    now = context.application.now()
+    return await context.storage.summary.summary(area, now.year, now)
+
+
+async def show_summary(update: Update, context: BotContext) -> None:
+    spec = " ".join(context.args or []) or None
+    ok, area = await area_in_reach(update, context, spec, "summary")
+    if not ok:
+        return
+    text, keyboard = render_summary(await summary_of(context, area))
+    await send_long(update, text, keyboard)
+
+
+async def area_pressed(update: Update, context: BotContext) -> None:
+    area_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    ok, area = await area_of_button(update, context, area_id, "summary")
+    if not ok:
+        return
+    await update.callback_query.answer()
+    text, keyboard = render_summary(await summary_of(context, area))
+    await send_long(update, text, keyboard)
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("tongket", show_summary),
+        CallbackQueryHandler(area_pressed, pattern=rf"^{PREFIX}:area:\d+$"),
+    ]

@@ -2,12 +2,13 @@
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeDefault, ReplyKeyboardRemove, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     CallbackQueryHandler,
+    CommandHandler,
     ContextTypes,
     Defaults,
     MessageHandler,
@@ -113,6 +114,7 @@ def add_handlers(app: Application) -> None:
     for dialog in DIALOGS:
         app.add_handlers(dialog.handlers())
     app.add_handler(CallbackQueryHandler(stale_button))
+    app.add_handler(CommandHandler("huy", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_error_handler(on_error)
 
@@ -120,6 +122,13 @@ def add_handlers(app: Application) -> None:
 async def stale_button(update: Update, context: BotContext) -> None:
     await update.callback_query.answer(
         _("This button is no longer valid. Please start again from the command."), show_alert=True
+    )
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/huy outside any dialog: the dialogs' own /huy handlers come first when one is open."""
+    await update.message.reply_text(
+        _("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove()
     )
 
 

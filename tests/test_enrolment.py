@@ -221,3 +221,9 @@ async def test_people_are_listed_ten_a_page(bot, api, storage, enrol, hamlets):
     (second,) = await chat.press("Trang sau ➡️")
     assert second.text.startswith("Người dùng trong địa bàn: 11–13 trên tổng số 13.")
     assert len(second.buttons) == 4 and second.buttons[-1] == ["⬅️ Trang trước"]
+
+
+async def test_cancel_with_nothing_open_says_so(bot, api, enrol):
+    await enrol(580, Role.HAMLET_HEAD)
+    (reply,) = await api.person(580).send("/huy")
+    assert reply.text == "Không có việc gì đang làm để hủy."

@@ -38,7 +38,6 @@ from bench.offline import machine_lines
 from storage import Storage
 from storage.areas import official_communes, official_provinces
 from storage.criteria import ModelKind, ScoringKind, evaluate
-from storage.db import Database
 from storage.models import Area
 from storage.summary import FIGURES, KINDS, Summary
 from storage.text import fold, search_key
@@ -59,9 +58,48 @@ PROFILES = [("assessed", 10), ("reviewing", 20), ("needs_more", 5), ("partial", 
 FAMILY_NAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng"]
 FAMILY_NAMES += ["Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Đinh", "Lương", "Trịnh", "Đoàn"]
 MIDDLE_NAMES = ["Văn", "Thị", "Đức", "Minh", "Hữu", "Ngọc", "Quang", "Thanh", "Xuân", "Công"]
-GIVEN_NAMES = """An Bình Cường Dũng Hoà Lan Mai Nam Phúc Thảo Hùng Hương Hải Hạnh Tuấn Trang
-Sơn Linh Long Nga Quân Quỳnh Tâm Thu Trung Vân Yến Khoa Khánh Lộc Nhung Oanh Phong Sang Tài
-Thắng Tiến Uyên Việt Xuân""".split()
+GIVEN_NAMES = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hoà",
+    "Lan",
+    "Mai",
+    "Nam",
+    "Phúc",
+    "Thảo",
+    "Hùng",
+    "Hương",
+    "Hải",
+    "Hạnh",
+    "Tuấn",
+    "Trang",
+    "Sơn",
+    "Linh",
+    "Long",
+    "Nga",
+    "Quân",
+    "Quỳnh",
+    "Tâm",
+    "Thu",
+    "Trung",
+    "Vân",
+    "Yến",
+    "Khoa",
+    "Khánh",
+    "Lộc",
+    "Nhung",
+    "Oanh",
+    "Phong",
+    "Sang",
+    "Tài",
+    "Thắng",
+    "Tiến",
+    "Uyên",
+    "Việt",
+    "Xuân",
+]
 
 NON_UNIQUE_INDEX_TABLES = ("areas", "people", "registrations", "evidence", "evidence_reviews")
 
@@ -212,9 +250,7 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
     statuses = weighted(rng, STATUSES, total)
     profiles = weighted(rng, PROFILES, total)
     set_ids = {kind: sets[kind].set_id for kind in KINDS}
-    indicators = {
-        kind: [i for i in sets[kind].criteria_set.all_indicators()] for kind in KINDS
-    }
+    indicators = {kind: [i for i in sets[kind].criteria_set.all_indicators()] for kind in KINDS}
     required = {
         kind: [n for n, i in enumerate(indicators[kind]) if i.evidence_required] for kind in KINDS
     }
@@ -318,10 +354,8 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
     base = sum(len(p) for p in plans)
     target = round(EVIDENCE * scale)
     with_photos = [rid for rid in range(1, total + 1) if plans[rid]]
-    optional = {kind: [n for n in range(len(indicators[kind])) if n not in required[kind]]}
     optional = {
-        kind: [n for n in range(len(indicators[kind])) if n not in required[kind]]
-        for kind in KINDS
+        kind: [n for n in range(len(indicators[kind])) if n not in required[kind]] for kind in KINDS
     }
     for rid in rng.choices(with_photos, k=max(0, target - base)):
         choices = plans[rid] + optional[kinds[rid - 1]]
@@ -336,7 +370,9 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
     february = datetime(YEAR, 2, 1, 1, 0, tzinfo=UTC)
     evidence_step = 250 * 86400 / max(1, evidence_total)
     uploads: list[int] = [0] * (evidence_total + 1)  # evidence id -> registration id
-    flag_json = json.dumps([{"kind": "captured_outside_year", "captured_at": f"{YEAR - 2}-06-01T08:00:00"}])
+    flag_json = json.dumps(
+        [{"kind": "captured_outside_year", "captured_at": f"{YEAR - 2}-06-01T08:00:00"}]
+    )
 
     def evidence_rows():
         eid = 0
@@ -479,7 +515,6 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
     for sql in recreate:
         conn.execute(sql)
     lap("indexes")
-    conn.execute("ANALYZE") if False else None  # the migrations do not ANALYZE; neither do we
     same = schema(conn) == migrated
     conn.close()
     facts["schema_same"] = same
@@ -490,25 +525,81 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
 
 # --- the hand-tuned SQL ---------------------------------------------------------------------
 
+# The child area's column and the scope's column, by the level of the area reported on.
+RAW_CHILD = {None: "province_code", "province": "commune_code", "commune": "hamlet_id"}
+RAW_SCOPE = {"province": ("province_code", "code"), "commune": ("commune_code", "code")}
 
-def raw_sql(required: dict[str, tuple[str, ...]], area: Area | None, year: int) -> tuple:
-    """The five figures per child area and kind, written for speed: each registration's
-    photos are read once, as one range of the (registration_id, indicator_code) index, counting
-    the distinct required indicators covered and (only for complete ones) probing reviews."""
-    raise NotImplementedError
+
+def raw_sql(required: dict[str, tuple[str, ...]], area: Area | None) -> tuple[str, list]:
+    """The five figures per child area and kind, written for speed, independently of
+    storage.summary: each registration's required codes are probed one by one in the
+    (registration_id, indicator_code) index, stopping at the first missing; only a complete
+    one has its photos' reviews looked up, stopping at the first not accepted; the
+    per-registration states are computed once (LIMIT -1 keeps the subquery from being
+    flattened into the sums). Fastest of the variants tried (see README)."""
+    branches, params = [], []
+    for set_id, codes in sorted(required.items()):
+        if codes:
+            tests = " ".join(
+                "WHEN NOT EXISTS (SELECT 1 FROM evidence e WHERE e.registration_id = r.id"
+                " AND e.indicator_code = ?) THEN 0"
+                for _ in codes
+            )
+            branches.append(f"WHEN ? THEN CASE {tests} ELSE 1 END")
+            params += [set_id, *codes]
+    complete = f"CASE r.criteria_set_id {' '.join(branches)} ELSE 1 END" if branches else "1"
+    reviewed = (
+        "NOT EXISTS (SELECT 1 FROM evidence e LEFT JOIN evidence_reviews v"
+        " ON v.evidence_id = e.id WHERE e.registration_id = r.id"
+        " AND v.decision IS NOT 'accepted')"
+    )
+    level = area.level.value if area else None
+    where = "r.year = ?"
+    scope_params: list = [YEAR]
+    if area is not None:
+        column, attribute = RAW_SCOPE[level]
+        where += f" AND r.{column} = ?"
+        scope_params.append(getattr(area, attribute))
+    sql = (
+        "SELECT child, kind, COUNT(*), SUM(state >= 1), SUM(state = 2),"
+        " SUM(status = 'recognised'), SUM(status = 'not_recognised') FROM ("
+        f" SELECT r.{RAW_CHILD[level]} AS child, r.kind AS kind, r.status AS status,"
+        f" CASE WHEN {complete} THEN 1 + ({reviewed}) ELSE 0 END AS state"
+        f" FROM registrations r WHERE {where} AND r.status != 'withdrawn' LIMIT -1)"
+        " GROUP BY child, kind"
+    )
+    return sql, params + scope_params
+
+
+async def required_codes(storage: Storage) -> dict[str, tuple[str, ...]]:
+    """Read from the stored sets here, not through storage.summary."""
+    rows = await storage.db.conn.execute_fetchall("SELECT id FROM criteria_sets")
+    found = {}
+    for row in rows:
+        stored = await storage.criteria.get(row["id"])
+        if stored.criteria_set.model_kind in KINDS:
+            found[row["id"]] = tuple(
+                i.code for i in stored.criteria_set.all_indicators() if i.evidence_required
+            )
+    return found
 
 
 # --- timing ---------------------------------------------------------------------------------
 
 
-def figures(summary: Summary) -> dict[tuple[str, str], tuple[int, ...]]:
+def summary_figures(summary: Summary) -> dict[tuple[str, str], tuple[int, ...]]:
     found = {}
     for row in summary.rows:
         for kind in KINDS:
             counts = row.of(kind).as_tuple()
             if any(counts):
-                found[(row.area.code or str(row.area.id), kind.value)] = counts
+                key = str(row.area.id) if row.area.code is None else row.area.code
+                found[(key, kind.value)] = counts
     return found
+
+
+def raw_figures(rows) -> dict[tuple[str, str], tuple[int, ...]]:
+    return {(str(row[0]), row[1]): tuple(v or 0 for v in row[2:]) for row in rows}
 
 
 async def timed(repeat: int, work) -> tuple[list[float], object]:
@@ -520,8 +611,13 @@ async def timed(repeat: int, work) -> tuple[list[float], object]:
     return times, result
 
 
-def describe(times: list[float]) -> str:
-    return f"median {1000 * statistics.median(times):,.1f} ms, min {1000 * min(times):,.1f} ms"
+def ms(seconds: float) -> str:
+    return f"{1000 * seconds:,.1f} ms"
+
+
+async def plan(storage: Storage, sql: str, params) -> list[str]:
+    rows = await storage.db.conn.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+    return [row[3] for row in rows]
 
 
 async def measure(path: Path, args: argparse.Namespace) -> None:
@@ -530,25 +626,83 @@ async def measure(path: Path, args: argparse.Namespace) -> None:
         province = await storage.areas.by_code(args.province)
         rows = await storage.db.conn.execute_fetchall(
             "SELECT commune_code, COUNT(*) FROM registrations WHERE province_code = ?"
-            " AND year = ? GROUP BY commune_code ORDER BY 2 DESC LIMIT 1",
+            " AND year = ? GROUP BY commune_code ORDER BY 2 DESC, 1 LIMIT 1",
             (args.province, YEAR),
         )
         commune = await storage.areas.by_code(rows[0][0])
+        required = await required_codes(storage)
         taken = datetime.now(ZONE)
+        targets = {"commune": 0.020, "province": 0.500, "country": 3.0}
+        print(
+            f"\n/tongket figures, {args.repeat} runs each, alternating summary() and the raw SQL"
+            " on the same connection (the first run of each reads a cold page cache)"
+        )
         for label, area in (
-            (f"commune {commune.code} {commune.name}", commune),
-            (f"province {province.code} {province.name}", province),
+            ("commune", commune),
+            ("province", province),
             ("country", None),
         ):
-            times, summary = await timed(
-                args.repeat, lambda area=area: storage.summary.summary(area, YEAR, taken)
+            name = "the whole country" if area is None else f"{area.code} {area.name}"
+            sql, params = raw_sql(required, area)
+            summary_times, raw_times = [], []
+            summary = raw = None
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                summary = await storage.summary.summary(area, YEAR, taken)
+                summary_times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                raw = await storage.db.conn.execute_fetchall(sql, params)
+                raw_times.append(time.perf_counter() - started)
+            same = summary_figures(summary) == raw_figures(raw)
+            registered = sum(summary.total(kind).registered for kind in KINDS)
+            med_s, med_r = statistics.median(summary_times), statistics.median(raw_times)
+            print(
+                f"{label} ({name}, {len(summary.rows):,} child areas, {registered:,} registered):"
             )
-            both = Counter()
+            print(
+                f"    summary(): median {ms(med_s)}, min {ms(min(summary_times))}"
+                f" (target under {ms(targets[label])})"
+            )
+            print(f"    raw SQL:   median {ms(med_r)}, min {ms(min(raw_times))}")
+            print(
+                f"    ratio summary/raw: median {med_s / med_r:.2f},"
+                f" min {min(summary_times) / min(raw_times):.2f} (target at most 1.5)"
+            )
+            print(f"    check: raw SQL gives exactly summary()'s figures: {same}")
             for kind in KINDS:
-                both[kind] = summary.total(kind).as_tuple()
-            print(f"summary() {label}: {describe(times)}; totals {dict(both)}")
+                counts = ", ".join(
+                    f"{f} {v:,}"
+                    for f, v in zip(FIGURES, summary.total(kind).as_tuple(), strict=True)
+                )
+                print(f"    {kind.value}: {counts}")
+            if args.plan:
+                for line in await plan(storage, sql, params):
+                    print(f"    plan (raw): {line}")
+        if not args.no_export:
+            await time_export(storage, province, path.parent)
     finally:
         await storage.close()
+
+
+async def time_export(storage: Storage, province: Area, folder: Path) -> None:
+    from bot.export import Format, export
+    from bot.i18n import use_locale
+
+    started = time.perf_counter()
+    with use_locale("vi"):
+        data, name = await export(storage, province, YEAR, Format.XLSX, datetime.now(ZONE))
+    seconds = time.perf_counter() - started
+    counts = await storage.db.conn.execute_fetchall(
+        "SELECT COUNT(*), (SELECT COUNT(*) FROM evidence e JOIN registrations r"
+        " ON r.id = e.registration_id WHERE r.province_code = ? AND r.year = ?)"
+        " FROM registrations WHERE province_code = ? AND year = ?",
+        (province.code, YEAR, province.code, YEAR),
+    )
+    print(
+        f"\nXLSX export of {province.code} {province.name} ({counts[0][0]:,} registrations,"
+        f" {counts[0][1]:,} photos): {seconds:.1f} s, {len(data) / 2**20:.1f} MB {name}"
+        " (target under 30 s)"
+    )
 
 
 def main() -> None:
@@ -560,6 +714,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the database here and keep it")
     parser.add_argument("--reuse", type=Path, help="time a database kept by --keep earlier")
     parser.add_argument("--no-export", action="store_true", help="skip the export timing")
+    parser.add_argument("--plan", action="store_true", help="print EXPLAIN QUERY PLAN of the SQL")
     args = parser.parse_args()
 
     for line in machine_lines():

@@ -15,7 +15,7 @@ XLSX: a frozen, bold header row, fixed column widths, dates as real dates shown 
 CSV: a zip holding one UTF-8 CSV per sheet (with a byte-order mark, so that Excel reads the
 diacritics), named after the sheet, dates written dd/mm/yyyy.
 
-openpyxl is imported only when an XLSX is made, so the running bot does not carry it otherwise.
+XlsxWriter is imported only when an XLSX is made, so the running bot does not carry it otherwise.
 """
 
 import csv
@@ -280,34 +280,25 @@ def sheets(storage: Storage, summary: Summary, zone: tzinfo) -> list[Sheet]:
 
 
 async def write_xlsx(parts: list[Sheet]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """The workbook, streamed row by row (constant memory): XlsxWriter writes a province's
+    2.6 million cells several times faster than openpyxl."""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for part in parts:
-        sheet = book.create_sheet(part.title[:31])
-        sheet.freeze_panes = "A2"
-        for index, width in enumerate(part.widths, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        header = []
-        for heading in part.headings:
-            cell = WriteOnlyCell(sheet, value=heading)
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        async for row in part.rows:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, date):
-                    cell.number_format = DATE_FORMAT
-                cells.append(cell)
-            sheet.append(cells)
     out = io.BytesIO()
-    book.save(out)
+    options = {"in_memory": True, "constant_memory": True, "default_date_format": DATE_FORMAT}
+    book = xlsxwriter.Workbook(out, options)
+    bold = book.add_format({"bold": True})
+    for part in parts:
+        sheet = book.add_worksheet(part.title[:31])
+        sheet.freeze_panes(1, 0)
+        for index, width in enumerate(part.widths):
+            sheet.set_column(index, index, width)
+        sheet.write_row(0, 0, part.headings, bold)
+        number = 1
+        async for row in part.rows:
+            sheet.write_row(number, 0, row)
+            number += 1
+    book.close()
     return out.getvalue()
 
 

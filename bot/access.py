@@ -5,6 +5,7 @@ from telegram import Update
 from bot.context import BotContext
 from bot.i18n import _
 from storage.models import Area, Person, Role
+from storage.registrations import Registration
 
 
 def may_access(person: Person, person_area: Area | None, area: Area | None) -> bool:
@@ -37,3 +38,28 @@ async def refuse(update: Update, context: BotContext, action: str, subject: dict
         await update.callback_query.answer(text, show_alert=True)
     else:
         await update.effective_message.reply_text(text)
+
+
+async def hamlet_in_reach(
+    update: Update,
+    context: BotContext,
+    registration: Registration | None,
+    action: str,
+    subject: dict,
+) -> Area | None:
+    """The registration's hamlet if the person may reach it; otherwise refused and audited."""
+    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
+    if hamlet is None or not allowed(context, hamlet):
+        await refuse(update, context, action, subject)
+        return None
+    return hamlet
+
+
+async def registration_in_reach(
+    update: Update, context: BotContext, registration_id: int, action: str
+) -> tuple[Registration, Area] | None:
+    """The registration a button names and its hamlet, if the presser may reach them."""
+    registration = await context.storage.registrations.get(registration_id)
+    subject = {"registration_id": registration_id}
+    hamlet = await hamlet_in_reach(update, context, registration, action, subject)
+    return None if hamlet is None else (registration, hamlet)

@@ -24,7 +24,6 @@ from bot.validation import person_name, vietnamese_mobile
 from conversations.common import area_path, buttons, close_question, step
 from conversations.help import render_command_list, render_help, render_not_enrolled, role_name
 from conversations.states import Enrolment
-from storage import Storage
 from storage.clock import utcnow
 from storage.models import Area, Invite, InviteStatus, Person
 
@@ -172,7 +171,7 @@ async def check_code(update: Update, context: BotContext, typed: str) -> str:
     if invite is None:
         return Enrolment.CODE
     context.user_data[DRAFT] = {"invite_id": invite.id}
-    text, keyboard = render_invite(invite, await person_lineage(context.storage, invite.area_id))
+    text, keyboard = render_invite(invite, await context.storage.areas.lineage_of(invite.area_id))
     await update.message.reply_text(text, reply_markup=keyboard)
     return Enrolment.CONFIRM
 
@@ -193,13 +192,6 @@ async def valid_invite(update: Update, context: BotContext, typed: str) -> Invit
         render_throttled() if throttled else render_code_problem(status)
     )
     return None
-
-
-async def person_lineage(storage: Storage, area_id: int | None) -> list[Area]:
-    """The area and its ancestors, or nothing for the whole country."""
-    if area_id is None:
-        return []
-    return await storage.areas.lineage(await storage.areas.get(area_id))
 
 
 async def confirmed(update: Update, context: BotContext) -> str:
@@ -263,7 +255,7 @@ async def language_chosen(update: Update, context: BotContext) -> int:
         await update.effective_message.reply_text(render_code_problem(InviteStatus.USED))
         return ConversationHandler.END
     await set_person_menu(context.bot, person)
-    lineage = await person_lineage(context.storage, person.area_id)
+    lineage = await context.storage.areas.lineage_of(person.area_id)
     await update.effective_message.reply_text(render_welcome(person, lineage))
     return ConversationHandler.END
 
@@ -300,9 +292,9 @@ async def offer_role_change(update: Update, context: BotContext, typed: str) -> 
     storage, person = context.storage, context.person
     text, keyboard = render_role_change(
         person,
-        await person_lineage(storage, person.area_id),
+        await storage.areas.lineage_of(person.area_id),
         invite,
-        await person_lineage(storage, invite.area_id),
+        await storage.areas.lineage_of(invite.area_id),
     )
     await update.message.reply_text(text, reply_markup=keyboard)
 
@@ -334,7 +326,7 @@ async def role_change_answered(update: Update, context: BotContext) -> None:
         )
     changed = await storage.people.get(person.id)
     await set_person_menu(context.bot, changed)
-    lineage = await person_lineage(storage, changed.area_id)
+    lineage = await storage.areas.lineage_of(changed.area_id)
     await update.effective_message.reply_text(render_welcome(changed, lineage))
 
 

@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import allowed, refuse
+from bot.access import hamlet_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, ngettext, use_locale
 from conversations.common import buttons, close_question
@@ -275,21 +275,12 @@ async def open_pressed(update: Update, context: BotContext) -> str | None:
     return await open_registration(update, context, registration)
 
 
-async def reachable(
-    update: Update, context: BotContext, registration: Registration | None, subject: dict
-) -> Area | None:
-    """The registration's hamlet if the person may reach it; else refused and audited."""
-    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
-    if hamlet is None or not allowed(context, hamlet):
-        await refuse(update, context, "evidence", subject)
-        return None
-    return hamlet
-
-
 async def open_registration(
     update: Update, context: BotContext, registration: Registration
 ) -> str | None:
-    hamlet = await reachable(update, context, registration, {"registration_id": registration.id})
+    hamlet = await hamlet_in_reach(
+        update, context, registration, "evidence", {"registration_id": registration.id}
+    )
     if hamlet is None:
         return None
     if update.callback_query:
@@ -330,7 +321,7 @@ async def indicator_pressed(update: Update, context: BotContext) -> str | None:
     _prefix, _action, registration_id, code = query.data.split(":", 3)
     registration = await context.storage.registrations.get(int(registration_id))
     subject = {"registration_id": int(registration_id), "indicator": code}
-    if await reachable(update, context, registration, subject) is None:
+    if await hamlet_in_reach(update, context, registration, "evidence", subject) is None:
         return None
     criteria = await criteria_of(context, registration)
     try:
@@ -376,7 +367,7 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
         return None
     registration = await context.storage.registrations.get(session.registration_id)
     subject = {"registration_id": session.registration_id, "message": "photo"}
-    if await reachable(update, context, registration, subject) is None:
+    if await hamlet_in_reach(update, context, registration, "evidence", subject) is None:
         return ConversationHandler.END
     code = session.indicator_code
     received = received_from(message, registration.id, code, context.person.id)
@@ -432,7 +423,7 @@ async def done_pressed(update: Update, context: BotContext) -> str | None:
     _prefix, _action, registration_id, code = update.callback_query.data.split(":", 3)
     registration = await context.storage.registrations.get(int(registration_id))
     subject = {"registration_id": int(registration_id), "indicator": code}
-    if await reachable(update, context, registration, subject) is None:
+    if await hamlet_in_reach(update, context, registration, "evidence", subject) is None:
         return None
     await close_question(update.callback_query, _("✅ Done"))
     return await finish(update, context, registration, code)
@@ -447,7 +438,7 @@ async def text_at_photos(update: Update, context: BotContext) -> str | None:
         return None
     registration = await context.storage.registrations.get(session.registration_id)
     subject = {"registration_id": session.registration_id}
-    if await reachable(update, context, registration, subject) is None:
+    if await hamlet_in_reach(update, context, registration, "evidence", subject) is None:
         return ConversationHandler.END
     return await finish(update, context, registration, session.indicator_code)
 

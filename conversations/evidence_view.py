@@ -11,7 +11,7 @@ from itertools import groupby
 from telegram import InputMediaDocument, InputMediaPhoto, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.access import allowed, refuse
+from bot.access import hamlet_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from conversations.common import buttons, close_question
@@ -68,16 +68,6 @@ def render_summary(
     return "\n".join(lines), buttons(rows)
 
 
-async def reachable(
-    update: Update, context: BotContext, registration: Registration | None, subject: dict
-) -> bool:
-    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
-    if hamlet is None or not allowed(context, hamlet):
-        await refuse(update, context, "evidence.view", subject)
-        return False
-    return True
-
-
 async def show(update: Update, context: BotContext) -> None:
     if not context.args:
         await update.message.reply_text(
@@ -91,7 +81,8 @@ async def show(update: Update, context: BotContext) -> None:
             _("There is no registration numbered {number}.").format(number=number.upper())
         )
         return
-    if not await reachable(update, context, registration, {"registration_id": registration.id}):
+    subject = {"registration_id": registration.id}
+    if not await hamlet_in_reach(update, context, registration, "evidence.view", subject):
         return
     items = await context.storage.evidence.of_registration(registration.id)
     if not items:
@@ -143,7 +134,7 @@ async def evidence_for_button(update: Update, context: BotContext) -> Evidence |
         return None
     registration = await context.storage.registrations.get(evidence.registration_id)
     subject = {"evidence_id": evidence_id}
-    if not await reachable(update, context, registration, subject):
+    if not await hamlet_in_reach(update, context, registration, "evidence.view", subject):
         return None
     if not may_delete(context.person, evidence):
         await refuse(update, context, "evidence.delete", subject)

@@ -107,15 +107,9 @@ async def show_person(update: Update, context: BotContext) -> None:
     if person is None:
         return
     await update.callback_query.answer()
-    lineage = await lineage_of(context, person)
+    lineage = await context.storage.areas.lineage_of(person.area_id)
     text, keyboard = render_person(person, lineage, manageable(context.person, person))
     await update.callback_query.edit_message_text(text, reply_markup=keyboard)
-
-
-async def lineage_of(context: BotContext, person: Person) -> list[Area]:
-    if person.area_id is None:
-        return []
-    return await context.storage.areas.lineage(await context.storage.areas.get(person.area_id))
 
 
 async def person_to_manage(update: Update, context: BotContext) -> Person | None:
@@ -156,7 +150,9 @@ async def activation_confirmed(update: Update, context: BotContext) -> None:
     changed = person.model_copy(update={"active": activate})
     await (set_person_menu if activate else clear_person_menu)(context.bot, changed)
     await update.callback_query.answer(_("Done."))
-    text, keyboard = render_person(changed, await lineage_of(context, changed), True)
+    text, keyboard = render_person(
+        changed, await context.storage.areas.lineage_of(changed.area_id), True
+    )
     await update.callback_query.edit_message_text(text, reply_markup=keyboard)
 
 

@@ -26,7 +26,7 @@ def render_language_choice() -> tuple[str, InlineKeyboardMarkup]:
 
 
 async def show_me(update: Update, context: BotContext) -> None:
-    lineage = await context.storage.areas.lineage(context.area) if context.area else []
+    lineage = await context.storage.areas.lineage_of(context.person.area_id)
     await update.message.reply_text(render_me(context.person, lineage))
 
 

@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
-from bot.access import allowed, refuse
+from bot.access import refuse, registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from conversations.common import buttons
@@ -199,17 +199,6 @@ def parse_date(text: str) -> date | None:
 # --- finding and checking ----------------------------------------------------------------
 
 
-async def in_reach(
-    update: Update, context: BotContext, registration_id: int, action: str
-) -> tuple[Registration, Area] | None:
-    registration = await context.storage.registrations.get(registration_id)
-    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
-    if hamlet is None or not allowed(context, hamlet):
-        await refuse(update, context, action, {"registration_id": registration_id})
-        return None
-    return registration, hamlet
-
-
 def id_of(update: Update) -> int:
     return int(update.callback_query.data.split(":")[2])
 
@@ -288,7 +277,7 @@ async def begin(update: Update, context: BotContext) -> int:
                 _("There is no registration numbered {number}.").format(number=number.upper())
             )
             return ConversationHandler.END
-        found = await in_reach(update, context, registration.id, "recognition.show")
+        found = await registration_in_reach(update, context, registration.id, "recognition.show")
         if found is not None:
             await show(update, context, *found)
         return ConversationHandler.END
@@ -311,7 +300,7 @@ async def begin(update: Update, context: BotContext) -> int:
 
 
 async def open_pressed(update: Update, context: BotContext) -> int | None:
-    found = await in_reach(update, context, id_of(update), "recognition.show")
+    found = await registration_in_reach(update, context, id_of(update), "recognition.show")
     if found is None:
         return None
     context.user_data.pop(DECIDING, None)
@@ -320,7 +309,7 @@ async def open_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def result_pressed(update: Update, context: BotContext) -> str | int | None:
-    found = await in_reach(update, context, id_of(update), "recognition.decide")
+    found = await registration_in_reach(update, context, id_of(update), "recognition.decide")
     if found is None:
         return None
     registration, hamlet = found
@@ -381,7 +370,7 @@ async def number_typed(update: Update, context: BotContext) -> str | int | None:
 
 async def skip_number_pressed(update: Update, context: BotContext) -> str | int | None:
     registration_id = id_of(update)
-    if await in_reach(update, context, registration_id, "recognition.decide") is None:
+    if await registration_in_reach(update, context, registration_id, "recognition.decide") is None:
         return None
     current = deciding(context, registration_id)
     if current is None:
@@ -411,7 +400,7 @@ async def date_typed(update: Update, context: BotContext) -> int | None:
 
 async def skip_date_pressed(update: Update, context: BotContext) -> int | None:
     registration_id = id_of(update)
-    if await in_reach(update, context, registration_id, "recognition.decide") is None:
+    if await registration_in_reach(update, context, registration_id, "recognition.decide") is None:
         return None
     current = deciding(context, registration_id)
     if current is None:
@@ -425,7 +414,7 @@ async def skip_date_pressed(update: Update, context: BotContext) -> int | None:
 async def save(update: Update, context: BotContext, current: dict, day: date | None) -> int:
     """Compute again, store the locked result with the registration's status, audit, report."""
     context.user_data.pop(DECIDING, None)
-    found = await in_reach(update, context, current["id"], "recognition.decide")
+    found = await registration_in_reach(update, context, current["id"], "recognition.decide")
     if found is None:
         return ConversationHandler.END
     registration, hamlet = found
@@ -482,14 +471,20 @@ async def save(update: Update, context: BotContext, current: dict, day: date | N
     return ConversationHandler.END
 
 
+async def reopenable(update: Update, context: BotContext) -> tuple[Registration, Area] | None:
+    """The registration a reopen button names, if in reach and the presser is an admin."""
+    found = await registration_in_reach(update, context, id_of(update), "recognition.reopen")
+    if found is not None and context.person.role is not Role.ADMIN:
+        await refuse(update, context, "recognition.reopen", {"registration_id": found[0].id})
+        return None
+    return found
+
+
 async def reopen_pressed(update: Update, context: BotContext) -> int | None:
-    found = await in_reach(update, context, id_of(update), "recognition.reopen")
+    found = await reopenable(update, context)
     if found is None:
         return None
     registration, _hamlet = found
-    if context.person.role is not Role.ADMIN:
-        await refuse(update, context, "recognition.reopen", {"registration_id": registration.id})
-        return None
     await say(
         update,
         _(
@@ -509,13 +504,10 @@ async def reopen_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def reopen_confirmed(update: Update, context: BotContext) -> int | None:
-    found = await in_reach(update, context, id_of(update), "recognition.reopen")
+    found = await reopenable(update, context)
     if found is None:
         return None
     registration, hamlet = found
-    if context.person.role is not Role.ADMIN:
-        await refuse(update, context, "recognition.reopen", {"registration_id": registration.id})
-        return None
     before = await context.storage.reviews.reopen(registration.id)
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(None)

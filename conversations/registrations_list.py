@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import allowed, refuse
+from bot.access import refuse, registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _, current_locale
 from conversations.common import area_path, buttons
@@ -277,23 +277,11 @@ async def tell(update: Update, text: str) -> None:
         await update.effective_message.reply_text(text)
 
 
-async def in_reach(
-    update: Update, context: BotContext, registration_id: int, action: str
-) -> tuple[Registration, Area] | None:
-    """The registration and its hamlet, if the person may see it; refuses and audits otherwise."""
-    registration = await context.storage.registrations.get(registration_id)
-    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
-    if registration is None or hamlet is None or not allowed(context, hamlet):
-        await refuse(update, context, action, {"registration_id": registration_id})
-        return None
-    return registration, hamlet
-
-
 async def changeable(
     update: Update, context: BotContext, registration_id: int, action: str
 ) -> tuple[Registration, Area] | None:
     """The registration, if the person may change it now; refuses or explains otherwise."""
-    found = await in_reach(update, context, registration_id, action)
+    found = await registration_in_reach(update, context, registration_id, action)
     if found is None:
         return None
     registration, _hamlet = found
@@ -372,7 +360,7 @@ async def card_of(context: BotContext, registration: Registration, hamlet: Area)
 
 
 async def show_registration(update: Update, context: BotContext) -> int | None:
-    found = await in_reach(update, context, id_of(update), "registration.show")
+    found = await registration_in_reach(update, context, id_of(update), "registration.show")
     if found is None:
         return None
     context.user_data.pop(EDITING, None)

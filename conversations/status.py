@@ -11,7 +11,7 @@ import re
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.access import allowed, refuse
+from bot.access import hamlet_in_reach
 from bot.context import BotContext
 from bot.i18n import _, ngettext
 from conversations.common import buttons
@@ -163,16 +163,6 @@ async def status_card(context: BotContext, registration: Registration, hamlet: A
     return "\n\n".join(part for part in parts if part)
 
 
-async def in_reach(
-    update: Update, context: BotContext, registration: Registration | None, subject: dict
-) -> Area | None:
-    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
-    if hamlet is None or not allowed(context, hamlet):
-        await refuse(update, context, "registration.status", subject)
-        return None
-    return hamlet
-
-
 async def show_status(update: Update, context: BotContext) -> None:
     text = " ".join(context.args or []).strip()
     if not text:
@@ -191,7 +181,9 @@ async def show_status(update: Update, context: BotContext) -> None:
                 _("There is no registration {number}.").format(number=text.upper())
             )
             return
-        hamlet = await in_reach(update, context, registration, {"number": text})
+        hamlet = await hamlet_in_reach(
+            update, context, registration, "registration.status", {"number": text}
+        )
         if hamlet is not None:
             await send_long(update, await status_card(context, registration, hamlet))
         return
@@ -202,7 +194,9 @@ async def show_status(update: Update, context: BotContext) -> None:
             _("No registration of {year} in your area matches {text}.").format(year=year, text=text)
         )
     elif len(found) == 1:
-        hamlet = await in_reach(update, context, found[0], {"registration_id": found[0].id})
+        hamlet = await hamlet_in_reach(
+            update, context, found[0], "registration.status", {"registration_id": found[0].id}
+        )
         if hamlet is not None:
             await send_long(update, await status_card(context, found[0], hamlet))
     else:
@@ -213,7 +207,9 @@ async def show_status(update: Update, context: BotContext) -> None:
 async def show_pressed(update: Update, context: BotContext) -> None:
     registration_id = int(update.callback_query.data.rsplit(":", 1)[1])
     registration = await context.storage.registrations.get(registration_id)
-    hamlet = await in_reach(update, context, registration, {"registration_id": registration_id})
+    hamlet = await hamlet_in_reach(
+        update, context, registration, "registration.status", {"registration_id": registration_id}
+    )
     if hamlet is None:
         return
     await update.callback_query.answer()

@@ -149,6 +149,10 @@ class AreaRepository:
             chain.append(await self.get(chain[-1].parent_id))
         return chain
 
+    async def lineage_of(self, area_id: int | None) -> list[Area]:
+        """The lineage of the area with this id; nothing for None (the whole country)."""
+        return [] if area_id is None else await self.lineage(await self.get(area_id))
+
     async def children(self, area: Area) -> list[Area]:
         rows = await self.db.conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM areas WHERE parent_id = ? ORDER BY name", (area.id,)

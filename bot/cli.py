@@ -5,7 +5,8 @@ import asyncio
 import logging
 import sys
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -85,25 +86,42 @@ def _iso_date(text: str) -> date:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit status; `python -m bot` exits with it.
+
+    Leaves the process as it found it (logging, event loop), so tests call it in-process.
+    """
     # Our dialogs are private-chat wizards mixing text and buttons, which PTB warns about.
     warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a mistake argparse has already reported
+        return done.code if isinstance(done.code, int) else 2
     try:
         settings = load_settings()
-        configure_logging(settings)
-        return asyncio.run(COMMANDS[args.command](settings, args))
+        with logging_to_stderr(settings):
+            return asyncio.run(COMMANDS[args.command](settings, args))
     except (ConfigError, UsageError, RestoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
-def configure_logging(settings: Settings) -> None:
+@contextmanager
+def logging_to_stderr(settings: Settings) -> Iterator[None]:
+    """Log INFO and above to stderr, token redacted; the root logger is restored on exit."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
     handler.addFilter(RedactingFilter(token))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:

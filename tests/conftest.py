@@ -1,13 +1,14 @@
 import os
-import subprocess
-import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.app import build_application
+from bot.cli import main
 from bot.config import Settings
 from bot.runner import polling
 from bot.testkit import FakeBotApi
@@ -38,17 +39,30 @@ def cli_env(tmp_path):
     return env
 
 
+class CliResult(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 @pytest.fixture
-def run_cli(cli_env, tmp_path):
-    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", *args],
-            env=env or cli_env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+def run_cli(cli_env, tmp_path, capsys):
+    """`python -m bot ARGS` in-process: `bot.cli.main` with the environment and working
+    directory of `cli_env`, in a thread of its own (it runs its own event loop, which an async
+    test's loop would forbid). tests/test_process.py starts the real process."""
+
+    def run(*args: str, env: dict | None = None) -> CliResult:
+        with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(1) as thread:
+            for name in list(os.environ):
+                if name.startswith("HOCTAP_"):
+                    patch.delenv(name)
+            for name, value in (env or cli_env).items():
+                if name.startswith("HOCTAP_"):
+                    patch.setenv(name, value)
+            patch.chdir(tmp_path)
+            capsys.readouterr()
+            code = thread.submit(main, list(args)).result(timeout=120)
+            return CliResult(code, *capsys.readouterr())
 
     return run
 

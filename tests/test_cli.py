@@ -1,6 +1,9 @@
-"""The command line, run as a real process against a real SQLite file."""
+"""The command line against a real SQLite file: in-process through `bot.cli.main` (the
+`run_cli` fixture), and once as the real `python -m bot` process."""
 
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -80,12 +83,28 @@ def test_invite_prints_the_code_alone_on_the_last_line(run_cli, cli_env, tmp_pat
     assert "unknown area" in unknown.stderr
 
 
-def test_run_without_token_exits_with_one_line(run_cli):
-    result = run_cli("run")
+def test_run_without_token_exits_with_one_line(cli_env, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=cli_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0
     assert "HOCTAP_BOT_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_usage_mistake_exits_with_status_2_and_the_usage(run_cli):
+    result = run_cli("invite", "--area", "00070")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "usage: hoctap invite" in result.stderr
+    assert "the following arguments are required: --role" in result.stderr
+    assert run_cli("--help").returncode == 0
 
 
 @pytest.mark.parametrize(

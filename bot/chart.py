@@ -7,7 +7,7 @@ which has every Vietnamese letter. It is imported on first use only.
 import io
 
 from bot.i18n import _
-from conversations.report_common import area_title
+from bot.labels import area_title
 from storage.summary import Summary
 
 WIDTH_INCHES = 10

@@ -28,7 +28,7 @@ from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
 from bot.i18n import _
-from conversations.registration_form import kind_label, status_name
+from bot.labels import kind_label, status_name
 from storage import Storage
 from storage.criteria import AnswerError, CriteriaSet, PassRuleKind, ScoringKind, evaluate
 from storage.evidence import Flag, FlagKind

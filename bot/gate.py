@@ -8,11 +8,11 @@ from bot.commands import Command, command, command_of_button
 from bot.context import BotContext
 from bot.flood import Verdict
 from bot.i18n import _, set_locale
-from conversations.enrolment import DRAFT
-from conversations.help import render_not_enrolled
+from bot.labels import render_not_enrolled
 
 GATE_GROUP = -100
 ENROLMENT_COMMANDS = frozenset({"start", "huy"})
+ENROLMENT_DRAFT = "enrolment"  # user_data key of /start's dialog; lets a guest past the gate
 
 
 def command_name(update: Update) -> str | None:
@@ -81,7 +81,7 @@ def flood_verdict(update: Update, context: BotContext) -> Verdict | None:
 
 async def turn_away_guest(update: Update, context: BotContext) -> None:
     """Someone not enrolled gets only the 'not enrolled' answer, unless they are enrolling."""
-    if is_enrolment(update, enrolling=DRAFT in context.user_data):
+    if is_enrolment(update, enrolling=ENROLMENT_DRAFT in context.user_data):
         return
     if update.callback_query:
         await update.callback_query.answer(_("You are not enrolled."), show_alert=True)

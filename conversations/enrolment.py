@@ -18,6 +18,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.gate import ENROLMENT_DRAFT as DRAFT  # its presence lets a guest past the gate
 from bot.i18n import LOCALES, _, language_name, set_locale
 from bot.menus import set_person_menu
 from bot.validation import person_name, vietnamese_mobile
@@ -27,7 +28,6 @@ from conversations.states import Enrolment
 from storage.clock import utcnow
 from storage.models import Area, Invite, InviteStatus, Person
 
-DRAFT = "enrolment"  # user_data key; its presence lets a guest past the gate
 ROLE_CHANGE = "role_change"  # user_data key: the invite an enrolled person may switch to
 STEPS = 4
 MAX_FAILURES = 5

@@ -6,6 +6,7 @@ from telegram.ext import CommandHandler
 from bot.commands import commands_for
 from bot.context import BotContext
 from bot.i18n import _
+from bot.labels import render_not_enrolled as render_not_enrolled  # re-exported
 from storage.models import Person, Role
 
 
@@ -16,15 +17,6 @@ def role_name(role: Role) -> str:
         Role.BRANCH_CHAIR: _("association branch chair"),
         Role.HAMLET_HEAD: _("hamlet head"),
     }[role]
-
-
-def render_not_enrolled() -> str:
-    return _(
-        "You are not enrolled in the learning-society bot yet.\n\n"
-        "Ask the commune's education-promotion association or the commune office for an "
-        "invite code, then send /start followed by the code, for example:\n"
-        "/start ABCD2345EFGH"
-    )
 
 
 def render_command_list(person: Person) -> str:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from bot.i18n import LazyString, _
 from bot.i18n import __ as _l
+from bot.labels import kind_label as kind_label  # re-exported
+from bot.labels import status_name as status_name
 from bot.validation import person_name, vietnamese_mobile
 from storage.criteria import ModelKind
-from storage.registrations import Status
 from storage.text import nfc
 
 MAX_FREE_TEXT = 120
@@ -137,21 +138,8 @@ def field(kind: ModelKind, key: str) -> Field:
 # --- words shared by the dialogs that show registrations ---------------------------------
 
 
-def kind_label(kind: ModelKind) -> str:
-    return {ModelKind.FAMILY: _("Learning family"), ModelKind.CLAN: _("Learning clan")}[kind]
-
-
 def kind_name(kind: ModelKind) -> str:
     return {ModelKind.FAMILY: _("learning family"), ModelKind.CLAN: _("learning clan")}[kind]
-
-
-def status_name(status: Status) -> str:
-    return {
-        Status.REGISTERED: _("registered"),
-        Status.WITHDRAWN: _("withdrawn"),
-        Status.RECOGNISED: _("recognised"),
-        Status.NOT_RECOGNISED: _("not recognised"),
-    }[status]
 
 
 def answer_label(kind: ModelKind, key: str) -> str:

@@ -8,6 +8,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _
+from bot.labels import area_title as area_title  # re-exported
 from storage.models import Area
 
 TELEGRAM_LIMIT = 4096
@@ -56,10 +57,6 @@ async def send_long(
 def taken_at(moment: datetime) -> str:
     """Local time as dd/mm/yyyy HH:mm (`moment` is already in the programme's time zone)."""
     return f"{moment:%d/%m/%Y %H:%M}"
-
-
-def area_title(area: Area | None) -> str:
-    return _("the whole country") if area is None else area.name
 
 
 async def area_in_reach(

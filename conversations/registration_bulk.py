@@ -298,9 +298,9 @@ async def show(
         message_id = query.message.message_id
     else:
         old = draft.body.get("screen")
-        if old:
+        if old:  # a record only: if Telegram refuses (too old, deleted), it stays as it was
             record = draft.body.get("title", "") + (f"\n➡️ {answered}" if answered else "")
-            await edit(context.bot.edit_message_text(record, update.effective_chat.id, old))
+            await edit(context.bot.edit_message_text(record, update.effective_chat.id, old), True)
         message_id = (await update.effective_message.reply_text(text, reply_markup=keyboard)).id
     body = draft.body | {"screen": message_id, "title": text.split("\n", 1)[0]}
     draft = draft.model_copy(update={"body": body})
@@ -308,12 +308,12 @@ async def show(
     return draft
 
 
-async def edit(call) -> None:
-    """An edit; one that changes nothing, or of a message gone, is no failure."""
+async def edit(call, cosmetic: bool = False) -> None:
+    """An edit; one that changes nothing is no failure, nor any refused `cosmetic` one."""
     try:
         await call
     except BadRequest as error:
-        if "not modified" not in str(error).lower() and "not found" not in str(error).lower():
+        if not cosmetic and "not modified" not in str(error).lower():
             raise
 
 

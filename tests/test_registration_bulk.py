@@ -1,11 +1,13 @@
 """Registering many at once (/nhapds, or the bulk:list / bulk:carry buttons of /dangky): the real
 bot, the fake Bot API over HTTP, a real SQLite file."""
 
+import asyncio
 import csv
 import io
 import itertools
 import sqlite3
 
+import pytest
 from openpyxl import load_workbook
 
 from conversations.family_list import Problem, family, rows_from_text
@@ -368,11 +370,18 @@ async def test_a_csv_file_and_files_that_cannot_be_read(
 async def test_staff_pick_a_hamlet_of_their_area_and_presses_are_checked(
     bot, api, storage, enrol, hamlets, registration_open, tmp_path
 ):
+    commune = await storage.areas.by_code("00070")
+    for number in range(1, 9):
+        await storage.areas.add_hamlet(commune, f"Tổ dân phố số {number}")
     staff = await enrol(930, Role.STAFF, "00070")
     chat = api.person(930)
     await chat.send("/nhapds")
     (choice,) = await chat.press("📋 Nhập danh sách")
-    assert ["Thôn Đông"] in choice.buttons and ["Thôn Bắc"] not in choice.buttons
+    assert len(choice.buttons) == 8 + 2 and choice.buttons[-2] == ["1/2", "▶️"]
+    assert ["Thôn Tây"] in choice.buttons and ["Thôn Bắc"] not in choice.buttons
+    (choice,) = await chat.press("▶️")
+    assert choice.buttons[:-1] == [["Tổ dân phố số 7"], ["Tổ dân phố số 8"], ["◀️", "2/2"]]
+    await chat.press("◀️")
     draft = await storage.registrations.bulk_draft_of(staff.id, BulkMode.LIST)
     await chat.press_data(choice, f"bulk:{draft.id}:h:{hamlets['Thôn Bắc'].id}", expect=0)
     assert chat.last_callback_answer["text"] == "Bạn không có quyền truy cập nội dung này."
@@ -423,3 +432,36 @@ async def test_another_command_leaves_the_list_and_keeps_it(
     await chat.send("/nhapds")
     (screen,) = await chat.press("📋 Nhập danh sách")  # back to the list entered so far
     assert "Đã đọc 1 dòng." in screen.text
+
+
+async def test_register_many_is_one_transaction_and_happens_once(storage, enrol, hamlets):
+    head = await enrol(950, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    hamlet = hamlets["Thôn Đông"]
+    repo = storage.registrations
+    set_ids = {Kind.FAMILY: (await storage.criteria.in_force("01", 2026, Kind.FAMILY)).set_id}
+    families = [NewRegistration(kind=Kind.FAMILY, head_name=name) for name in names(3)]
+    draft = await repo.start_bulk_draft(head.id, BulkMode.LIST, hamlet.id, 2026)
+    made = await asyncio.gather(
+        *(repo.register_many(draft, hamlet, families, set_ids, head) for _ in range(2))
+    )
+    assert sorted(made, key=lambda m: m is None)[1] is None  # the second found it done
+    count = await storage.db.conn.execute_fetchall("SELECT COUNT(*) FROM registrations")
+    assert count[0][0] == 3
+
+    # Carrying over one that someone else carried over meanwhile writes nothing at all.
+    first = next(m for m in made if m is not None)
+    carry = [
+        NewRegistration(kind=Kind.FAMILY, head_name=r.head_name, previous_id=r.id) for r in first
+    ]
+    taken = await repo.start_bulk_draft(head.id, BulkMode.CARRY, hamlet.id, 2027)
+    set_ids = {Kind.FAMILY: (await storage.criteria.in_force("01", 2027, Kind.FAMILY)).set_id}
+    await repo.register_many(taken, hamlet, carry[1:2], set_ids, head)
+    assert [r.id for r in await repo.to_carry_over(hamlet.id, 2027)] == [first[0].id, first[2].id]
+    draft = await repo.start_bulk_draft(head.id, BulkMode.CARRY, hamlet.id, 2027)
+    with pytest.raises(sqlite3.IntegrityError):
+        await repo.register_many(draft, hamlet, carry, set_ids, head)
+    count = await storage.db.conn.execute_fetchall(
+        "SELECT COUNT(*) FROM registrations WHERE year = 2027"
+    )
+    assert count[0][0] == 1
+    assert await repo.bulk_draft_of(head.id, BulkMode.CARRY) is not None  # kept for a retry

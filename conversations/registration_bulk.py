@@ -112,10 +112,8 @@ def render_list_prompt(draft: BulkDraft, hamlet: Area) -> tuple[str, InlineKeybo
             _(
                 "Paste the list here, one family a line: the full name of the head of "
                 "household, then if you know them the number of people and of children of "
-                "school age. For example:"
+                "school age. For example:\nTrần Văn Bình, 5, 2\nLê Thị Hoa"
             ),
-            "Trần Văn Bình, 5, 2",
-            "Lê Thị Hoa",
             _(
                 "Separate the parts with , or ; or a tab or -. A long list may come in several "
                 "messages."
@@ -147,7 +145,7 @@ def fit(lines: list[str], budget: int) -> list[str]:
     for index, line in enumerate(lines):
         if used + len(line) + 1 > budget:
             more = len(lines) - index
-            kept.append(ngettext("… and {n} more", "… and {n} more", more).format(n=more))
+            kept.append(_("… and {n} more").format(n=more))
             break
         kept.append(line)
         used += len(line) + 1
@@ -247,8 +245,8 @@ def render_carry(
         rows.append([(label, f"bulk:{draft.id}:t:{candidate.id}")])
     rows.append(pager(draft, "p", page, pages))
     if ticked:
-        label = ngettext("✅ Register {n} again", "✅ Register {n} again", ticked)
-        rows.append([(label.format(n=ticked), f"bulk:{draft.id}:ok")])
+        label = _("✅ Register {n} again").format(n=ticked)
+        rows.append([(label, f"bulk:{draft.id}:ok")])
     rows.append([(_("✖️ Cancel"), f"bulk:{draft.id}:x")])
     return text, buttons([row for row in rows if row])
 

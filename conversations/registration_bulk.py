@@ -348,6 +348,10 @@ async def mode_chosen(update: Update, context: BotContext) -> str | int:
             return ConversationHandler.END
         draft = await repo.start_bulk_draft(person.id, mode, context.area.id, year)
         return await with_hamlet(update, context, draft)
+    other_mode = BulkMode.CARRY if mode is BulkMode.LIST else BulkMode.LIST
+    other = await repo.bulk_draft_of(person.id, other_mode)
+    if other is not None and other.hamlet_id is None:  # only a hamlet question: nothing lost
+        await repo.discard_bulk_draft(person.id, other.mode)  # so a typed hamlet names one
     draft = await repo.start_bulk_draft(person.id, mode, None, year)
     await show(update, context, draft, render_hamlet_choice(draft, await hamlets_of(context), 0))
     return State.HAMLET

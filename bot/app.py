@@ -42,6 +42,7 @@ from conversations import (
     programme_year,
     recognition,
     registration,
+    registration_bulk,
     registrations_list,
     review,
     status,
@@ -93,6 +94,7 @@ DIALOGS = (
     profile,
     invitation,
     people,
+    registration_bulk,  # before registration: /dangky's first screen opens it by button
     registration,
     registrations_list,
     programme_year,

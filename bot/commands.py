@@ -38,6 +38,12 @@ COMMANDS: tuple[Command, ...] = (
         button_prefix="reg",
     ),
     Command(
+        "nhapds",
+        _l("Register many families at once: a list, or last year's again"),
+        frozenset({Role.HAMLET_HEAD, Role.STAFF, Role.ADMIN}),
+        button_prefix="bulk",
+    ),
+    Command(
         "minhchung",
         _l("Send evidence photos for a registration"),
         EVIDENCE_ROLES,

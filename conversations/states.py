@@ -26,6 +26,12 @@ class Registration(StrEnum):
     CANCEL = "registration.cancel"
 
 
+class RegistrationBulk(StrEnum):
+    HAMLET = "registration_bulk.hamlet"
+    LIST = "registration_bulk.list"
+    CARRY = "registration_bulk.carry"
+
+
 class RegistrationEdit(StrEnum):
     VALUE = "registration_edit.value"
 

@@ -4,10 +4,11 @@ import json
 from datetime import date, datetime
 from enum import StrEnum
 
+from storage.audit import AuditLog
 from storage.clock import to_db, utcnow
 from storage.criteria import ModelKind as Kind
 from storage.db import Database
-from storage.models import Area, AreaLevel, Model
+from storage.models import Area, AreaLevel, Model, Person
 from storage.text import nfc, search_key
 
 
@@ -54,6 +55,7 @@ class Registration(Model):
     registered_by: int
     created_at: datetime
     updated_at: datetime
+    previous_id: int | None = None  # last year's registration this one carries over
 
 
 class Draft(Model):
@@ -94,6 +96,38 @@ class ProgrammeYear(Model):
         if not dates[0] <= dates[1] <= dates[2]:
             return "order"
         return None
+
+
+class BulkMode(StrEnum):
+    LIST = "list"  # a pasted or uploaded list of families
+    CARRY = "carry"  # last year's families and clans, registered again
+
+
+class BulkDraft(Model):
+    """What someone has entered towards registering many at once, until Confirm."""
+
+    id: int
+    person_id: int
+    mode: BulkMode
+    hamlet_id: int | None
+    year: int
+    body: dict
+    updated_at: datetime
+
+
+class NewRegistration(Model):
+    """One registration of a batch: its answers, and last year's registration it continues."""
+
+    kind: Kind
+    head_name: str
+    clan_name: str | None = None
+    branch: str | None = None
+    members: int | None = None
+    school_age_children: int | None = None
+    households: int | None = None
+    address: str | None = None
+    phone: str | None = None
+    previous_id: int | None = None
 
 
 # The answer two registrations are compared by, to warn of the same family or clan twice.
@@ -315,6 +349,145 @@ class RegistrationRepository:
             ),
         )
         return await self.get(registration_id)
+
+    # --- many at once ---------------------------------------------------------------------
+
+    async def bulk_draft_of(self, person_id: int, mode: BulkMode) -> BulkDraft | None:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM bulk_drafts WHERE person_id = ? AND mode = ?", (person_id, mode.value)
+        )
+        if not rows:
+            return None
+        return BulkDraft.model_validate(dict(rows[0]) | {"body": json.loads(rows[0]["body"])})
+
+    async def start_bulk_draft(
+        self, person_id: int, mode: BulkMode, hamlet_id: int | None, year: int
+    ) -> BulkDraft:
+        """A fresh draft of this mode, replacing any earlier one of this person."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM bulk_drafts WHERE person_id = ? AND mode = ?", (person_id, mode.value)
+            )
+            await conn.execute(
+                "INSERT INTO bulk_drafts (person_id, mode, hamlet_id, year, body, updated_at)"
+                " VALUES (?, ?, ?, ?, '{}', ?)",
+                (person_id, mode.value, hamlet_id, year, to_db(utcnow())),
+            )
+        return await self.bulk_draft_of(person_id, mode)
+
+    async def save_bulk_draft(self, draft: BulkDraft) -> None:
+        await self.db.write(
+            "UPDATE bulk_drafts SET hamlet_id = ?, body = ?, updated_at = ? WHERE id = ?",
+            (
+                draft.hamlet_id,
+                json.dumps(draft.body, ensure_ascii=False),
+                to_db(utcnow()),
+                draft.id,
+            ),
+        )
+
+    async def discard_bulk_draft(self, person_id: int, mode: BulkMode) -> None:
+        await self.db.write(
+            "DELETE FROM bulk_drafts WHERE person_id = ? AND mode = ?", (person_id, mode.value)
+        )
+
+    async def registered_names(
+        self, hamlet_id: int, year: int, kind: Kind
+    ) -> dict[str, Registration]:
+        """The hamlet's registrations of the year and kind (not withdrawn) by their name key,
+        the key `same_name` compares: to check a whole list with one query."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM registrations WHERE hamlet_id = ? AND year = ? AND kind = ?"
+            " AND status != 'withdrawn' ORDER BY id DESC",
+            (hamlet_id, year, kind.value),
+        )
+        return {row["name_key"]: _registration(row) for row in rows}  # the first one wins
+
+    async def to_carry_over(self, hamlet_id: int, year: int) -> list[Registration]:
+        """The hamlet's families, then clans, registered (not withdrawn) in the year before
+        `year` and not yet carried over into a later registration, in number order."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM registrations AS r WHERE hamlet_id = ? AND year = ?"
+            " AND status != 'withdrawn'"
+            " AND NOT EXISTS (SELECT 1 FROM registrations AS n WHERE n.previous_id = r.id)"
+            " ORDER BY kind = 'clan', seq",
+            (hamlet_id, year - 1),
+        )
+        return [_registration(row) for row in rows]
+
+    async def register_many(
+        self,
+        draft: BulkDraft,
+        hamlet: Area,
+        entries: list[NewRegistration],
+        criteria_set_ids: dict[Kind, str],
+        actor: Person,
+    ) -> list[Registration] | None:
+        """Number and register every entry in one transaction, with an audit entry each, and
+        close the draft; None when the draft was confirmed already (a double tap, or an update
+        delivered again), so nothing is registered twice.
+
+        Raises sqlite3.IntegrityError, with nothing written, when one of last year's
+        registrations was carried over by someone else meanwhile.
+        """
+        now = to_db(utcnow())
+        audit = AuditLog(self.db)
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("DELETE FROM bulk_drafts WHERE id = ?", (draft.id,))
+            if cursor.rowcount == 0:
+                return None
+            seqs = {}
+            for kind in {entry.kind for entry in entries}:
+                rows = await conn.execute_fetchall(
+                    "SELECT COALESCE(MAX(seq), 0) FROM registrations WHERE kind = ? AND year = ?",
+                    (kind.value, draft.year),
+                )
+                seqs[kind] = rows[0][0]
+            ids = []
+            for entry in entries:
+                seqs[entry.kind] += 1
+                answers = entry.model_dump()
+                cursor = await conn.execute(
+                    "INSERT INTO registrations (number, kind, year, seq, hamlet_id, commune_code,"
+                    " province_code, criteria_set_id, name, name_key, head_name, clan_name,"
+                    " branch, members, school_age_children, households, address, phone,"
+                    " registered_by, previous_id, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        f"{NUMBER_PREFIX[entry.kind]}-{draft.year}-{seqs[entry.kind]:05d}",
+                        entry.kind.value,
+                        draft.year,
+                        seqs[entry.kind],
+                        hamlet.id,
+                        hamlet.commune_code,
+                        hamlet.province_code,
+                        criteria_set_ids[entry.kind],
+                        display_name(entry.kind, answers),
+                        search_key(identity_name(entry.kind, answers)),
+                        *(answers[field] for field in DETAIL_FIELDS),
+                        actor.id,
+                        entry.previous_id,
+                        now,
+                        now,
+                    ),
+                )
+                ids.append(cursor.lastrowid)
+            marks = ", ".join("?" * len(ids))
+            rows = await conn.execute_fetchall(
+                f"SELECT * FROM registrations WHERE id IN ({marks}) ORDER BY id", ids
+            )
+            made = [_registration(row) for row in rows]
+            for registration in made:
+                await audit.record(
+                    "registration.created",
+                    "registration",
+                    registration.id,
+                    actor_id=actor.id,
+                    actor_telegram_id=actor.telegram_id,
+                    area_id=hamlet.id,
+                    after=registration.model_dump(mode="json") | {"via": draft.mode.value},
+                )
+        return made
 
     async def _one(self, sql: str, params: tuple) -> Registration | None:
         rows = await self.db.conn.execute_fetchall(sql, params)

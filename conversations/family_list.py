@@ -1,0 +1,278 @@
+"""A list of families as a hamlet head has it, pasted or as a spreadsheet: read and checked.
+
+One family a line: the head's full name, then if known the number of people and of children of
+school age, then an address and a phone; the parts separated by `,` `;` a tab or " - ". A
+spreadsheet (the template from `template()`, or a CSV) has the same columns, one family a row.
+Nothing here talks to Telegram or storage: the dialog (registration_bulk) does.
+"""
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import xlsxwriter
+from openpyxl import load_workbook
+
+from bot.i18n import LOCALES, _, use_locale
+from bot.validation import person_name, vietnamese_mobile
+from conversations.registration_form import free_text, whole_number
+from storage.criteria import ModelKind
+from storage.registrations import NewRegistration, Registration
+from storage.text import nfc, search_key
+
+SEPARATORS = re.compile(r"\t|;|,|\s+[-–]\s+")
+NUMBERING = re.compile(r"^\d{1,4}\s*[.)]\s+")  # "12. " or "3) " before a name
+TRAILING_NUMBERS = re.compile(r"^(.*\D)\s+(\d{1,2})(?:\s+(\d{1,2}))?$")  # "Trần Bình 5 2"
+COLUMNS = 5  # name, people, children, address, phone
+MAX_ROWS = 1000  # a hamlet has about 250 households
+MAX_FILE_BYTES = 2 * 1024 * 1024
+members = whole_number(1, 50)
+children = whole_number(0, 50)
+
+
+class Source(StrEnum):
+    TEXT = "t"  # a pasted line: numbered by line
+    FILE = "f"  # a spreadsheet row: numbered as in the sheet
+
+
+class Problem(StrEnum):
+    NAME = "name"
+    MEMBERS = "members"
+    CHILDREN = "children"
+    MORE_CHILDREN = "more_children"
+    ADDRESS = "address"
+    PHONE = "phone"
+    TOO_MANY = "too_many"
+
+
+class FileProblem(Exception):
+    """A file that cannot be read as a list; the message says why, for the person."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    source: Source
+    cells: tuple[str, ...]
+
+    def to_json(self) -> list:
+        return [self.number, self.source.value, list(self.cells)]
+
+    @classmethod
+    def from_json(cls, value: list) -> "Row":
+        return cls(value[0], Source(value[1]), tuple(value[2]))
+
+    @property
+    def text(self) -> str:
+        return ", ".join(cell for cell in self.cells if cell)
+
+
+@dataclass
+class ListCheck:
+    """A list read against the hamlet's registrations of the year."""
+
+    ready: list[tuple[Row, NewRegistration]] = field(default_factory=list)
+    # The same name as a registration (its number) or an earlier row of the list (that row).
+    duplicates: list[tuple[Row, NewRegistration, Registration | Row]] = field(default_factory=list)
+    bad: list[tuple[Row, Problem]] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return len(self.ready) + len(self.duplicates) + len(self.bad)
+
+
+def split_line(line: str) -> tuple[str, ...]:
+    parts = [nfc(part) for part in SEPARATORS.split(NUMBERING.sub("", nfc(line)))]
+    found = TRAILING_NUMBERS.match(parts[0]) if len(parts) == 1 else None
+    if found:  # numbers after the name with spaces only, as typed on a phone
+        parts = [part for part in found.groups() if part is not None]
+    while parts and not parts[-1]:
+        parts.pop()
+    return tuple(parts)
+
+
+def rows_from_text(text: str, first_number: int) -> list[Row]:
+    """The non-blank lines of a pasted text, numbered on from `first_number`."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return [
+        Row(first_number + index, Source.TEXT, split_line(line)) for index, line in enumerate(lines)
+    ]
+
+
+def family(row: Row) -> NewRegistration | Problem:
+    """The family a row describes, or what is wrong with it."""
+    if len(row.cells) > COLUMNS:
+        return Problem.TOO_MANY
+    name, people, young, address, phone = (*row.cells, *[""] * (COLUMNS - len(row.cells)))
+    answers = {"kind": ModelKind.FAMILY, "head_name": person_name(name)}
+    if answers["head_name"] is None:
+        return Problem.NAME
+    for key, text, read, problem in (
+        ("members", people, members, Problem.MEMBERS),
+        ("school_age_children", young, children, Problem.CHILDREN),
+        ("address", address, free_text, Problem.ADDRESS),
+        ("phone", phone, vietnamese_mobile, Problem.PHONE),
+    ):
+        if text:
+            answers[key] = read(text)
+            if answers[key] is None:
+                return problem
+    if (
+        answers.get("members") is not None
+        and answers.get("school_age_children", 0) > (answers["members"])
+    ):
+        return Problem.MORE_CHILDREN
+    return NewRegistration(**answers)
+
+
+def check_list(rows: list[Row], registered: dict[str, Registration]) -> ListCheck:
+    """Sort rows into ready, duplicates (by the name rule of `same_name`) and bad ones."""
+    result, seen = ListCheck(), {}
+    for row in rows:
+        found = family(row)
+        if isinstance(found, Problem):
+            result.bad.append((row, found))
+            continue
+        key = search_key(found.head_name)
+        earlier = registered.get(key) or seen.get(key)
+        if earlier is not None:
+            result.duplicates.append((row, found, earlier))
+        else:
+            seen[key] = row
+            result.ready.append((row, found))
+    return result
+
+
+def problem_text(problem: Problem) -> str:
+    return {
+        Problem.NAME: _("not a full name (letters only, 2 to 60)"),
+        Problem.MEMBERS: _("the number of people must be from 1 to 50"),
+        Problem.CHILDREN: _("the number of children must be from 0 to 50"),
+        Problem.MORE_CHILDREN: _("more children than people"),
+        Problem.ADDRESS: _("the address is longer than 120 characters"),
+        Problem.PHONE: _("not a Vietnamese mobile number"),
+        Problem.TOO_MANY: _("too many parts (name, people, children, address, phone)"),
+    }[problem]
+
+
+# --- spreadsheets ------------------------------------------------------------------------
+
+
+def headers() -> list[str]:
+    return [
+        _("Full name of the head of household"),
+        _("Number of people"),
+        _("Children of school age (6 to 18)"),
+        _("Address (optional)"),
+        _("Phone (optional)"),
+    ]
+
+
+def _header_keys() -> set[str]:
+    keys = set()
+    for locale in LOCALES:
+        with use_locale(locale):
+            keys.add(search_key(headers()[0]))
+    return keys
+
+
+def template() -> bytes:
+    """The XLSX a hamlet head fills in: the headers in the person's language, then one family
+    a row; phone and address are text, so Excel keeps a phone's leading 0."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet(_("Families")[:31])
+    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    text = book.add_format({"num_format": "@"})
+    for column, (title, width) in enumerate(zip(headers(), (32, 12, 16, 30, 16), strict=True)):
+        sheet.write(0, column, title, bold)
+        sheet.set_column(column, column, width, text if column >= 3 else None)
+    sheet.freeze_panes(1, 0)
+    notes = book.add_worksheet(_("How to fill in")[:31])
+    for line, note in enumerate(
+        (
+            _("One family a row, from the second row of the first sheet."),
+            _("Only the full name is required; leave a number empty if you do not know it."),
+            _("Then send this file back to the bot, in the same chat."),
+        )
+    ):
+        notes.write(line, 0, note)
+    notes.set_column(0, 0, 90)
+    book.close()
+    return out.getvalue()
+
+
+def read_table(data: bytes, file_name: str) -> list[list[str]]:
+    """The cells of an XLSX (first sheet) or CSV file as text, row by row."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FileProblem(_("The file is too large; a list of families fits in 2 MB."))
+    if file_name.lower().endswith(".xlsx"):
+        return _read_xlsx(data)
+    if file_name.lower().endswith(".csv"):
+        return _read_csv(data)
+    raise FileProblem(_("Please send the list as an Excel file (.xlsx) or a CSV file (.csv)."))
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise FileProblem(_("I could not open this Excel file. Is it an .xlsx file?")) from error
+    try:
+        sheet = book.worksheets[0]
+        table = []
+        for cells in sheet.iter_rows(max_col=COLUMNS + 1, values_only=True):
+            table.append([_cell_text(value, column) for column, value in enumerate(cells)])
+            if len(table) > MAX_ROWS + 1:
+                break
+        return table
+    finally:
+        book.close()
+
+
+def _cell_text(value: object, column: int) -> str:
+    """A cell as typed: 5.0 is 5, and a phone Excel stored as a number gets its leading 0."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and column == 4 and len(str(value)) == 9:
+        return f"0{value}"
+    return nfc(str(value))
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "cp1258"):  # Excel's "CSV UTF-8", else a Windows Vietnamese CSV
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise FileProblem(_("I could not read this CSV file. Please save it as CSV UTF-8."))
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [[nfc(cell) for cell in cells] for cells in csv.reader(io.StringIO(text), dialect)]
+
+
+def rows_from_table(table: list[list[str]]) -> list[Row]:
+    """A table's families with their row numbers, skipping blank rows and a header row."""
+    header_keys = _header_keys()
+    rows = []
+    for number, cells in enumerate(table, start=1):
+        cells = [cell.strip() for cell in cells]
+        while cells and not cells[-1]:
+            cells.pop()
+        if not cells or (number == 1 and search_key(cells[0]) in header_keys):
+            continue
+        rows.append(Row(number, Source.FILE, tuple(cells)))
+    if len(rows) > MAX_ROWS:
+        raise FileProblem(
+            _("The file has more than {limit} rows; please split it.").format(limit=MAX_ROWS)
+        )
+    return rows

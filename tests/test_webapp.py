@@ -7,38 +7,18 @@ import zipfile
 from datetime import timedelta
 
 import aiohttp
-import pytest
 from openpyxl import load_workbook
 
-from bot.app import build_application
-from bot.runner import polling
 from bot.web.auth import check_init_data, init_data_for, sign_init_data, sign_link
-from tests.conftest import settings_for
 from tests.webapp_data import (
     ADMIN,
     HEAD,
     MARCH,
     STAFF_OTHER_COMMUNE,
     STAFF_PROVINCE,
-    make_data,
 )
 
 TOKEN = "123456:ABC-test"
-
-
-@pytest.fixture
-async def web_bot(api, storage, tmp_path):
-    """The bot with its dashboard on 127.0.0.1 (a free port), clock at 10 March 2026."""
-    settings = settings_for(api, tmp_path, web_base_url="http://127.0.0.1/", web_port=0)
-    app = build_application(settings, storage)
-    app.clock = lambda: MARCH
-    async with polling(app, poll_timeout=0.5):
-        yield app
-
-
-@pytest.fixture
-async def data(web_bot, storage, tmp_path):
-    return await make_data(storage, tmp_path / "media")
 
 
 def init_for(app, telegram_id: int, age: timedelta = timedelta(minutes=1)) -> str:
@@ -75,16 +55,16 @@ def test_init_data_signed_with_the_token_is_accepted_and_anything_else_refused()
 # --- nothing without it -------------------------------------------------------------------------
 
 
-async def test_only_the_shell_is_served_without_init_data(web_bot, data):
+async def test_only_the_shell_is_served_without_init_data(web_bot, web_data):
     status, body, headers = await get(web_bot, "")
     assert status == 200 and b"tgWebAppData" in body
     assert "Nguyễn Văn Hoà".encode() not in body
-    hoa, photo = data.hoa, data.hoa_photos[0]
+    hoa, photo = web_data.hoa, web_data.hoa_photos[0]
     token = web_bot.settings.token()
     photo_link = sign_link(f"photo/{photo}/full", token, MARCH)
     paths = [
         "f/summary",
-        f"f/summary?area={data.east.id}",
+        f"f/summary?area={web_data.east.id}",
         "f/registrations",
         f"f/registration/{hoa.id}",
         f"f/{photo_link}",
@@ -106,31 +86,31 @@ async def test_only_the_shell_is_served_without_init_data(web_bot, data):
         assert status == 401
 
 
-async def test_people_who_are_not_staff_get_nothing(web_bot, data, storage):
+async def test_people_who_are_not_staff_get_nothing(web_bot, web_data, storage):
     status, body, _ = await get(web_bot, "f/summary", init_for(web_bot, HEAD))
     assert status == 403 and "Hoà".encode() not in body
     status, _, _ = await get(web_bot, "f/summary", init_for(web_bot, 4242))  # not enrolled
     assert status == 403
-    await storage.people.set_active(data.people[STAFF_PROVINCE].id, False)
+    await storage.people.set_active(web_data.people[STAFF_PROVINCE].id, False)
     status, _, _ = await get(web_bot, "f/summary", init_for(web_bot, STAFF_PROVINCE))
     assert status == 403
 
 
-async def test_out_of_area_requests_get_nothing_and_are_audited(web_bot, data, storage):
+async def test_out_of_area_requests_get_nothing_and_are_audited(web_bot, web_data, storage):
     other = init_for(web_bot, STAFF_OTHER_COMMUNE)  # staff of 00073 only
     for path in (
-        f"f/registration/{data.hoa.id}",
-        f"f/summary?area={data.east.id}",
+        f"f/registration/{web_data.hoa.id}",
+        f"f/summary?area={web_data.east.id}",
         f"f/registrations?area={(await storage.areas.by_code('00070')).id}",
         "f/summary?area=0",
-        f"f/export/xlsx?area={data.east.id}",
+        f"f/export/xlsx?area={web_data.east.id}",
     ):
         status, body, _ = await get(web_bot, path, other)
         assert status == 403, path
         assert "Hoà".encode() not in body and "Đông".encode() not in body
     rows = await storage.db.conn.execute_fetchall(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied' AND actor_id = ?",
-        (data.people[STAFF_OTHER_COMMUNE].id,),
+        (web_data.people[STAFF_OTHER_COMMUNE].id,),
     )
     assert rows[0][0] == 5
     # their own commune works, and shows only their hamlet
@@ -138,16 +118,16 @@ async def test_out_of_area_requests_get_nothing_and_are_audited(web_bot, data, s
     assert status == 200 and "Thôn Bắc".encode() in body and "Đông".encode() not in body
 
 
-async def test_a_signed_photo_link_of_another_area_gets_nothing(web_bot, data):
+async def test_a_signed_photo_link_of_another_area_gets_nothing(web_bot, web_data):
     token = web_bot.settings.token()
-    photo = data.hoa_photos[0]
+    photo = web_data.hoa_photos[0]
     link = sign_link(f"photo/{photo}/full", token, MARCH)
     status, body, headers = await get(web_bot, f"f/{link}", init_for(web_bot, STAFF_PROVINCE))
     assert status == 200 and headers["Content-Type"] == "image/jpeg" and len(body) > 1000
     status, body, _ = await get(web_bot, f"f/{link}", init_for(web_bot, STAFF_OTHER_COMMUNE))
     assert status == 403 and len(body) < 200
     # a link signed for another photo, an expired one, a made-up signature
-    other = link.replace(f"photo/{photo}/", f"photo/{data.hoa_photos[1]}/")
+    other = link.replace(f"photo/{photo}/", f"photo/{web_data.hoa_photos[1]}/")
     expired = sign_link(f"photo/{photo}/full", token, MARCH - timedelta(hours=2))
     made_up = re.sub(r"sig=\w+", "sig=" + "0" * 32, link)
     for bad in (other, expired, made_up):
@@ -155,7 +135,7 @@ async def test_a_signed_photo_link_of_another_area_gets_nothing(web_bot, data):
         assert status == 403, bad
 
 
-async def test_summary_shows_rate_where_households_are_known_and_unknown_elsewhere(web_bot, data):
+async def test_summary_shows_the_rate_where_households_are_known(web_bot, web_data):
     commune = await web_bot.storage.areas.by_code("00070")
     status, body, _ = await get(web_bot, f"f/summary?area={commune.id}", init_for(web_bot, ADMIN))
     page = body.decode()
@@ -167,7 +147,7 @@ async def test_summary_shows_rate_where_households_are_known_and_unknown_elsewhe
     assert "70" in page and "QĐ 387/QĐ-TTg" in page
 
 
-async def test_registrations_filter_and_search_without_diacritics(web_bot, data):
+async def test_registrations_filter_and_search_without_diacritics(web_bot, web_data):
     init = init_for(web_bot, STAFF_PROVINCE)
     province = await web_bot.storage.areas.by_code("01")
     status, body, _ = await get(web_bot, "f/registrations", init, q="nguyen van hoa")
@@ -181,13 +161,14 @@ async def test_registrations_filter_and_search_without_diacritics(web_bot, data)
     _s, body, _ = await get(web_bot, "f/registrations", init, status="recognised")
     assert "Hoà" in body.decode() and "Họ Lê" not in body.decode()
     commune = await web_bot.storage.areas.by_code("00070")
-    _s, body, _ = await get(web_bot, "f/registrations", init, area=commune.id, hamlet=data.west.id)
+    west = web_data.west.id
+    _s, body, _ = await get(web_bot, "f/registrations", init, area=commune.id, hamlet=west)
     assert "Không có đăng ký nào" in body.decode()
 
 
-async def test_registration_card_and_exports(web_bot, data):
+async def test_registration_card_and_exports(web_bot, web_data):
     init = init_for(web_bot, STAFF_PROVINCE)
-    status, body, _ = await get(web_bot, f"f/registration/{data.hoa.id}", init)
+    status, body, _ = await get(web_bot, f"f/registration/{web_data.hoa.id}", init)
     page = body.decode()
     assert status == 200 and "GD.1.1" in page and "12/QĐ-UBND" in page
     thumbs = re.findall(r'data-src="([^"]+)"', page)

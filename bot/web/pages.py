@@ -22,7 +22,7 @@ from bot.i18n import _, current_locale, format_number, format_share, ngettext
 from bot.web.auth import link_valid, sign_link
 from conversations.evidence import flag_text
 from conversations.registration_form import kind_label, status_name
-from conversations.status import action_words, review_state
+from conversations.status import action_words, local_day, review_state
 from storage import Storage
 from storage.browse import Filters, browse
 from storage.criteria import ModelKind
@@ -301,6 +301,7 @@ class Pages:
             indicators=indicators,
             recognition=recognition,
             recognition_result=status_name(Status(recognition.result)) if recognition else "",
+            decision_date=local_day(recognition.decision_date) if recognition else "",
             history=[
                 {
                     "at": f"{entry.at.astimezone(zone):%d/%m/%Y %H:%M}",

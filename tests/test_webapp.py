@@ -10,6 +10,7 @@ import aiohttp
 from openpyxl import load_workbook
 
 from bot.web.auth import check_init_data, init_data_for, sign_init_data, sign_link
+from storage.models import Role
 from tests.webapp_data import (
     ADMIN,
     HEAD,
@@ -181,3 +182,24 @@ async def test_registration_card_and_exports(web_bot, web_data):
     assert len(book.sheetnames) == 4
     status, body, _ = await get(web_bot, "f/export/csv", init)
     assert status == 200 and len(zipfile.ZipFile(io.BytesIO(body)).namelist()) == 4
+
+
+async def test_tongket_offers_the_dashboard_and_staff_get_it_as_menu_button(web_bot, web_data, api):
+    staff = api.person(STAFF_OTHER_COMMUNE, first_name="Cán bộ")
+    (reply,) = await staff.send("/tongket", expect=1)
+    opener = reply.inline_keyboard[0][0]
+    assert opener["text"] == "📊 Mở bảng theo dõi"
+    commune = await web_bot.storage.areas.by_code("00073")
+    assert opener["web_app"]["url"] == f"http://127.0.0.1/?area={commune.id}"
+    assert api.menu_buttons[STAFF_OTHER_COMMUNE] == {
+        "type": "web_app",
+        "text": "Bảng theo dõi",
+        "web_app": {"url": "http://127.0.0.1/"},
+    }
+
+
+async def test_no_dashboard_button_without_a_base_url(bot, api, enrol):
+    await enrol(811, Role.STAFF, "00070")
+    (reply,) = await api.person(811).send("/tongket", expect=1)
+    assert all("web_app" not in b for row in reply.inline_keyboard for b in row)
+    assert 811 not in api.menu_buttons

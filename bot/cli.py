@@ -46,7 +46,11 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--expires-days", type=int, default=14)
     revoke = commands.add_parser("revoke-invite", help="withdraw an unused invite code")
     revoke.add_argument("code")
-    commands.add_parser("demo", help="play a scripted conversation against a fake Bot API")
+    demo = commands.add_parser("demo", help="play a scripted conversation against a fake Bot API")
+    demo.add_argument(
+        "--web", action="store_true", help="then keep the dashboard running until Ctrl-C"
+    )
+    demo.add_argument("--port", type=int, default=0, help="the dashboard's port (default: any)")
     copy = commands.add_parser("backup", help="copy the database and media to DEST_DIR")
     copy.add_argument("dest_dir", type=Path)
     commands.add_parser("purge-trash", help="delete the evidence photos moved to the trash")
@@ -301,7 +305,7 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import demo
 
     logging.getLogger().setLevel(logging.WARNING)
-    return await demo()
+    return await demo(serve=args.web, port=args.port)
 
 
 async def _programme_year(settings: Settings, args: argparse.Namespace) -> int:

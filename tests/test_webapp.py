@@ -184,6 +184,28 @@ async def test_registration_card_and_exports(web_bot, web_data):
     assert status == 200 and len(zipfile.ZipFile(io.BytesIO(body)).namelist()) == 4
 
 
+async def test_the_export_an_officer_hands_in(web_bot, web_data):
+    """Rates where households are known, photo files in the XLSX and hashes in the CSV."""
+    commune = await web_bot.storage.areas.by_code("00070")
+    init = init_for(web_bot, STAFF_PROVINCE)
+    _s, body, _ = await get(web_bot, "f/export/xlsx", init, area=commune.id)
+    book = load_workbook(io.BytesIO(body))
+    summary = [list(r) for r in book["Tổng hợp"].iter_rows(values_only=True)]
+    assert summary[0][0] == "Tổng hợp: Phường Hoàn Kiếm"
+    east = next(r for r in summary if r[1] == "Thôn Đông" and r[3] == "Gia đình học tập")
+    assert east[9:12] == [4, 0.25, 0.7]  # 1 recognised family of 4 households; target 70 %
+    assert book["Tổng hợp"].cell(east[0] + 4, 11).number_format == "0.0%"
+    evidence = [list(r) for r in book["Minh chứng"].iter_rows(values_only=True)]
+    photo = await web_bot.storage.evidence.get(web_data.hoa_photos[0])
+    assert photo.path in [r[5] for r in evidence[4:]] and "SHA-256" not in evidence[3]
+    _s, body, _ = await get(web_bot, "f/export/csv", init, area=commune.id)
+    text = zipfile.ZipFile(io.BytesIO(body)).read("Minh chứng.csv").decode("utf-8-sig")
+    assert "SHA-256" in text.splitlines()[0] and photo.sha256 in text
+    assert photo.path not in text
+    summary_csv = zipfile.ZipFile(io.BytesIO(body)).read("Tổng hợp.csv").decode("utf-8-sig")
+    assert "Thôn Đông,,Gia đình học tập,1,0,0,1,0,4,25.0%,70.0%" in summary_csv
+
+
 async def test_tongket_offers_the_dashboard_and_staff_get_it_as_menu_button(web_bot, web_data, api):
     staff = api.person(STAFF_OTHER_COMMUNE, first_name="Cán bộ")
     (reply,) = await staff.send("/tongket", expect=1)

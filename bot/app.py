@@ -35,6 +35,7 @@ from conversations import (
     evidence_intake,
     evidence_view,
     export,
+    households,
     invitation,
     missing,
     people,
@@ -108,6 +109,7 @@ DIALOGS = (
     missing,
     export,
     chart,
+    households,
 )
 
 

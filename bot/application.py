@@ -46,6 +46,7 @@ class HoctapApplication(Application):
     storage = None  # a storage.Storage, set by bot.app.build_application
     settings = None  # a bot.config.Settings, likewise
     flood = None  # a bot.flood.FloodGuard, likewise
+    web = None  # a bot.web.server.WebServer while the dashboard runs (bot.runner.polling)
     _persist_lock: asyncio.Lock | None = None
     # The current moment as an aware datetime; tests replace it (`app.clock = lambda: ...`).
     clock: Callable[[], datetime] = staticmethod(utcnow)

@@ -14,7 +14,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import RedactingFilter
-from bot.hamlet_import import import_hamlets
+from bot.hamlet_import import households_of, import_hamlets
 from storage import Storage
 from storage.areas import official_communes, official_provinces
 from storage.backup import RestoreError, backup, restore
@@ -36,13 +36,22 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("init-db", help="create or migrate the database, load provinces/communes")
     hamlets = commands.add_parser("import-hamlets", help="import hamlets from a CSV file")
     hamlets.add_argument("file", type=Path)
+    homes = commands.add_parser(
+        "households", help="show, or set, a hamlet's number of households (for the rates)"
+    )
+    homes.add_argument("hamlet", help="the commune code and hamlet, e.g. 00070/Thôn Đông")
+    homes.add_argument("count", nargs="?", help="the number of households, or 'unknown'")
     invite = commands.add_parser("invite", help="create an invite code")
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])
     invite.add_argument("--area", help="01 (province), 00070 (commune) or 00070/Thôn Đông")
     invite.add_argument("--expires-days", type=int, default=14)
     revoke = commands.add_parser("revoke-invite", help="withdraw an unused invite code")
     revoke.add_argument("code")
-    commands.add_parser("demo", help="play a scripted conversation against a fake Bot API")
+    demo = commands.add_parser("demo", help="play a scripted conversation against a fake Bot API")
+    demo.add_argument(
+        "--web", action="store_true", help="then keep the dashboard running until Ctrl-C"
+    )
+    demo.add_argument("--port", type=int, default=0, help="the dashboard's port (default: any)")
     copy = commands.add_parser("backup", help="copy the database and media to DEST_DIR")
     copy.add_argument("dest_dir", type=Path)
     commands.add_parser("purge-trash", help="delete the evidence photos moved to the trash")
@@ -160,6 +169,37 @@ async def _import_hamlets(settings: Settings, args: argparse.Namespace) -> int:
         for line, problem in report.problems:
             print(f"line {line}: {problem}")
         print(report.summary())
+        return 0
+
+    return await _with_storage(settings, work)
+
+
+async def _households(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> int:
+        hamlet = await storage.areas.resolve(args.hamlet)
+        if hamlet is None or hamlet.level is not AreaLevel.HAMLET:
+            raise UsageError(f"unknown hamlet {args.hamlet!r} (write it as 00070/Thôn Đông)")
+        before = await storage.households.of(hamlet)
+        if args.count is not None:
+            try:
+                count = None if args.count == "unknown" else households_of(args.count)
+            except ValueError:
+                raise UsageError(
+                    "the count must be a whole number, 0 or more, or 'unknown'"
+                ) from None
+            async with storage.db.transaction():
+                await storage.households.set(hamlet, count)
+                await storage.audit.record(
+                    "hamlet.households_set",
+                    "area",
+                    hamlet.id,
+                    area_id=hamlet.id,
+                    before={"households": before},
+                    after={"households": count, "by": "command line"},
+                )
+            before = count
+        shown = "unknown" if before is None else before
+        print(f"{hamlet.name} ({hamlet.commune_code}): households {shown}")
         return 0
 
     return await _with_storage(settings, work)
@@ -283,7 +323,7 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import demo
 
     logging.getLogger().setLevel(logging.WARNING)
-    return await demo()
+    return await demo(serve=args.web, port=args.port)
 
 
 async def _programme_year(settings: Settings, args: argparse.Namespace) -> int:
@@ -359,6 +399,7 @@ COMMANDS = {
     "run": _run,
     "init-db": _init_db,
     "import-hamlets": _import_hamlets,
+    "households": _households,
     "invite": _invite,
     "revoke-invite": _revoke_invite,
     "backup": _backup,

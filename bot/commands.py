@@ -87,6 +87,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("xuat", _l("Export my area's year as an Excel file (or CSV)"), STAFF_AND_ADMIN),
     Command("bieudo", _l("Chart: registered and recognised per area"), STAFF_AND_ADMIN),
+    Command("soho", _l("Households of a hamlet: show or set"), STAFF_AND_ADMIN),
 )
 
 # What the menu offers someone who is not enrolled.

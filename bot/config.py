@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=7, ge=1)
     backup_time: time = time(2, 30)
     remind_days_before: int = Field(default=7, ge=0, le=90)
+    web_base_url: str | None = None  # the Mini App's public address; unset: no web server
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
 
     @field_validator("bot_token")
     @classmethod
@@ -39,6 +42,15 @@ class Settings(BaseSettings):
         if value is not None and not _TOKEN.match(value.get_secret_value()):
             raise ValueError("does not look like a bot token (digits, a colon, then letters)")
         return value
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be an address starting with https:// (or http:// on loopback)")
+        return value.rstrip("/") + "/"
 
     @field_validator("timezone")
     @classmethod

@@ -1,14 +1,25 @@
 """`python -m bot demo`: the bot against the bundled fake Bot API, a scripted hamlet head,
-and the conversation printed as a transcript. No token, no network, a throwaway database."""
+and the conversation printed as a transcript. No token, no network, a throwaway database.
 
+The staff dashboard runs too, on loopback; the demo checks that it answers a commune staff
+member and prints its address (with that staff member's signed initData). With `--web` it
+keeps serving until Ctrl-C, so the address can be opened in a browser.
+"""
+
+import asyncio
+import signal
 import tempfile
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
+
+import aiohttp
 
 from bot.app import build_application
 from bot.config import Settings
 from bot.runner import polling
 from bot.testkit import BotMessage, FakeBotApi, Person
+from bot.web.auth import init_data_for
 from storage import Storage
 from storage.areas import official_communes, official_provinces
 from storage.clock import utcnow
@@ -16,6 +27,7 @@ from storage.models import Role
 from storage.registrations import ProgrammeYear
 
 COMMUNE, HAMLET = "00070", "Tổ dân phố số 1"
+STAFF_TELEGRAM_ID = 2001
 
 
 def show_reply(message: BotMessage) -> str:
@@ -85,7 +97,30 @@ async def play(script: Script, code: str) -> None:
     await script.taps("✅ Xác nhận đăng ký")
 
 
-async def demo() -> int:
+async def show_dashboard(app, storage: Storage, serve: bool) -> None:
+    """A commune staff member's dashboard address; fetched once to show that it answers."""
+    commune = await storage.areas.by_code(COMMUNE)
+    await storage.people.add(
+        STAFF_TELEGRAM_ID, "Cán bộ Xã", "+84900000000", Role.STAFF, commune.id, "vi"
+    )
+    init = init_data_for(STAFF_TELEGRAM_ID, app.settings.token(), utcnow())
+    url = f"{app.web.local_url}#tgWebAppData={quote(init, safe='')}"
+    headers = {"X-Telegram-Init-Data": init}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{app.web.local_url}f/summary", headers=headers) as response,
+    ):
+        print(f"Dashboard for the commune's staff (HTTP {response.status}):\n{url}")
+    if serve:
+        print("Open it in a browser on this machine; Ctrl-C ends the demo.")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+
+
+async def demo(serve: bool = False, port: int = 0) -> int:
     with tempfile.TemporaryDirectory(prefix="hoctap-demo-") as folder:
         async with FakeBotApi() as api:
             settings = Settings(
@@ -95,6 +130,8 @@ async def demo() -> int:
                 file_base_url=api.base_file_url,
                 db_path=Path(folder) / "demo.sqlite3",
                 media_dir=Path(folder) / "media",
+                web_base_url="http://127.0.0.1/",
+                web_port=port,
             )
             storage = await Storage.open(settings.db_path)
             try:
@@ -103,6 +140,7 @@ async def demo() -> int:
                 async with polling(app, poll_timeout=1):
                     print(f"Demo: a hamlet head enrols with invite {code}, registers a family.\n")
                     await play(Script(api.person(1001, first_name="Lan"), "Lan"), code)
+                    await show_dashboard(app, storage, serve)
             finally:
                 await storage.close()
     return 0

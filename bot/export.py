@@ -3,17 +3,23 @@
 Sheets (names and headings in the current locale; the command line uses Vietnamese):
 
 - "Tổng hợp" (Summary): per child area and model kind, the five figures of `storage.summary`,
-  then a total per kind;
+  the households and the rate of households recognised against the national target (unknown
+  unless every hamlet is counted), then a total per kind;
 - "Danh sách đăng ký" (Registrations): one row per registration of the year, withdrawn ones
-  too, with its answers and its self-assessment as `code=value; …`;
+  too, with its answers and its self-assessment, one column per indicator;
 - "Minh chứng" (Evidence): one row per evidence photo: registration number, indicator, uploader,
-  date sent, SHA-256, flags, latest review decision and its reason;
-- "Kết quả" (Results): registration number, name, self-assessed total and result (the criteria
-  set's pass rule applied to the self-assessment), recognition result, decision number and date.
+  date sent, the photo's file name (XLSX) or SHA-256 (CSV), flags, latest review decision and
+  its reason;
+- "Kết quả" (Results): registration number, name, self-assessed points (a points rule) or
+  indicators met (an all-met rule), each in its own column, and result (the criteria set's pass
+  rule applied to the self-assessment), recognition result, decision number and date.
 
-XLSX: a frozen, bold header row, fixed column widths, dates as real dates shown dd/mm/yyyy.
+XLSX, to be handed in: title rows (the sheet and the unit; the year and the time of the
+figures), an STT (row number) column, a bold header row frozen with the STT column and filtered
+(autofilter), fixed column widths, dates as real dates shown dd/mm/yyyy, rates as percentages.
+Every text cell is written with `write_string` (`write_cell`).
 CSV: a zip holding one UTF-8 CSV per sheet (with a byte-order mark, so that Excel reads the
-diacritics), named after the sheet, dates written dd/mm/yyyy.
+diacritics), named after the sheet, dates written dd/mm/yyyy; no title rows, no STT.
 
 XlsxWriter is imported only when an XLSX is made, so the running bot does not carry it otherwise.
 """
@@ -30,13 +36,26 @@ from enum import StrEnum
 from bot.i18n import _
 from bot.labels import kind_label, status_name
 from storage import Storage
-from storage.criteria import AnswerError, CriteriaSet, PassRuleKind, ScoringKind, evaluate
+from storage.criteria import (
+    AnswerError,
+    CriteriaSet,
+    ModelKind,
+    PassRuleKind,
+    ScoringKind,
+    evaluate,
+)
 from storage.evidence import Flag, FlagKind
-from storage.models import Area
+from storage.households import CLAN_TARGET, FAMILY_TARGET, Households, family_rate
+from storage.models import Area, AreaLevel
 from storage.registrations import Status
-from storage.summary import KINDS, Counts, Summary
+from storage.summary import KINDS, Counts, Summary, scope
 
 DATE_FORMAT = "DD/MM/YYYY"
+TITLE_ROWS = 3  # the title, the year and time, an empty row; then the header
+
+
+class Percent(float):
+    """A share (0.7 for 70 %), written as a percentage."""
 
 
 class Format(StrEnum):
@@ -50,6 +69,17 @@ class Sheet:
     headings: list[str]
     widths: list[int]
     rows: AsyncIterator[list]
+    xlsx_only: frozenset[int] = frozenset()  # column indexes left out of the CSV
+    csv_only: frozenset[int] = frozenset()  # column indexes left out of the XLSX
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What the XLSX title rows say: the unit, the year, when the figures were taken."""
+
+    unit: str
+    year: int
+    taken_at: datetime
 
 
 def file_name(area: Area | None, year: int, fmt: Format) -> str:
@@ -90,16 +120,22 @@ def recognition_words(result: str | None, status: str) -> str:
     return status_name(Status(result))
 
 
-def self_assessment(criteria: CriteriaSet | None, text: str | None) -> tuple[object, str]:
-    """The self-assessed total and result: points for a points rule, indicators met for an
-    all-met rule; the result by the set's pass rule."""
+def assessment_values(text: str | None) -> dict[str, int]:
+    """The stored self-assessment 'code=value;…' as a dict."""
     values = {}
     for part in (text or "").split(";"):
         if "=" in part:
             code, value = part.split("=", 1)
             values[code] = int(value)
+    return values
+
+
+def self_assessment(criteria: CriteriaSet | None, text: str | None) -> tuple[object, object, str]:
+    """(points, indicators met, result) of the self-assessment: points under a points rule,
+    indicators met under an all-met rule (the other None); the result by the set's pass rule."""
+    values = assessment_values(text)
     if criteria is None:
-        return sum(values.values()), ""
+        return None, None, ""
     answers: dict[str, bool | int] = {}
     for indicator in criteria.all_indicators():
         if indicator.code in values:
@@ -109,29 +145,59 @@ def self_assessment(criteria: CriteriaSet | None, text: str | None) -> tuple[obj
     try:
         evaluation = evaluate(criteria, answers)
     except AnswerError:
-        return sum(values.values()), ""
+        return None, None, ""
+    result = _("passed") if evaluation.passed else _("not passed")
     if evaluation.rule is PassRuleKind.POINTS:
-        total: object = evaluation.total_points
-    else:
-        total = sum(1 for c in evaluation.criteria for i in c.indicators if i.met)
-    return total, _("passed") if evaluation.passed else _("not passed")
+        return evaluation.total_points, None, result
+    met = sum(1 for c in evaluation.criteria for i in c.indicators if i.met)
+    return None, met, result
 
 
 # --- the sheets ----------------------------------------------------------------------------
 
 
-def summary_sheet(summary: Summary) -> Sheet:
+def rate_cells(kind: ModelKind, counts: Counts, households: Households) -> list:
+    """Households, the rate of households recognised, and the target, for the summary."""
+    unknown = _("unknown")
+    known = households.known
+    if kind is ModelKind.FAMILY:
+        rate = family_rate(counts.recognised, households)
+        return [
+            unknown if known is None else known,
+            unknown if rate is None else Percent(rate),
+            Percent(FAMILY_TARGET),
+        ]
+    return ["", unknown, Percent(CLAN_TARGET)]
+
+
+def summary_sheet(summary: Summary, households: dict[str, Households]) -> Sheet:
+    area = summary.area
+    by_hamlet = area is not None and area.level in (AreaLevel.COMMUNE, AreaLevel.HAMLET)
+
+    def counted(child: Area) -> Households:
+        return households.get(str(child.id) if by_hamlet else child.code, Households())
+
+    total_households = sum((counted(row.area) for row in summary.rows), Households())
+
     async def rows() -> AsyncIterator[list]:
         for kind in KINDS:
             for row in summary.rows:
+                counts = row.of(kind)
                 yield [
                     row.area.name,
                     row.area.code or "",
                     kind_label(kind),
-                    *row.of(kind).as_tuple(),
+                    *counts.as_tuple(),
+                    *rate_cells(kind, counts, counted(row.area)),
                 ]
             total: Counts = summary.total(kind)
-            yield [_("Total"), "", kind_label(kind), *total.as_tuple()]
+            yield [
+                _("Total"),
+                "",
+                kind_label(kind),
+                *total.as_tuple(),
+                *rate_cells(kind, total, total_households),
+            ]
 
     return Sheet(
         _("Summary"),
@@ -144,15 +210,40 @@ def summary_sheet(summary: Summary) -> Sheet:
             _("Assessed"),
             _("Recognised"),
             _("Not recognised"),
+            _("Households"),
+            _("Rate recognised"),
+            _("National target"),
         ],
-        [30, 8, 20, 12, 16, 12, 14, 18],
+        [30, 8, 20, 12, 16, 12, 14, 18, 12, 14, 14],
         rows(),
     )
 
 
-def registrations_sheet(storage: Storage, area: Area | None, year: int, zone: tzinfo) -> Sheet:
+async def indicator_codes(storage: Storage, area: Area | None, year: int) -> list[str]:
+    """Every indicator code of the criteria sets the area's registrations of the year use, in
+    the sets' order (families' sets first): one self-assessment column each."""
+    where, params = scope(area, year)
+    rows = await storage.db.conn.execute_fetchall(
+        f"SELECT DISTINCT r.criteria_set_id FROM registrations r WHERE {where}", params
+    )
+    sets = []
+    for row in rows:
+        stored = await storage.criteria.get(row[0])
+        if stored is not None:
+            sets.append(stored.criteria_set)
+    sets.sort(key=lambda c: (c.model_kind is not ModelKind.FAMILY, c.id))
+    codes: list[str] = []
+    for criteria in sets:
+        codes += [i.code for i in criteria.all_indicators() if i.code not in codes]
+    return codes
+
+
+def registrations_sheet(
+    storage: Storage, area: Area | None, year: int, zone: tzinfo, codes: list[str]
+) -> Sheet:
     async def rows() -> AsyncIterator[list]:
         async for r in storage.summary.registrations(area, year):
+            values = assessment_values(r["assessment"])
             yield [
                 r["number"],
                 kind_label(KINDS[0] if r["kind"] == "family" else KINDS[1]),
@@ -170,7 +261,7 @@ def registrations_sheet(storage: Storage, area: Area | None, year: int, zone: tz
                 r["phone"],
                 status_name(Status(r["status"])),
                 local_date(r["created_at"], zone),
-                "; ".join(sorted((r["assessment"] or "").split(";"))).strip("; "),
+                *(values.get(code) for code in codes),
             ]
 
     return Sheet(
@@ -192,9 +283,9 @@ def registrations_sheet(storage: Storage, area: Area | None, year: int, zone: tz
             _("Phone"),
             _("Status"),
             _("Registered on"),
-            _("Self-assessment"),
+            *codes,
         ],
-        [16, 18, 22, 22, 20, 28, 24, 16, 14, 10, 12, 10, 28, 14, 16, 14, 60],
+        [16, 18, 22, 22, 20, 28, 24, 16, 14, 10, 12, 10, 28, 14, 16, 14] + [9] * len(codes),
         rows(),
     )
 
@@ -209,6 +300,7 @@ def evidence_sheet(storage: Storage, area: Area | None, year: int, zone: tzinfo)
                 e["uploader"],
                 local_date(e["message_date"], zone),
                 e["sha256"] or _("not downloaded yet"),
+                photo_file_name(e["path"]),
                 "; ".join(flag_words(f) for f in flags),
                 decision_words(e["decision"]),
                 e["reason"] or "",
@@ -222,12 +314,15 @@ def evidence_sheet(storage: Storage, area: Area | None, year: int, zone: tzinfo)
             _("Sent by"),
             _("Sent on"),
             "SHA-256",
+            _("Photo file"),
             _("Flags"),
             _("Review"),
             _("Reason"),
         ],
-        [16, 10, 24, 12, 66, 40, 14, 30],
+        [16, 10, 24, 12, 66, 30, 40, 14, 30],
         rows(),
+        xlsx_only=frozenset({5}),
+        csv_only=frozenset({4}),
     )
 
 
@@ -239,11 +334,12 @@ def results_sheet(storage: Storage, area: Area | None, year: int, zone: tzinfo) 
             if set_id not in sets:
                 stored = await storage.criteria.get(set_id)
                 sets[set_id] = stored.criteria_set if stored else None
-            total, result = self_assessment(sets[set_id], r["assessment"])
+            points, met, result = self_assessment(sets[set_id], r["assessment"])
             yield [
                 r["number"],
                 r["name"],
-                total,
+                points,
+                met,
                 result,
                 recognition_words(r["recognition_result"], r["status"]),
                 r["decision_number"] or "",
@@ -255,22 +351,30 @@ def results_sheet(storage: Storage, area: Area | None, year: int, zone: tzinfo) 
         [
             _("Registration number"),
             _("Name"),
-            _("Self-assessed total"),
+            _("Self-assessed points"),
+            _("Indicators met (self-assessed)"),
             _("Self-assessed result"),
             _("Recognition"),
             _("Decision number"),
             _("Decision date"),
         ],
-        [16, 28, 14, 16, 18, 18, 14],
+        [16, 28, 14, 16, 16, 18, 18, 14],
         rows(),
     )
 
 
-def sheets(storage: Storage, summary: Summary, zone: tzinfo) -> list[Sheet]:
+def photo_file_name(path: str | None) -> str:
+    """What an officer can find the photo by: its file under the media folder."""
+    return path or _("not downloaded yet")
+
+
+async def sheets(storage: Storage, summary: Summary, zone: tzinfo) -> list[Sheet]:
     area, year = summary.area, summary.year
+    households = await storage.households.per_child(area)
+    codes = await indicator_codes(storage, area, year)
     return [
-        summary_sheet(summary),
-        registrations_sheet(storage, area, year, zone),
+        summary_sheet(summary, households),
+        registrations_sheet(storage, area, year, zone, codes),
         evidence_sheet(storage, area, year, zone),
         results_sheet(storage, area, year, zone),
     ]
@@ -279,7 +383,27 @@ def sheets(storage: Storage, summary: Summary, zone: tzinfo) -> list[Sheet]:
 # --- writers -------------------------------------------------------------------------------
 
 
-async def write_xlsx(parts: list[Sheet]) -> bytes:
+def write_cell(sheet, row: int, column: int, value: object, formats: dict) -> None:
+    """One cell, by its type: text always with write_string (never read as a formula)."""
+    if value is None or value == "":
+        return
+    if isinstance(value, Percent):
+        sheet.write_number(row, column, float(value), formats["percent"])
+    elif isinstance(value, datetime | date):
+        sheet.write_datetime(row, column, value, formats["date"])
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value)
+    elif isinstance(value, int | float):
+        sheet.write_number(row, column, value)
+    else:
+        sheet.write_string(row, column, str(value))
+
+
+def kept(row: list, dropped: frozenset[int]) -> list:
+    return [value for index, value in enumerate(row) if index not in dropped]
+
+
+async def write_xlsx(parts: list[Sheet], heading: Heading) -> bytes:
     """The workbook, streamed row by row (constant memory): XlsxWriter writes a province's
     2.6 million cells several times faster than openpyxl."""
     import xlsxwriter
@@ -287,36 +411,55 @@ async def write_xlsx(parts: list[Sheet]) -> bytes:
     out = io.BytesIO()
     options = {"in_memory": True, "constant_memory": True, "default_date_format": DATE_FORMAT}
     book = xlsxwriter.Workbook(out, options)
-    bold = book.add_format({"bold": True})
+    formats = {
+        "bold": book.add_format({"bold": True, "text_wrap": True, "valign": "top"}),
+        "title": book.add_format({"bold": True, "font_size": 14}),
+        "date": book.add_format({"num_format": DATE_FORMAT}),
+        "percent": book.add_format({"num_format": "0.0%"}),
+    }
+    subtitle = _("Year {year}. Figures as of {moment}.").format(
+        year=heading.year, moment=f"{heading.taken_at:%d/%m/%Y %H:%M}"
+    )
     for part in parts:
         sheet = book.add_worksheet(part.title[:31])
-        sheet.freeze_panes(1, 0)
-        for index, width in enumerate(part.widths):
+        headings = [_("No."), *kept(part.headings, part.csv_only)]
+        widths = [6, *kept(part.widths, part.csv_only)]
+        for index, width in enumerate(widths):
             sheet.set_column(index, index, width)
-        sheet.write_row(0, 0, part.headings, bold)
-        number = 1
+        sheet.write_string(0, 0, f"{part.title}: {heading.unit}", formats["title"])
+        sheet.write_string(1, 0, subtitle)
+        header = TITLE_ROWS
+        for column, text in enumerate(headings):
+            sheet.write_string(header, column, text, formats["bold"])
+        sheet.freeze_panes(header + 1, 1)
+        number = 0
         async for row in part.rows:
-            sheet.write_row(number, 0, row)
             number += 1
+            sheet.write_number(header + number, 0, number)
+            for column, value in enumerate(kept(row, part.csv_only), start=1):
+                write_cell(sheet, header + number, column, value, formats)
+        sheet.autofilter(header, 0, header + max(number, 1), len(headings) - 1)
     book.close()
     return out.getvalue()
 
 
 def csv_value(value: object) -> object:
+    if isinstance(value, Percent):
+        return f"{float(value) * 100:.1f}%"
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
     return "" if value is None else value
 
 
-async def write_csv_zip(parts: list[Sheet]) -> bytes:
+async def write_csv_zip(parts: list[Sheet], heading: Heading) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for part in parts:
             text = io.StringIO()
             writer = csv.writer(text)
-            writer.writerow(part.headings)
+            writer.writerow(kept(part.headings, part.xlsx_only))
             async for row in part.rows:
-                writer.writerow([csv_value(v) for v in row])
+                writer.writerow([csv_value(v) for v in kept(row, part.xlsx_only)])
             archive.writestr(f"{part.title}.csv", "\ufeff" + text.getvalue())
     return out.getvalue()
 
@@ -326,6 +469,7 @@ async def export(
 ) -> tuple[bytes, str]:
     """The file's bytes and its name. `now` is the local moment the figures are taken."""
     summary = await storage.summary.summary(area, year, now)
-    parts = sheets(storage, summary, now.tzinfo)
-    data = await (write_xlsx if fmt is Format.XLSX else write_csv_zip)(parts)
+    parts = await sheets(storage, summary, now.tzinfo)
+    heading = Heading(_("the whole country") if area is None else area.name, year, now)
+    data = await (write_xlsx if fmt is Format.XLSX else write_csv_zip)(parts, heading)
     return data, file_name(area, year, fmt)

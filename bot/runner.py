@@ -21,16 +21,24 @@ async def polling(app: HoctapApplication, poll_timeout: float = 10) -> AsyncIter
     """The application initialised, its menus set, and polling, until the block ends.
 
     Polling is our own loop (bot.polling), which confirms an update only once it has been
-    processed; PTB's Updater is not used.
+    processed; PTB's Updater is not used. With HOCTAP_WEB_BASE_URL set, the staff dashboard's
+    web server runs alongside (`app.web`).
     """
     async with app:
         await app.post_init(app)
         await app.start()
         poller = Poller(app, poll_timeout=poll_timeout)
         await poller.start()
+        if app.settings.web_base_url:
+            from bot.web.server import WebServer
+
+            app.web = WebServer(app)
+            await app.web.start()
         try:
             yield
         finally:
+            if app.web is not None:
+                await app.web.stop()
             await poller.stop()
             await app.stop()
 

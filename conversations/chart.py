@@ -1,22 +1,24 @@
-"""/bieudo [area] (chart): a bar chart of registered and recognised per child area, as a photo."""
+"""/bieudo [area] (chart): bar charts of registered and recognised per child area, families and
+clans apart, as a photo (an album of pages when there are many areas)."""
 
 import asyncio
 import threading
 
-from telegram import Update
+from telegram import InputMediaPhoto, Update
 from telegram.ext import CommandHandler
 
-from bot.chart import render_chart
+from bot.chart import render_charts
 from bot.context import BotContext
 from bot.i18n import _, current_locale, use_locale
 from conversations.report_common import area_in_reach, area_title, taken_at
 
+ALBUM = 10
 _DRAWING = threading.Lock()  # matplotlib is not thread-safe; one chart at a time
 
 
-def draw(summary, locale: str) -> bytes:
+def draw(summary, locale: str) -> list[bytes]:
     with _DRAWING, use_locale(locale):
-        return render_chart(summary)
+        return render_charts(summary)
 
 
 async def show_chart(update: Update, context: BotContext) -> None:
@@ -27,11 +29,19 @@ async def show_chart(update: Update, context: BotContext) -> None:
     now = context.application.now()
     summary = await context.storage.summary.summary(area, now.year, now)
     # Drawing takes a fraction of a second of CPU: off the event loop, in this update's language.
-    picture = await asyncio.to_thread(draw, summary, current_locale())
+    pictures = await asyncio.to_thread(draw, summary, current_locale())
     caption = _("{area}, {year}. Figures as of {moment}.").format(
         area=area_title(area), year=now.year, moment=taken_at(now)
     )
-    await update.message.reply_photo(photo=picture, caption=caption)
+    if len(pictures) == 1:
+        await update.message.reply_photo(photo=pictures[0], caption=caption)
+        return
+    for start in range(0, len(pictures), ALBUM):  # an album holds at most 10 photos
+        album = [
+            InputMediaPhoto(picture, caption=caption if start + index == 0 else None)
+            for index, picture in enumerate(pictures[start : start + ALBUM])
+        ]
+        await update.message.reply_media_group(media=album)
 
 
 def handlers() -> list:

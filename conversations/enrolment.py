@@ -254,7 +254,7 @@ async def language_chosen(update: Update, context: BotContext) -> int:
     if person is None:
         await update.effective_message.reply_text(render_code_problem(InviteStatus.USED))
         return ConversationHandler.END
-    await set_person_menu(context.bot, person)
+    await set_person_menu(context.bot, person, context.settings.web_base_url)
     lineage = await context.storage.areas.lineage_of(person.area_id)
     await update.effective_message.reply_text(render_welcome(person, lineage))
     return ConversationHandler.END
@@ -325,7 +325,7 @@ async def role_change_answered(update: Update, context: BotContext) -> None:
             after={"role": invite.role.value, "area_id": invite.area_id, "invite_id": invite.id},
         )
     changed = await storage.people.get(person.id)
-    await set_person_menu(context.bot, changed)
+    await set_person_menu(context.bot, changed, context.settings.web_base_url)
     lineage = await storage.areas.lineage_of(changed.area_id)
     await update.effective_message.reply_text(render_welcome(changed, lineage))
 

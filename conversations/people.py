@@ -148,7 +148,9 @@ async def activation_confirmed(update: Update, context: BotContext) -> None:
         after={"active": activate},
     )
     changed = person.model_copy(update={"active": activate})
-    await (set_person_menu if activate else clear_person_menu)(context.bot, changed)
+    await (set_person_menu if activate else clear_person_menu)(
+        context.bot, changed, context.settings.web_base_url
+    )
     await update.callback_query.answer(_("Done."))
     text, keyboard = render_person(
         changed, await context.storage.areas.lineage_of(changed.area_id), True

@@ -41,7 +41,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     await context.storage.people.set_locale(context.person.id, locale)
     person = context.person.model_copy(update={"locale": locale})
     set_locale(locale)
-    await set_person_menu(context.bot, person)
+    await set_person_menu(context.bot, person, context.settings.web_base_url)
     await update.effective_message.reply_text(_("From now on I will write to you in English."))
 
 

@@ -7,14 +7,16 @@ complete evidence, are assessed, recognised and not recognised, with shares of t
 are in `storage.summary`.
 """
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.i18n import _, format_number, format_share
+from bot.menus import set_dashboard_button
 from conversations.common import buttons
 from conversations.registration_form import kind_label
 from conversations.report_common import (
+    area_button_id,
     area_in_reach,
     area_of_button,
     area_title,
@@ -48,7 +50,16 @@ def render_counts(name: str, counts: Counts) -> str:
     )
 
 
-def render_summary(summary: Summary) -> tuple[str, InlineKeyboardMarkup]:
+def dashboard_url(base_url: str, area: Area | None) -> str:
+    """The Mini App opening on `area` (0: the whole country)."""
+    return f"{base_url}?area={area_button_id(area)}"
+
+
+def render_summary(
+    summary: Summary, web_base_url: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The table, buttons to open child areas, and with the dashboard configured (a base
+    URL), a button opening it on the same area."""
     lines = [
         _("Summary of {year}: {area}").format(year=summary.year, area=area_title(summary.area)),
         _("Figures as of {moment}").format(moment=taken_at(summary.taken_at)),
@@ -62,7 +73,12 @@ def render_summary(summary: Summary) -> tuple[str, InlineKeyboardMarkup]:
         busy = [row.area for row in summary.rows if row.both.registered][:MAX_BUTTONS]
         choices = [(area.name, f"{PREFIX}:area:{area.id}") for area in busy]
         rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
-    return "\n".join(lines), buttons(rows)
+    keyboard = buttons(rows)
+    if web_base_url:
+        url = dashboard_url(web_base_url, summary.area)
+        opener = InlineKeyboardButton(_("📊 Open the dashboard"), web_app=WebAppInfo(url))
+        keyboard = InlineKeyboardMarkup([[opener], *keyboard.inline_keyboard])
+    return "\n".join(lines), keyboard
 
 
 async def summary_of(context: BotContext, area: Area | None) -> Summary:
@@ -75,8 +91,10 @@ async def show_summary(update: Update, context: BotContext) -> None:
     ok, area = await area_in_reach(update, context, spec, "summary")
     if not ok:
         return
-    text, keyboard = render_summary(await summary_of(context, area))
+    web_base_url = context.settings.web_base_url
+    text, keyboard = render_summary(await summary_of(context, area), web_base_url)
     await send_long(update, text, keyboard)
+    await set_dashboard_button(context.bot, context.person, web_base_url)
 
 
 async def area_pressed(update: Update, context: BotContext) -> None:
@@ -85,7 +103,7 @@ async def area_pressed(update: Update, context: BotContext) -> None:
     if not ok:
         return
     await update.callback_query.answer()
-    text, keyboard = render_summary(await summary_of(context, area))
+    text, keyboard = render_summary(await summary_of(context, area), context.settings.web_base_url)
     await send_long(update, text, keyboard)
 
 

@@ -7,6 +7,7 @@ from storage.audit import AuditLog
 from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
 from storage.evidence import EvidenceRepository
+from storage.households import HouseholdRepository
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
 from storage.registrations import RegistrationRepository
@@ -34,6 +35,7 @@ class Storage:
         self.updates = ProcessedUpdates(db)
         self.summary = SummaryRepository(db, self.criteria)
         self.facts = RegistrationFacts(db)
+        self.households = HouseholdRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

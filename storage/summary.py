@@ -293,7 +293,7 @@ class SummaryRepository:
         and id, with the uploader's name and the latest review decision."""
         where, params = scope(area, year)
         sql = (
-            "SELECT r.number, e.id, e.indicator_code, e.status, e.sha256, e.flags,"
+            "SELECT r.number, e.id, e.indicator_code, e.status, e.sha256, e.path, e.flags,"
             " e.message_date, e.created_at, p.full_name AS uploader,"
             " v.decision, v.reason, v.reviewed_at"
             " FROM registrations r JOIN evidence e ON e.registration_id = r.id"

@@ -16,6 +16,7 @@ from storage import Storage
 from storage.areas import official_communes, official_provinces
 from storage.models import Person, Role
 from storage.registrations import ProgrammeYear
+from tests.webapp_data import MARCH, make_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,3 +145,19 @@ async def open_all_year(storage: Storage, province_code: str = "01") -> int:
 async def registration_open(storage):
     """Registration open all year in Hà Nội."""
     return await open_all_year(storage)
+
+
+@pytest.fixture
+async def web_bot(api, storage, tmp_path):
+    """The bot with its dashboard on 127.0.0.1 (a free port), clock at 10 March 2026."""
+    settings = settings_for(api, tmp_path, web_base_url="http://127.0.0.1/", web_port=0)
+    app = build_application(settings, storage)
+    app.clock = lambda: MARCH
+    async with polling(app, poll_timeout=0.5):
+        yield app
+
+
+@pytest.fixture
+async def web_data(web_bot, storage, tmp_path):
+    """The dashboard's small dataset (tests/webapp_data.py)."""
+    return await make_data(storage, tmp_path / "media")

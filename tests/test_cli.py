@@ -138,4 +138,5 @@ def test_demo_prints_a_transcript_without_a_token(run_cli):
     assert "👤 Lan: /start " in result.stdout
     assert "Chào mừng Nguyễn Thị Lan!" in result.stdout
     assert "Số đăng ký: GD-" in result.stdout
+    assert "Dashboard for the commune's staff (HTTP 200):" in result.stdout
     assert "Traceback" not in result.stderr

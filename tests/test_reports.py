@@ -484,9 +484,13 @@ def check_workbook(data: bytes, path, commune_code: str) -> None:
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["Tổng hợp", "Danh sách đăng ký", "Minh chứng", "Kết quả"]
     for title in book.sheetnames:
-        assert book[title].freeze_panes == "A2"
+        assert book[title].freeze_panes == "B5"  # the title rows, the header and STT
+        assert book[title]["A1"].value.startswith(f"{title}: ")
+        assert book[title]["A2"].value.startswith("Năm 2026. Số liệu tính đến ")
+        assert book[title].auto_filter.ref.startswith("A4:")
     summary = sheet_rows(book, "Tổng hợp")
-    assert summary[0] == [
+    assert summary[3] == [
+        "STT",
         "Địa bàn",
         "Mã",
         "Mô hình",
@@ -495,32 +499,44 @@ def check_workbook(data: bytes, path, commune_code: str) -> None:
         "Đã đánh giá",
         "Được công nhận",
         "Không được công nhận",
+        "Số hộ",
+        "Tỷ lệ công nhận/hộ",
+        "Chỉ tiêu quốc gia",
     ]
+    assert [row[0] for row in summary[4:]] == list(range(1, len(summary) - 3))
     expected = expected_counts(path, "hamlet_id")
     ids = hamlet_ids(path)
     kinds = {"Gia đình học tập": "family", "Dòng họ học tập": "clan"}
-    for name, _code, kind, *figures in summary[1:]:
+    for _stt, name, _code, kind, *figures in summary[4:]:
         if name != "Tổng":
-            assert tuple(figures) == expected.get((ids[name], kinds[kind]), (0,) * 5), name
+            assert tuple(figures[:5]) == expected.get((ids[name], kinds[kind]), (0,) * 5), name
+        assert figures[5:] == (
+            ["chưa rõ", "chưa rõ", 0.7] if kind == "Gia đình học tập" else [None, "chưa rõ", 0.65]
+        )  # no hamlet's households counted: the rate is unknown, never 0 %
 
     registrations = sheet_rows(book, "Danh sách đăng ký")
-    assert registrations[0][:6] == ["Số đăng ký", "Mô hình", "Tỉnh", "Xã", "Thôn", "Tên"]
+    assert registrations[3][:7] == ["STT", "Số đăng ký", "Mô hình", "Tỉnh", "Xã", "Thôn", "Tên"]
+    assert registrations[3][17:19] == ["GD.1.1", "GD.1.2"]  # one column per indicator
+    assert "DH.1.1" in registrations[3]
     in_commune = db_count(
         path,
         "SELECT COUNT(*) FROM registrations WHERE year = 2026 AND commune_code = ?",
         commune_code,
     )
-    assert len(registrations) - 1 == in_commune
-    assert book["Danh sách đăng ký"]["P2"].number_format == "DD/MM/YYYY"
-    assert isinstance(book["Danh sách đăng ký"]["P2"].value, datetime)
+    assert len(registrations) - 4 == in_commune
+    assert book["Danh sách đăng ký"]["Q5"].number_format == "DD/MM/YYYY"
+    assert isinstance(book["Danh sách đăng ký"]["Q5"].value, datetime)
+    family = next(row for row in registrations[4:] if row[1].startswith("GD-"))
+    assert family[17:19] == [10, 8]
 
     evidence = sheet_rows(book, "Minh chứng")
-    assert evidence[0] == [
+    assert evidence[3] == [
+        "STT",
         "Số đăng ký",
         "Chỉ tiêu",
         "Người gửi",
         "Ngày gửi",
-        "SHA-256",
+        "Tệp ảnh",
         "Cảnh báo",
         "Kết quả xem xét",
         "Lý do",
@@ -531,8 +547,8 @@ def check_workbook(data: bytes, path, commune_code: str) -> None:
         " WHERE r.year = 2026 AND r.commune_code = ?",
         commune_code,
     )
-    assert len(evidence) - 1 == photos
-    decisions = Counter(row[6] for row in evidence[1:])
+    assert len(evidence) - 4 == photos
+    decisions = Counter(row[7] for row in evidence[4:])
     accepted = db_count(
         path,
         "SELECT COUNT(*) FROM evidence e JOIN registrations r ON r.id = e.registration_id"
@@ -541,19 +557,21 @@ def check_workbook(data: bytes, path, commune_code: str) -> None:
         commune_code,
     )
     assert decisions["đạt"] == accepted
-    assert evidence[1][2] == "Trần Thị Chi Hội"
+    assert evidence[4][3] == "Trần Thị Chi Hội"
 
     results = sheet_rows(book, "Kết quả")
-    assert results[0] == [
+    assert results[3] == [
+        "STT",
         "Số đăng ký",
         "Tên",
-        "Tổng tự đánh giá",
+        "Điểm tự đánh giá",
+        "Số chỉ tiêu đạt (tự đánh giá)",
         "Kết quả tự đánh giá",
         "Kết quả công nhận",
         "Số quyết định",
         "Ngày quyết định",
     ]
-    recognised = [row for row in results[1:] if row[4] == "được công nhận"]
+    recognised = [row for row in results[4:] if row[6] == "được công nhận"]
     assert len(recognised) == db_count(
         path,
         "SELECT COUNT(*) FROM registrations WHERE year = 2026 AND commune_code = ?"
@@ -561,10 +579,13 @@ def check_workbook(data: bytes, path, commune_code: str) -> None:
         commune_code,
     )
     if recognised:
-        assert recognised[0][5] == "12/QĐ-UBND"
-        assert recognised[0][6].date() == date(2026, 3, 8)
-    family = next(row for row in results[1:] if row[0].startswith("GD-"))
-    assert family[2:4] == [18, "chưa đạt"]  # 10 + 8 points of 100, below the threshold
+        assert recognised[0][7] == "12/QĐ-UBND"
+        assert recognised[0][8].date() == date(2026, 3, 8)
+    family = next(row for row in results[4:] if row[1].startswith("GD-"))
+    assert family[3:6] == [18, None, "chưa đạt"]  # 10 + 8 points of 100, below the threshold
+    clan = next((row for row in results[4:] if row[1].startswith("DH-")), None)
+    if clan:
+        assert clan[3] is None and clan[4] == 2  # DH.1.1 and DH.1.2 met; no points
 
 
 async def test_export_xlsx_and_csv(bot, api, storage, dataset, tmp_path):
@@ -595,7 +616,7 @@ async def test_export_xlsx_and_csv(bot, api, storage, dataset, tmp_path):
 
     (old,) = await chat.send("/xuat 2025")
     book = load_workbook(io.BytesIO(old.file_bytes()))
-    assert len(sheet_rows(book, "Danh sách đăng ký")) == 2  # the header and Phạm Văn Cũ
+    assert len(sheet_rows(book, "Danh sách đăng ký")) == 5  # titles, header, Phạm Văn Cũ
 
     (refused,) = await chat.send("/xuat 00073 2026")
     assert refused.text == DENIED

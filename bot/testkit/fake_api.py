@@ -29,6 +29,7 @@ JSON = dict[str, Any]
 JSON_FIELDS = frozenset(
     {
         "reply_markup",
+        "menu_button",
         "media",
         "commands",
         "scope",
@@ -155,6 +156,7 @@ class FakeBotApi:
         }
         self.calls: list[tuple[str, JSON]] = []
         self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.menu_buttons: dict[int | None, JSON] = {}  # chat id (None: default) -> button
         self.descriptions: dict[tuple[str, str], str] = {}
         self.callback_answers: dict[str, JSON] = {}
         self.actions: list[BotAction] = []
@@ -339,6 +341,8 @@ class FakeBotApi:
             "getUpdates": self._get_updates,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
+            "setChatMenuButton": self._set_chat_menu_button,
+            "getChatMenuButton": self._get_chat_menu_button,
             "deleteMyCommands": self._delete_my_commands,
             "setMyDescription": self._set_description("description"),
             "setMyShortDescription": self._set_description("short_description"),
@@ -437,6 +441,22 @@ class FakeBotApi:
     async def _delete_my_commands(self, params: JSON) -> bool:
         self.commands.pop(self._commands_key(params), None)
         return True
+
+    async def _set_chat_menu_button(self, params: JSON) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if button.get("type") not in ("default", "commands", "web_app"):
+            raise ApiError(400, "Bad Request: unsupported menu button type")
+        if button["type"] == "web_app":
+            _check_web_app(button)
+        chat_id = params.get("chat_id")
+        self.menu_buttons[int(chat_id) if chat_id is not None else None] = button
+        return True
+
+    async def _get_chat_menu_button(self, params: JSON) -> JSON:
+        chat_id = params.get("chat_id")
+        return self.menu_buttons.get(
+            int(chat_id) if chat_id is not None else None, {"type": "default"}
+        )
 
     def _set_description(self, kind: str) -> Handler:
         async def handler(params: JSON) -> bool:
@@ -734,10 +754,20 @@ def _check_inline_keyboard(rows: Any) -> None:
         data = button.get("callback_data")
         if data is not None and not 1 <= len(str(data).encode()) <= 64:
             raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-        if data is None and "url" not in button:
+        if "web_app" in button:
+            _check_web_app(button)
+        if data is None and "url" not in button and "web_app" not in button:
             raise ApiError(
                 400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed"
             )
+
+
+def _check_web_app(button: JSON) -> None:
+    """A Mini App button: its text and an http(s) address (Telegram itself wants https)."""
+    web_app = button.get("web_app")
+    url = web_app.get("url", "") if isinstance(web_app, dict) else ""
+    if not button.get("text") or not url.startswith(("https://", "http://")):
+        raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
 
 
 def _visible(raw: JSON) -> JSON:

@@ -45,7 +45,9 @@ class HoctapApplication(Application):
 
     storage = None  # a storage.Storage, set by bot.app.build_application
     settings = None  # a bot.config.Settings, likewise
-    flood = None  # a bot.flood.FloodGuard, likewise
+    flood = None  # a bot.flood.FloodGuard for messages, likewise
+    press_flood = None  # another for button presses
+    private_only = None  # a bot.private.PrivateOnly
     _persist_lock: asyncio.Lock | None = None
     # The current moment as an aware datetime; tests replace it (`app.clock = lambda: ...`).
     clock: Callable[[], datetime] = staticmethod(utcnow)

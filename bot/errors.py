@@ -79,6 +79,8 @@ async def on_error(update: object, context: BotContext) -> None:
     log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    if update.effective_chat.type != "private":
+        return  # nothing is ever said in a group (see bot.private)
     try:
         await context.bot.send_message(
             update.effective_chat.id,

@@ -296,15 +296,37 @@ async def write_xlsx(parts: list[Sheet]) -> bytes:
         sheet.write_row(0, 0, part.headings, bold)
         number = 1
         async for row in part.rows:
-            sheet.write_row(number, 0, row)
+            for column, value in enumerate(row):
+                write_cell(sheet, number, column, value)
             number += 1
     book.close()
     return out.getvalue()
 
 
+def write_cell(sheet, row: int, column: int, value: object) -> None:
+    """One cell by its type: every text as a literal string, never a formula or a link,
+    whatever it begins with (people type addresses, reasons and decision numbers)."""
+    if value is None or value == "":
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float | date):
+        sheet.write_string(row, column, str(value))
+    elif isinstance(value, date):
+        sheet.write_datetime(row, column, value)
+    else:
+        sheet.write_number(row, column, value)
+
+
+# A spreadsheet opening the CSV reads a cell that begins with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_value(value: object) -> object:
+    """A value as CSV text; text that a spreadsheet would run as a formula is prefixed with
+    an apostrophe (OWASP's advice for CSV injection)."""
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return "" if value is None else value
 
 
@@ -314,7 +336,7 @@ async def write_csv_zip(parts: list[Sheet]) -> bytes:
         for part in parts:
             text = io.StringIO()
             writer = csv.writer(text)
-            writer.writerow(part.headings)
+            writer.writerow([csv_value(h) for h in part.headings])
             async for row in part.rows:
                 writer.writerow([csv_value(v) for v in row])
             archive.writestr(f"{part.title}.csv", "\ufeff" + text.getvalue())

@@ -8,6 +8,7 @@ from bot.commands import Command, command, command_of_button
 from bot.context import BotContext
 from bot.flood import Verdict
 from bot.i18n import _, set_locale
+from bot.private import is_private
 from conversations.enrolment import DRAFT
 from conversations.help import render_not_enrolled
 
@@ -17,16 +18,23 @@ ENROLMENT_COMMANDS = frozenset({"start", "huy"})
 
 def command_name(update: Update) -> str | None:
     """The command an update carries (`/start@bot x` → `start`), if any."""
-    text = update.message.text if update.message and update.message.text else ""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message and not update.callback_query else ""
     if not text.startswith("/") or len(text) < 2:
         return None
     return text[1:].split(maxsplit=1)[0].split("@")[0].lower()
 
 
 async def gate(update: Update, context: BotContext) -> None:
+    """Private chats only; messages, edits and button presses only; flood control; who."""
     user = update.effective_user
-    if user is None:
+    if user is None or update.effective_chat is None:
         raise ApplicationHandlerStop
+    if not is_private(update):
+        await context.application.private_only.turn_away(update, context)
+        raise ApplicationHandlerStop
+    if update.message is None and update.callback_query is None and not update.edited_message:
+        raise ApplicationHandlerStop  # blocked/unblocked, reactions...: nothing to answer
     verdict = flood_verdict(update, context)
     if verdict is Verdict.DROP:
         raise ApplicationHandlerStop
@@ -34,6 +42,8 @@ async def gate(update: Update, context: BotContext) -> None:
     context.person = person if person and person.active else None
     if verdict is Verdict.WARN:
         await slow_down(update, context)
+    if update.edited_message:
+        await refuse_edit(update, context)
     if context.person is None:
         set_locale(context.settings.default_locale)
         await turn_away_guest(update, context)
@@ -64,6 +74,16 @@ async def slow_down(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+async def refuse_edit(update: Update, context: BotContext) -> None:
+    """An edited message is never acted on (a command in it would skip what the dialog
+    expects); the person is told to send a new message instead."""
+    set_locale(context.person.locale if context.person else context.settings.default_locale)
+    await update.edited_message.reply_text(
+        _("I cannot act on a message that was changed after sending. Please send a new message.")
+    )
+    raise ApplicationHandlerStop
+
+
 def command_of(update: Update) -> Command | None:
     """The registry entry a command or a button press belongs to."""
     if update.callback_query:
@@ -73,10 +93,12 @@ def command_of(update: Update) -> Command | None:
 
 
 def flood_verdict(update: Update, context: BotContext) -> Verdict | None:
-    """Messages count against the flood limit; button presses answer questions and do not."""
-    if update.message is None or context.application.flood is None:
+    """Messages and edits count against one limit, button presses against another."""
+    flood = context.application.flood
+    if flood is None:
         return None
-    return context.application.flood.check(update.effective_user.id)
+    presses = context.application.press_flood if update.callback_query else None
+    return (presses or flood).check(update.effective_user.id)
 
 
 async def turn_away_guest(update: Update, context: BotContext) -> None:

@@ -7,7 +7,6 @@ An album arrives as one message per photo: each is stored as it comes, and ONE r
 sent ALBUM_QUIET seconds after its last part (a JobQueue job per media_group_id).
 """
 
-import re
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -28,12 +27,11 @@ from conversations.states import Evidence as State
 from storage.criteria import CriteriaSet, Indicator
 from storage.evidence import Flag, FlagKind, MediaFolder
 from storage.models import Area
-from storage.registrations import Registration
+from storage.registrations import NUMBER_PATTERN, Registration
 from storage.text import nfc, search_key
 
 PAGE = 10
 ALBUM_QUIET = 1.0  # seconds after an album's last photo before the one reply
-NUMBER = re.compile(r"^(GD|DH)-\d{4}-\d{5}$", re.IGNORECASE)
 DONE_WORDS = frozenset({"xong", "done"})
 SHORT_TEXT = 60
 
@@ -237,7 +235,7 @@ async def typed(update: Update, context: BotContext) -> str | None:
 
 async def open_by_text(update: Update, context: BotContext, text: str) -> str | None:
     text = nfc(text)
-    if NUMBER.match(text):
+    if NUMBER_PATTERN.match(text):
         registration = await context.storage.registrations.by_number(text)
         if registration is None:
             await update.message.reply_text(

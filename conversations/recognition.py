@@ -21,19 +21,18 @@ from telegram.ext import filters as tg_filters
 from bot.access import refuse, registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _, format_moment
-from conversations.common import buttons
+from conversations.common import buttons, still_allowed
 from conversations.evidence import photos, shorten
 from conversations.registration_form import status_name
 from conversations.states import Recognition as State
 from storage.criteria import CriteriaSet, PassRuleKind, ScoringKind
 from storage.models import Area, Role
-from storage.registrations import Registration, Status
+from storage.registrations import NUMBER_PATTERN, Registration, Status
 from storage.reviews import Assessed, Recognition, Result, evaluate_with_evidence
 from storage.text import nfc
 
 PREFIX = "rc"
 DECIDING = "recognition"  # user_data: {"id": registration id, "result": ..., "number": ...}
-NUMBER_PATTERN = re.compile(r"^(GD|DH)-\d{4}-\d{5}$", re.IGNORECASE)
 DATE_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 MAX_DECISION_NUMBER = 50
 LIST_SIZE = 20
@@ -353,7 +352,7 @@ async def ask_date(update: Update, registration_id: int) -> str:
 
 
 async def number_typed(update: Update, context: BotContext) -> str | int | None:
-    current = deciding(context)
+    current = await still_allowed(update, context, "congnhan", DECIDING)
     if current is None:
         return ConversationHandler.END
     number = " ".join(nfc(update.message.text).split())
@@ -383,7 +382,7 @@ async def skip_number_pressed(update: Update, context: BotContext) -> str | int 
 
 
 async def date_typed(update: Update, context: BotContext) -> int | None:
-    current = deciding(context)
+    current = await still_allowed(update, context, "congnhan", DECIDING)
     if current is None:
         return ConversationHandler.END
     day = parse_date(update.message.text)

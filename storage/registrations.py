@@ -1,6 +1,7 @@
 """Registrations of learning families and clans, their drafts, and the programme year."""
 
 import json
+import re
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -19,6 +20,9 @@ class Status(StrEnum):
 
 
 NUMBER_PREFIX = {Kind.FAMILY: "GD", Kind.CLAN: "DH"}
+# A registration number: GD-2026-00001; national per kind and year, so past 99,999 it grows
+# (GD-2026-100000). The one pattern every command that reads a number uses.
+NUMBER_PATTERN = re.compile(r"^(GD|DH)-\d{4}-\d{5,}$", re.IGNORECASE)
 # The columns a registration's answers fill; anything else in a draft is dialog bookkeeping.
 DETAIL_FIELDS = (
     "head_name",

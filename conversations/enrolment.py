@@ -155,6 +155,15 @@ async def start(update: Update, context: BotContext) -> str | int:
         else:
             await update.message.reply_text(render_help(context.person))
         return ConversationHandler.END
+    known = await context.storage.people.by_telegram_id(update.effective_user.id)
+    if known is not None:  # enrolled once, deactivated since: only an officer can undo that
+        await update.message.reply_text(
+            _(
+                "Your account has been deactivated. Please ask the officer who manages your "
+                "area to reactivate it; a new invite code cannot do that."
+            )
+        )
+        return ConversationHandler.END
     context.user_data[DRAFT] = {}
     if context.args:
         return await check_code(update, context, context.args[0])

@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import hamlet_in_reach, refuse
+from bot.access import hamlet_in_reach, numbered_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, ngettext, use_locale
 from conversations.common import buttons, close_question
@@ -237,10 +237,8 @@ async def open_by_text(update: Update, context: BotContext, text: str) -> str | 
     text = nfc(text)
     if NUMBER_PATTERN.match(text):
         registration = await context.storage.registrations.by_number(text)
-        if registration is None:
-            await update.message.reply_text(
-                _("There is no registration numbered {number}.").format(number=text.upper())
-            )
+        missing = _("There is no registration numbered {number}.").format(number=text.upper())
+        if await numbered_in_reach(update, context, registration, "evidence", missing) is None:
             return State.FIND
         return await open_registration(update, context, registration)
     if not search_key(text):

@@ -11,7 +11,7 @@ from itertools import groupby
 from telegram import InputMediaDocument, InputMediaPhoto, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.access import hamlet_in_reach, refuse
+from bot.access import hamlet_in_reach, numbered_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from conversations.common import buttons, close_question
@@ -76,13 +76,8 @@ async def show(update: Update, context: BotContext) -> None:
         return
     number = context.args[0]
     registration = await context.storage.registrations.by_number(number)
-    if registration is None:
-        await update.message.reply_text(
-            _("There is no registration numbered {number}.").format(number=number.upper())
-        )
-        return
-    subject = {"registration_id": registration.id}
-    if not await hamlet_in_reach(update, context, registration, "evidence.view", subject):
+    missing = _("There is no registration numbered {number}.").format(number=number.upper())
+    if not await numbered_in_reach(update, context, registration, "evidence.view", missing):
         return
     items = await context.storage.evidence.of_registration(registration.id)
     if not items:

@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
-from bot.access import refuse, registration_in_reach
+from bot.access import numbered_in_reach, refuse, registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from conversations.common import buttons, still_allowed
@@ -271,14 +271,12 @@ async def begin(update: Update, context: BotContext) -> int:
     if context.args:
         number = nfc(context.args[0])
         registration = await context.storage.registrations.by_number(number)
-        if registration is None or not NUMBER_PATTERN.match(number):
-            await update.message.reply_text(
-                _("There is no registration numbered {number}.").format(number=number.upper())
-            )
-            return ConversationHandler.END
-        found = await registration_in_reach(update, context, registration.id, "recognition.show")
-        if found is not None:
-            await show(update, context, *found)
+        if not NUMBER_PATTERN.match(number):
+            registration = None
+        missing = _("There is no registration numbered {number}.").format(number=number.upper())
+        hamlet = await numbered_in_reach(update, context, registration, "recognition.show", missing)
+        if hamlet is not None:
+            await show(update, context, registration, hamlet)
         return ConversationHandler.END
     ready = await context.storage.reviews.ready_for_recognition(
         context.area, context.today().year, LIST_SIZE

@@ -284,6 +284,12 @@ async def decide(
     before, after = await storage.reviews.decide(
         evidence.id, decision, stored_reason, context.person.id, context.application.now()
     )
+    if before == after:  # decided so already: nothing to store, audit or tell again
+        if update.callback_query:
+            await update.callback_query.answer(_("Already saved."))
+        else:
+            await update.effective_message.reply_text(_("Already saved."))
+        return
     await storage.audit.record(
         "evidence.reviewed",
         "evidence",

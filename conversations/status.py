@@ -9,7 +9,7 @@ on its photos, and its last entries in the audit log. Several matches by name gi
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.access import hamlet_in_reach
+from bot.access import hamlet_in_reach, numbered_in_reach
 from bot.context import BotContext
 from bot.i18n import _, ngettext
 from conversations.common import buttons
@@ -173,13 +173,9 @@ async def show_status(update: Update, context: BotContext) -> None:
     storage = context.storage
     if NUMBER_PATTERN.match(text):
         registration = await storage.registrations.by_number(text)
-        if registration is None:
-            await update.message.reply_text(
-                _("There is no registration {number}.").format(number=text.upper())
-            )
-            return
-        hamlet = await hamlet_in_reach(
-            update, context, registration, "registration.status", {"number": text}
+        missing = _("There is no registration {number}.").format(number=text.upper())
+        hamlet = await numbered_in_reach(
+            update, context, registration, "registration.status", missing
         )
         if hamlet is not None:
             await send_long(update, await status_card(context, registration, hamlet))

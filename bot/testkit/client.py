@@ -209,16 +209,18 @@ class Person:
         expect: int = 1,
         timeout: float = DEFAULT_TIMEOUT,
         quiet: float = DEFAULT_QUIET,
+        wait: bool = True,
     ) -> list[BotMessage]:
         """Press the inline button ``label`` on the most recent message that has it.
 
         An exact label wins; otherwise the only button containing ``label`` is pressed.
+        ``wait=False`` only enqueues the press (see ``send``).
         """
         message, button = self._find_button(label)
         if "callback_data" not in button:
             raise AssertionError(f"button {button['text']!r} is not a callback button: {button}")
         return await self.press_data(
-            message, button["callback_data"], expect=expect, timeout=timeout, quiet=quiet
+            message, button["callback_data"], expect=expect, timeout=timeout, quiet=quiet, wait=wait
         )
 
     async def press_data(
@@ -229,6 +231,7 @@ class Person:
         expect: int = 1,
         timeout: float = DEFAULT_TIMEOUT,
         quiet: float = DEFAULT_QUIET,
+        wait: bool = True,
     ) -> list[BotMessage]:
         """Send a callback query with arbitrary (possibly forged) ``data`` on ``message``."""
         message_id = message if isinstance(message, int) else message.message_id
@@ -245,7 +248,7 @@ class Person:
                 "data": data,
             }
         }
-        return await self._act([payload], expect, timeout, quiet)
+        return await self._act([payload], expect, timeout, quiet, wait)
 
     async def share_contact(
         self,

@@ -1,0 +1,197 @@
+"""Check-then-write races (issue 11): two people or a double tap in one getUpdates batch."""
+
+import asyncio
+import io
+from datetime import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+
+from conversations.enrolment import enrol
+from storage.evidence import MediaKind, Received
+from storage.images import inspect
+from storage.models import Role
+from storage.registrations import Kind, Status
+from storage.reviews import Result
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+APOLOGY = "Xin lỗi, hệ thống vừa gặp sự cố."
+USED = "Mã này đã được sử dụng. Xin vui lòng xin mã mới."
+
+
+async def register(storage, person, hamlet, year):
+    draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind.FAMILY)
+    answers = {
+        "kind": "family",
+        "criteria_set_id": criteria.set_id,
+        "head_name": "Nguyễn Văn An",
+        "members": 4,
+        "school_age_children": 2,
+        "assessment": {"GD.1.1": 10},
+    }
+    await storage.registrations.save_draft(draft.model_copy(update={"answers": answers}))
+    draft = await storage.registrations.draft_of(person.id)
+    return await storage.registrations.register(draft, hamlet, person.id)
+
+
+async def add_photo(api, storage, registration, uploader):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(out, "JPEG")
+    data = out.getvalue()
+    size = api.files.add_photo(data)[-1]
+    received = Received(
+        registration_id=registration.id,
+        indicator_code="GD.1.1",
+        media_kind=MediaKind.PHOTO,
+        file_id=size["file_id"],
+        file_unique_id=size["file_unique_id"],
+        message_date=datetime.now(TZ),
+        uploaded_by=uploader.id,
+    )
+    facts = inspect(data)
+    return await storage.evidence.add(received, facts, f"x/{facts.sha256}.jpg")
+
+
+def texts(person) -> list[str]:
+    return [m.text or "" for m in person.messages]
+
+
+async def until_language(person, code: str, name: str, phone: str) -> None:
+    await person.send(f"/start {code}")
+    await person.press("✅ Đúng, tiếp tục", expect=2)
+    await person.send(name)
+    await person.send(phone, expect=2)
+
+
+async def test_one_invite_enrols_one_person_even_in_one_batch(bot, api, storage, hamlets):
+    invite = await storage.invites.create(Role.HAMLET_HEAD, hamlets["Thôn Đông"].id)
+    first, second = api.person(601), api.person(602)
+    await until_language(first, invite.code, "Lê Văn Một", "0912000001")
+    await until_language(second, invite.code, "Lê Văn Hai", "0912000002")
+    await first.press("Tiếng Việt", wait=False)
+    await second.press("Tiếng Việt", wait=False)
+    await first.wait(expect=1, quiet=0.3)
+    await second.wait(expect=1, quiet=0.3)
+
+    enrolled = [p for p in (601, 602) if await storage.people.by_telegram_id(p)]
+    assert len(enrolled) == 1
+    assert len(await storage.audit.entries("person.enrolled")) == 1
+    used = await storage.invites.get(invite.id)
+    assert used.used_by == (await storage.people.by_telegram_id(enrolled[0])).id
+    loser = second if enrolled == [601] else first
+    assert texts(loser)[-1] == USED
+    assert not any(t.startswith(APOLOGY) for t in texts(first) + texts(second))
+
+
+async def test_enrolments_racing_for_one_invite_make_one_person(storage, hamlets):
+    """The same race without Telegram's timing: both checks run before either write."""
+    invite = await storage.invites.create(Role.HAMLET_HEAD, hamlets["Thôn Đông"].id)
+    context = SimpleNamespace(storage=storage)
+    drafts = [
+        {"invite_id": invite.id, "name": f"Người {i}", "phone": "+84912000001"} for i in (1, 2)
+    ]
+    made = await asyncio.gather(
+        *(enrol(context, 690 + i, draft, "vi") for i, draft in enumerate(drafts))
+    )
+    assert sum(person is not None for person in made) == 1
+    assert len(await storage.people.in_area(None)) == 1
+    assert len(await storage.audit.entries("person.enrolled")) == 1
+
+
+async def test_one_invite_changes_one_role_even_in_one_batch(bot, api, storage, enrol, hamlets):
+    await enrol(611, Role.BRANCH_CHAIR, "00070")
+    await enrol(612, Role.BRANCH_CHAIR, "00070")
+    invite = await storage.invites.create(Role.STAFF, hamlets["Thôn Đông"].parent_id)
+    one, two = api.person(611), api.person(612)
+    await one.send(f"/start {invite.code}")
+    await two.send(f"/start {invite.code}")
+    await one.press("✅", wait=False)
+    await two.press("✅", wait=False)
+    await one.wait(quiet=0.3)
+    await two.wait(quiet=0.3)
+    roles = [(await storage.people.by_telegram_id(p)).role for p in (611, 612)]
+    assert sorted(roles) == [Role.BRANCH_CHAIR, Role.STAFF]
+    assert len(await storage.audit.entries("person.role_changed")) == 1
+    assert not any(t.startswith(APOLOGY) for t in texts(one) + texts(two))
+
+
+async def test_a_deactivated_person_with_a_new_invite_is_told_politely(
+    bot, api, storage, enrol, hamlets
+):
+    old = await enrol(620, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await storage.people.set_active(old.id, False)
+    invite = await storage.invites.create(Role.HAMLET_HEAD, hamlets["Thôn Đông"].id)
+    (reply,) = await api.person(620).send(f"/start {invite.code}")
+    assert "đã bị ngừng" in reply.text and not reply.text.startswith(APOLOGY)
+    assert (await storage.invites.get(invite.id)).used_at is None
+
+
+@pytest.fixture
+async def photo(api, storage, enrol, hamlets, registration_open):
+    head = await enrol(630, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    registration = await register(storage, head, hamlets["Thôn Đông"], registration_open)
+    return await add_photo(api, storage, registration, head)
+
+
+async def test_a_double_tapped_accept_is_stored_and_audited_once(bot, api, storage, enrol, photo):
+    await enrol(631, Role.STAFF, "00070")
+    staff = api.person(631)
+    await staff.send("/duyet")
+    item = next(m for m in staff.messages if m.photo)
+    accept = next(d for d in item.button_data.values() if d.startswith("rv:ok:"))
+    await staff.press_data(item, accept, wait=False)
+    await staff.press_data(item, accept, wait=False)
+    await staff.wait(quiet=0.3)
+    assert len(await storage.audit.entries("evidence.reviewed")) == 1
+    assert staff.last_callback_answer is not None  # the second press is answered too
+    assert not any(t.startswith(APOLOGY) for t in texts(staff))
+
+
+async def test_a_double_tapped_deactivation_is_audited_once(bot, api, storage, enrol):
+    await enrol(640, Role.STAFF, "00070")
+    chair = await enrol(641, Role.BRANCH_CHAIR, "00070")
+    staff = api.person(640)
+    await staff.send("/nguoidung")
+    await staff.press(chair.full_name)
+    await staff.press("⛔")
+    confirm = next(m for m in reversed(staff.messages) if m.button_data)
+    data = next(d for d in confirm.button_data.values() if d.startswith("ppl:off!:"))
+    await staff.press_data(confirm, data, wait=False)
+    await staff.press_data(confirm, data, wait=False)
+    await staff.wait(quiet=0.3)
+    assert len(await storage.audit.entries("person.deactivated")) == 1
+    assert not (await storage.people.get(chair.id)).active
+    assert not any(t.startswith(APOLOGY) for t in texts(staff))
+
+
+async def test_an_edit_racing_a_recognition_never_undoes_it(storage, enrol, hamlets):
+    year = 2026
+    head = await enrol(650, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    staff = await enrol(651, Role.STAFF, "00070")
+    for _ in range(10):
+        registration = await register(storage, head, hamlets["Thôn Đông"], year)
+        await asyncio.gather(
+            storage.registrations.update(registration.id, {"address": "Số 7"}),
+            storage.reviews.recognise(registration.id, Result.RECOGNISED, {}, None, None, staff.id),
+        )
+        after = await storage.registrations.get(registration.id)
+        assert await storage.reviews.recognition(registration.id) is not None
+        assert after.status is Status.RECOGNISED
+
+
+async def test_a_role_change_closes_the_staff_only_questions(bot, api, storage, enrol, photo):
+    officer = await enrol(660, Role.STAFF, "00070")
+    staff = api.person(660)
+    await staff.send("/duyet")
+    await staff.press("Cần bổ sung")
+    invite = await storage.invites.create(Role.BRANCH_CHAIR, officer.area_id)
+    await staff.send(f"/start {invite.code}")
+    await staff.press("✅", expect=1)
+    assert (await storage.people.get(officer.id)).role is Role.BRANCH_CHAIR
+    (closed,) = await staff.send("Ảnh bị mờ, chụp lại giúp")
+    assert closed.text.startswith("Câu hỏi này đã đóng")
+    assert await storage.reviews.get(photo.id) is None
+    assert not await storage.audit.entries("evidence.reviewed")

@@ -11,10 +11,12 @@ locked; only an administrator can reopen (`rc:reopen:<id>`, confirmed by `rc:reo
 Every press loads the registration again and checks access to its hamlet.
 """
 
+import contextlib
 import re
 from datetime import date
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
@@ -204,7 +206,8 @@ def id_of(update: Update) -> int:
 
 async def say(update: Update, text: str, keyboard=None) -> None:
     if update.callback_query:
-        await update.callback_query.answer()
+        with contextlib.suppress(BadRequest):  # answered already by the press that led here
+            await update.callback_query.answer()
     await update.effective_message.reply_text(text, reply_markup=keyboard)
 
 

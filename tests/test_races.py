@@ -14,7 +14,7 @@ from storage.evidence import MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
 from storage.registrations import Kind, Status
-from storage.reviews import Result
+from storage.reviews import Decision, Result
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 APOLOGY = "Xin lỗi, hệ thống vừa gặp sự cố."
@@ -195,3 +195,24 @@ async def test_a_role_change_closes_the_staff_only_questions(bot, api, storage, 
     assert closed.text.startswith("Câu hỏi này đã đóng")
     assert await storage.reviews.get(photo.id) is None
     assert not await storage.audit.entries("evidence.reviewed")
+
+
+async def test_two_officers_recognising_at_once_make_one_decision(bot, api, storage, enrol, photo):
+    first = await enrol(670, Role.STAFF, "00070")
+    await enrol(671, Role.STAFF, "00070")
+    await storage.reviews.decide(photo.id, Decision.ACCEPTED, None, first.id)
+    number = (await storage.registrations.get(photo.registration_id)).number
+    officers = [api.person(670), api.person(671)]
+    for officer in officers:
+        card = (await officer.send(f"/congnhan {number}"))[-1]
+        yes = next(d for d in card.button_data.values() if d.startswith("rc:yes:"))
+        await officer.press_data(card, yes)
+        await officer.press_data(officer.last, f"rc:skipno:{photo.registration_id}")
+    for officer in officers:
+        await officer.press_data(officer.last, f"rc:skipdate:{photo.registration_id}", wait=False)
+    for officer in officers:
+        await officer.wait(quiet=0.3)
+    assert len(await storage.audit.entries("registration.recognised")) == 1
+    answers = [texts(o)[-2:] for o in officers]
+    assert sum(any("vừa được người khác quyết định" in t for t in a) for a in answers) == 1
+    assert not any(t.startswith(APOLOGY) for o in officers for t in texts(o))

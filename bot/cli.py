@@ -16,7 +16,7 @@ from bot.errors import RedactingFilter
 from bot.hamlet_import import import_hamlets
 from storage import Storage
 from storage.areas import official_communes, official_provinces
-from storage.backup import RestoreError, backup, restore
+from storage.backup import BackupError, RestoreError, backup, restore
 from storage.clock import utcnow
 from storage.criteria import CriteriaFileError, LoadedSet, read_criteria_file
 from storage.criteria_repo import CriteriaError
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         configure_logging(settings)
         return asyncio.run(COMMANDS[args.command](settings, args))
-    except (ConfigError, UsageError, RestoreError) as error:
+    except (ConfigError, UsageError, RestoreError, BackupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from telegram.warnings import PTBUserWarning
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import RedactingFilter
+from bot.errors import RedactingFilter, install_redaction, redact
 from bot.hamlet_import import import_hamlets
 from storage import Storage
 from storage.areas import official_communes, official_provinces
@@ -101,16 +101,30 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
+    install_redaction(token)
     handler.addFilter(RedactingFilter(token))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    if settings.log_level != "DEBUG":
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.runner import run
 
     settings.token()
-    await run(settings)
+    try:
+        await run(settings)
+    except InvalidToken:  # PTB's message repeats the token: say it our way
+        raise UsageError(
+            "Telegram rejected the bot token (HOCTAP_BOT_TOKEN): check it with @BotFather"
+        ) from None
+    except NetworkError as error:
+        raise UsageError(
+            f"cannot reach the Bot API at {settings.api_base_url} ({redact(str(error))}); "
+            "check the network and HOCTAP_API_BASE_URL"
+        ) from None
     return 0
 
 

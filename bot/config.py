@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=7, ge=1)
     backup_time: time = time(2, 30)
     remind_days_before: int = Field(default=7, ge=0, le=90)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("bot_token")
     @classmethod

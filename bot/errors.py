@@ -11,7 +11,9 @@ from bot.i18n import _
 
 log = logging.getLogger(__name__)
 
-_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)[\d .]{8,12}\d")
+# Anything written like a Vietnamese phone number: 0912345678, +84 912 345 678, 0912-345-678,
+# (091) 234-5678, +84 (91) 234.5678; separators are spaces, dots, dashes and brackets.
+_PHONE = re.compile(r"(?<![\w+])(?:\+?\(?84\)?|\(?0)(?:[ .\-()]{0,2}\d){9,10}(?!\d)")
 
 
 _secrets: set[str] = set()

@@ -125,3 +125,16 @@ async def test_button_presses_are_rate_limited(bot, api, storage, enrol, hamlets
     await person.wait(expect=0, quiet=0.5)
     denied = await storage.audit.entries("access.denied")
     assert len(denied) <= 30
+
+
+async def test_an_update_that_cannot_be_read_does_not_end_polling(bot, api, enrol, caplog):
+    await enrol(750, Role.STAFF, "00070")
+    person = api.person(750)
+    broken = {"message": {"message_id": 99, "date": "hôm qua", "chat": person.chat}}
+    api.add_update(broken)
+    (reply,) = await person.send("/toi")  # in the same batch as the broken one
+    assert reply.text.startswith("Tài khoản của bạn")
+    (again,) = await person.send("/toi")
+    assert again.text.startswith("Tài khoản của bạn")
+    assert api.pending_updates() == []
+    assert "cannot be read; skipped" in caplog.text

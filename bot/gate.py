@@ -14,6 +14,7 @@ from conversations.help import render_not_enrolled
 
 GATE_GROUP = -100
 ENROLMENT_COMMANDS = frozenset({"start", "huy"})
+MAX_COMMAND_TEXT = 200
 
 
 def command_name(update: Update) -> str | None:
@@ -51,6 +52,11 @@ async def gate(update: Update, context: BotContext) -> None:
     set_locale(context.person.locale)
     if context.person.area_id is not None:
         context.area = await context.storage.areas.get(context.person.area_id)
+    if too_long(update):
+        await update.effective_message.reply_text(
+            _("That is too long for a command. Please send it again with less text after it.")
+        )
+        raise ApplicationHandlerStop
     spec = command_of(update)
     if spec is not None and context.person.role not in spec.roles:
         if update.callback_query:
@@ -58,6 +64,13 @@ async def gate(update: Update, context: BotContext) -> None:
         else:
             await update.effective_message.reply_text(_("This command is not available to you."))
         raise ApplicationHandlerStop
+
+
+def too_long(update: Update) -> bool:
+    """A command followed by more text than any command reads (an area, a number, a name):
+    refused before a handler echoes it back past Telegram's message limit."""
+    message = update.message
+    return command_name(update) is not None and len(message.text or "") > MAX_COMMAND_TEXT
 
 
 async def slow_down(update: Update, context: BotContext) -> None:

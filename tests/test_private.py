@@ -6,6 +6,8 @@ from storage.registrations import Kind
 PRIVATE_ONLY = "Tôi chỉ làm việc trong cuộc trò chuyện riêng"
 EDITED = "Tôi không thể xử lý tin nhắn đã được sửa"
 DENIED = "Bạn không có quyền truy cập nội dung này."
+STALE = "Nút này không còn hiệu lực. Xin vui lòng bắt đầu lại bằng lệnh."
+NOT_AVAILABLE = "Bạn không có quyền dùng lệnh này."
 
 
 async def register(storage, person, hamlet, name="Nguyễn Văn An", phone="+84912345678"):
@@ -138,3 +140,31 @@ async def test_an_update_that_cannot_be_read_does_not_end_polling(bot, api, enro
     assert again.text.startswith("Tài khoản của bạn")
     assert api.pending_updates() == []
     assert "cannot be read; skipped" in caplog.text
+
+
+async def test_forged_button_data_of_any_shape_is_refused_politely(
+    bot, api, storage, enrol, hamlets, registration_open, caplog
+):
+    await enrol(755, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    person = api.person(755)
+    question = (await person.send("/dangky"))[-1]
+    forged = ["reg:0:v:abc", "reg:0:kind:xyz", "reg:0:edit:abc", "reg:0:dupopen:abc"]
+    forged += ["rgl:show:99999999999999999999999", "x" * 64, "rv:why:1:-1", "ppl:show:"]
+    for data in forged:
+        await person.press_data(question, data, expect=0)
+        answer = person.last_callback_answer
+        assert answer is not None, data
+        assert answer.get("text") in (STALE, DENIED, NOT_AVAILABLE), (data, answer)
+    assert not [m for m in person.messages if m.text.startswith("Xin lỗi, hệ thống")]
+    assert "failed" not in caplog.text
+    (still,) = await person.send("/huy")  # the dialog is still there, untouched
+    assert still.text
+
+
+async def test_a_command_with_4000_characters_is_answered_briefly(bot, api, enrol):
+    await enrol(756, Role.STAFF, "00070")
+    person = api.person(756)
+    for command in ("/xuat", "/tinhtrang", "/tongket", "/minhchung"):
+        (reply,) = await person.send(command + " " + "Thôn Đông " * 400)
+        assert reply.text.startswith("Lệnh quá dài"), reply.text
+    assert not [m for m in person.messages if m.text.startswith("Xin lỗi, hệ thống")]

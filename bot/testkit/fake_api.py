@@ -536,6 +536,8 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: wrong number of media in the album")
         self._chat(params)
         group_id = str(10_000_000 + len(self.actions))
+        for item in media:  # as Telegram: one unknown file and nothing of the album is sent
+            self._resolve_media(params, item.get("media"))
         results = [self._album_item(params, item, group_id) for item in media]
         chat_id = results[0]["chat"]["id"]
         self._record(chat_id, "sendMediaGroup", tuple(r["message_id"] for r in results))

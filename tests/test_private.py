@@ -1,7 +1,11 @@
 """Private chats only, edits gated, button presses rate-limited (issue 11), over the fake API."""
 
+from bot.app import build_application
+from bot.runner import polling
+from bot.testkit import FakeBotApi
 from storage.models import Role
 from storage.registrations import Kind
+from tests.conftest import settings_for
 
 PRIVATE_ONLY = "Tôi chỉ làm việc trong cuộc trò chuyện riêng"
 EDITED = "Tôi không thể xử lý tin nhắn đã được sửa"
@@ -168,3 +172,16 @@ async def test_a_command_with_4000_characters_is_answered_briefly(bot, api, enro
         (reply,) = await person.send(command + " " + "Thôn Đông " * 400)
         assert reply.text.startswith("Lệnh quá dài"), reply.text
     assert not [m for m in person.messages if m.text.startswith("Xin lỗi, hệ thống")]
+
+
+async def test_a_new_bot_token_answers_updates_with_ids_the_old_bot_saw(
+    bot, api, storage, enrol, tmp_path
+):
+    await enrol(757, Role.STAFF, "00070")
+    (first,) = await api.person(757).send("/toi")  # update 1 of the first bot
+    assert first.text.startswith("Tài khoản của bạn")
+    async with FakeBotApi(token="654321:ANOTHER-BOT") as other_api:
+        other = build_application(settings_for(other_api, tmp_path), storage)
+        async with polling(other, poll_timeout=0.5):
+            (reply,) = await other_api.person(757).send("/toi")  # update 1 again, new bot
+    assert reply.text.startswith("Tài khoản của bạn")

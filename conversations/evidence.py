@@ -139,6 +139,14 @@ def render_outcomes(code: str, outcomes: list[Outcome]) -> str:
     for result, explain in ((Result.NOT_IMAGE, not_an_image), (Result.TOO_BIG, too_big)):
         if any(o.result is result for o in outcomes):
             lines.append(explain())
+    not_saved = sum(1 for o in outcomes if o.result is Result.NOT_SAVED)
+    if not_saved:
+        lines.append(
+            _(
+                "{photos} could not be saved: the server could not store them (its storage "
+                "may be full). They were NOT kept; please send them again later."
+            ).format(photos=photos(not_saved))
+        )
     for outcome in outcomes:
         lines.extend(flag_text(flag) for flag in outcome.flags)
     lines.append(_("Send more photos, or press Done."))

@@ -91,3 +91,20 @@ async def test_the_delete_button_checks_the_area(
         assert outsider.last_callback_answer["text"] == "Bạn không có quyền truy cập nội dung này."
     assert await storage.evidence.get(photo.id) is not None
     assert not await storage.audit.entries("evidence.deleted")
+
+
+async def test_a_photo_the_disk_cannot_take_is_not_claimed_saved(
+    bot, api, storage, enrol, hamlets, registration_open, tmp_path
+):
+    head = await enrol(980, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    registration = await family(storage, head, hamlets["Thôn Đông"], registration_open)
+    blocked = tmp_path / "media" / str(registration.year) / registration.number
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("")  # the photo's folder cannot be made: as a full disk, writes fail
+    person = api.person(980)
+    await person.send(f"/minhchung {registration.number}")
+    await person.press("GD.1.1", expect=2)
+    (reply,) = await person.send_photo(jpeg(42))
+    assert reply.text.startswith("1 ảnh không lưu được"), reply.text
+    assert "Đã lưu" not in reply.text and not reply.text.startswith(APOLOGY)
+    assert await storage.evidence.of_registration(registration.id) == []

@@ -5,7 +5,7 @@ import logging
 import re
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
 from bot.i18n import _
@@ -96,6 +96,10 @@ async def on_error(update: object, context: BotContext) -> None:
                 _("This button is no longer valid. Please start again from the command."),
                 show_alert=True,
             )
+        return
+    if isinstance(context.error, BadRequest) and "not modified" in context.error.message:
+        # A second tap on a button whose message the first tap already changed: done already.
+        log.info("update %s: message not modified (a repeated press)", update_id)
         return
     log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:

@@ -510,12 +510,12 @@ async def reopen_confirmed(update: Update, context: BotContext) -> int | None:
     registration, hamlet = found
     before = await context.storage.reviews.reopen(registration.id)
     await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
-    if before is None:
+    if before is None:  # reopened already, by this press's twin or another admin
         await update.effective_message.reply_text(
             _("{number} has no decision to reopen.").format(number=registration.number)
         )
         return ConversationHandler.END
+    await update.callback_query.edit_message_reply_markup(None)
     await context.storage.audit.record(
         "recognition.reopened",
         "registration",

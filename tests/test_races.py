@@ -216,3 +216,18 @@ async def test_two_officers_recognising_at_once_make_one_decision(bot, api, stor
     answers = [texts(o)[-2:] for o in officers]
     assert sum(any("vừa được người khác quyết định" in t for t in a) for a in answers) == 1
     assert not any(t.startswith(APOLOGY) for o in officers for t in texts(o))
+
+
+async def test_a_double_tapped_skip_is_answered_without_an_apology(
+    bot, api, storage, enrol, photo
+):
+    await enrol(680, Role.STAFF, "00070")
+    staff = api.person(680)
+    await staff.send("/duyet")
+    item = next(m for m in staff.messages if m.photo)
+    skip = next(d for d in item.button_data.values() if d.startswith("rv:skip:"))
+    await staff.press_data(item, skip, wait=False)
+    await staff.press_data(item, skip, wait=False)
+    await staff.wait(quiet=0.3)
+    assert await storage.reviews.get(photo.id) is None
+    assert not any(t.startswith(APOLOGY) for t in texts(staff))

@@ -28,11 +28,11 @@ def command_name(update: Update) -> str | None:
 
 async def gate(update: Update, context: BotContext) -> None:
     """Private chats only; messages, edits and button presses only; flood control; who."""
+    if update.effective_chat is not None and not is_private(update):
+        await context.application.private_only.turn_away(update, context)  # channels too
+        raise ApplicationHandlerStop
     user = update.effective_user
     if user is None or update.effective_chat is None:
-        raise ApplicationHandlerStop
-    if not is_private(update):
-        await context.application.private_only.turn_away(update, context)
         raise ApplicationHandlerStop
     if update.message is None and update.callback_query is None and not update.edited_message:
         raise ApplicationHandlerStop  # blocked/unblocked, reactions...: nothing to answer

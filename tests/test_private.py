@@ -185,3 +185,15 @@ async def test_a_new_bot_token_answers_updates_with_ids_the_old_bot_saw(
         async with polling(other, poll_timeout=0.5):
             (reply,) = await other_api.person(757).send("/toi")  # update 1 again, new bot
     assert reply.text.startswith("Tài khoản của bạn")
+
+
+async def test_a_channel_post_gets_the_line_and_the_bot_leaves(bot, api):
+    channel = api.group(-100790, "Kênh xã", kind="channel")
+    poster = api.member(api.person(790), channel)
+    post = poster._message({"text": "/xuat"})["message"]
+    del post["from"]  # channel posts have no sender user
+    post["sender_chat"] = channel
+    api.add_update({"channel_post": post})
+    (said,) = await poster.wait()
+    assert said.text.startswith(PRIVATE_ONLY)
+    assert api.left_chats == [-100790]

@@ -218,9 +218,7 @@ async def test_two_officers_recognising_at_once_make_one_decision(bot, api, stor
     assert not any(t.startswith(APOLOGY) for o in officers for t in texts(o))
 
 
-async def test_a_double_tapped_skip_is_answered_without_an_apology(
-    bot, api, storage, enrol, photo
-):
+async def test_a_double_tapped_skip_is_answered_without_an_apology(bot, api, storage, enrol, photo):
     await enrol(680, Role.STAFF, "00070")
     staff = api.person(680)
     await staff.send("/duyet")

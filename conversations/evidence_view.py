@@ -205,7 +205,9 @@ async def delete_confirmed(update: Update, context: BotContext) -> None:
         return
     storage = context.storage
     registration = await storage.registrations.get(evidence.registration_id)
-    await storage.evidence.delete(evidence.id)
+    if not await storage.evidence.delete(evidence.id):
+        await update.callback_query.answer(_("This photo has already been deleted."))
+        return
     if evidence.path and not await storage.evidence.path_in_use(evidence.path):
         MediaFolder(context.settings.media_dir).trash(evidence.path)
     await storage.audit.record(

@@ -229,3 +229,25 @@ async def test_a_double_tapped_skip_is_answered_without_an_apology(bot, api, sto
     await staff.wait(quiet=0.3)
     assert await storage.reviews.get(photo.id) is None
     assert not any(t.startswith(APOLOGY) for t in texts(staff))
+
+
+async def test_two_deletions_of_one_photo_delete_and_audit_once(bot, api, storage, enrol, photo):
+    assert sorted(await asyncio.gather(*(storage.evidence.delete(photo.id) for _ in "ab"))) == [
+        False,
+        True,
+    ]
+    head, staff = api.person(630), api.person(681)
+    await enrol(681, Role.STAFF, "00070")
+    again = await add_photo(
+        api,
+        storage,
+        await storage.registrations.get(photo.registration_id),
+        (await storage.people.by_telegram_id(630)),
+    )
+    cards = [(await p.send("/trogiup"))[-1] for p in (head, staff)]
+    for person, card in zip((head, staff), cards, strict=True):
+        await person.press_data(card, f"evx:delok:{again.id}", wait=False)
+    for person in (head, staff):
+        await person.wait(expect=0, quiet=0.5)
+    assert len(await storage.audit.entries("evidence.deleted")) == 1
+    assert not any(t.startswith(APOLOGY) for p in (head, staff) for t in texts(p))

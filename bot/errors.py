@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 _PHONE = re.compile(r"(?<![\w+])(?:\+?\(?84\)?|\(?0)(?:[ .\-()]{0,2}\d){9,10}(?!\d)")
 
 
+# python-telegram-bot logs a batch it cannot parse in full: names, phones, messages.
+PTB_RAW_UPDATES = "Error while parsing updates!"
+
 _secrets: set[str] = set()
 _factory_installed = False
 
@@ -45,6 +48,8 @@ def install_redaction(token: str | None) -> None:
 
     def redacting_factory(*args, **kwargs) -> logging.LogRecord:
         record = make(*args, **kwargs)
+        if isinstance(record.msg, str) and record.msg.startswith(PTB_RAW_UPDATES):
+            record.msg, record.args = PTB_RAW_UPDATES + " (their content is not logged)", None
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: leave it to the handler to report

@@ -144,6 +144,7 @@ async def test_an_update_that_cannot_be_read_does_not_end_polling(bot, api, enro
     assert again.text.startswith("Tài khoản của bạn")
     assert api.pending_updates() == []
     assert "cannot be read; skipped" in caplog.text
+    assert "hôm qua" not in caplog.text  # the unreadable update's content is not logged
 
 
 async def test_forged_button_data_of_any_shape_is_refused_politely(

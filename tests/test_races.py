@@ -68,22 +68,24 @@ async def until_language(person, code: str, name: str, phone: str) -> None:
 
 async def test_one_invite_enrols_one_person_even_in_one_batch(bot, api, storage, hamlets):
     invite = await storage.invites.create(Role.HAMLET_HEAD, hamlets["Thôn Đông"].id)
-    first, second = api.person(601), api.person(602)
-    await until_language(first, invite.code, "Lê Văn Một", "0912000001")
-    await until_language(second, invite.code, "Lê Văn Hai", "0912000002")
-    await first.press("Tiếng Việt", wait=False)
-    await second.press("Tiếng Việt", wait=False)
-    await first.wait(expect=1, quiet=0.3)
-    await second.wait(expect=1, quiet=0.3)
+    people = [api.person(601 + i) for i in range(5)]
+    names = ["Lê Văn Một", "Lê Văn Hai", "Lê Văn Ba", "Lê Văn Bốn", "Lê Văn Năm"]
+    for index, (person, name) in enumerate(zip(people, names, strict=True)):
+        await until_language(person, invite.code, name, f"091200000{index}")
+    for person in people:
+        await person.press("Tiếng Việt", wait=False)
+    for person in people:
+        await person.wait(expect=1, quiet=0.3)
 
-    enrolled = [p for p in (601, 602) if await storage.people.by_telegram_id(p)]
+    enrolled = [p for p in people if await storage.people.by_telegram_id(p.user_id)]
     assert len(enrolled) == 1
     assert len(await storage.audit.entries("person.enrolled")) == 1
     used = await storage.invites.get(invite.id)
-    assert used.used_by == (await storage.people.by_telegram_id(enrolled[0])).id
-    loser = second if enrolled == [601] else first
-    assert texts(loser)[-1] == USED
-    assert not any(t.startswith(APOLOGY) for t in texts(first) + texts(second))
+    assert used.used_by == (await storage.people.by_telegram_id(enrolled[0].user_id)).id
+    for loser in people:
+        if loser is not enrolled[0]:
+            assert texts(loser)[-1] == USED
+    assert not any(t.startswith(APOLOGY) for p in people for t in texts(p))
 
 
 async def test_enrolments_racing_for_one_invite_make_one_person(storage, hamlets):

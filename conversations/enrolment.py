@@ -332,6 +332,18 @@ async def role_change_answered(update: Update, context: BotContext) -> None:
     if invite.status(now) is not InviteStatus.VALID:
         await update.effective_message.reply_text(render_code_problem(invite.status(now)))
         return
+    changed = await change_role(storage, person, invite, now)
+    if changed is None:
+        await update.effective_message.reply_text(render_code_problem(InviteStatus.USED))
+        return
+    await set_person_menu(context.bot, changed)
+    lineage = await storage.areas.lineage_of(changed.area_id)
+    await update.effective_message.reply_text(render_welcome(changed, lineage))
+
+
+async def change_role(storage, person: Person, invite: Invite, now) -> Person | None:
+    """Take the invite's role and area and use the invite up, together, audited; None if
+    the invite went meanwhile (someone else used it: checked inside the transaction)."""
     try:
         async with storage.db.transaction():
             if not await storage.invites.mark_used(invite.id, person.id, now):
@@ -352,12 +364,8 @@ async def role_change_answered(update: Update, context: BotContext) -> None:
                 },
             )
     except InviteGone:
-        await update.effective_message.reply_text(render_code_problem(InviteStatus.USED))
-        return
-    changed = await storage.people.get(person.id)
-    await set_person_menu(context.bot, changed)
-    lineage = await storage.areas.lineage_of(changed.area_id)
-    await update.effective_message.reply_text(render_welcome(changed, lineage))
+        return None
+    return await storage.people.get(person.id)
 
 
 async def use_buttons(update: Update, context: BotContext) -> None:

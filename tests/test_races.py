@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from conversations.enrolment import enrol
+from conversations.enrolment import change_role, enrol
+from storage.clock import utcnow
 from storage.evidence import MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
@@ -101,6 +102,17 @@ async def test_enrolments_racing_for_one_invite_make_one_person(storage, hamlets
     assert sum(person is not None for person in made) == 1
     assert len(await storage.people.in_area(None)) == 1
     assert len(await storage.audit.entries("person.enrolled")) == 1
+
+
+async def test_role_changes_racing_for_one_invite_change_one_role(storage, enrol, hamlets):
+    invite = await storage.invites.create(Role.STAFF, hamlets["Thôn Đông"].parent_id)
+    people = [await enrol(615 + i, Role.BRANCH_CHAIR, "00070") for i in range(2)]
+    checked = await storage.invites.get(invite.id)  # both saw it unused
+    changed = await asyncio.gather(*(change_role(storage, p, checked, utcnow()) for p in people))
+    assert sum(person is not None for person in changed) == 1
+    roles = [(await storage.people.get(p.id)).role for p in people]
+    assert sorted(roles) == [Role.BRANCH_CHAIR, Role.STAFF]
+    assert len(await storage.audit.entries("person.role_changed")) == 1
 
 
 async def test_one_invite_changes_one_role_even_in_one_batch(bot, api, storage, enrol, hamlets):

@@ -22,8 +22,7 @@ def allowed(context: BotContext, area: Area | None) -> bool:
     return context.person is not None and may_access(context.person, context.area, area)
 
 
-async def refuse(update: Update, context: BotContext, action: str, subject: dict) -> None:
-    """Tell the person they have no access, change nothing, and audit the attempt."""
+async def audit_denial(update: Update, context: BotContext, action: str, subject: dict) -> None:
     person = context.person
     await context.storage.audit.record(
         "access.denied",
@@ -33,6 +32,11 @@ async def refuse(update: Update, context: BotContext, action: str, subject: dict
         actor_telegram_id=update.effective_user.id if update.effective_user else None,
         after={"action": action, **subject},
     )
+
+
+async def refuse(update: Update, context: BotContext, action: str, subject: dict) -> None:
+    """Tell the person they have no access, change nothing, and audit the attempt."""
+    await audit_denial(update, context, action, subject)
     text = _("You do not have access to that.")
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
@@ -63,3 +67,24 @@ async def registration_in_reach(
     subject = {"registration_id": registration_id}
     hamlet = await hamlet_in_reach(update, context, registration, action, subject)
     return None if hamlet is None else (registration, hamlet)
+
+
+async def numbered_in_reach(
+    update: Update,
+    context: BotContext,
+    registration: Registration | None,
+    action: str,
+    missing: str,
+) -> Area | None:
+    """The hamlet of a registration someone typed the number of, if they may reach it.
+
+    A number outside one's area gets the same answer (`missing`) as a number that does not
+    exist, so that typing numbers tells nothing about other areas; the attempt is audited.
+    """
+    hamlet = await context.storage.areas.get(registration.hamlet_id) if registration else None
+    if hamlet is not None and allowed(context, hamlet):
+        return hamlet
+    if registration is not None:
+        await audit_denial(update, context, action, {"number": registration.number})
+    await update.effective_message.reply_text(missing)
+    return None

@@ -26,6 +26,7 @@ from bot.flood import FloodGuard
 from bot.i18n import LOCALES, _, use_locale
 from bot.jobs import schedule_jobs
 from bot.ordering import PerPersonUpdateProcessor
+from bot.private import PrivateOnly
 from bot.reminders import schedule_reminders
 from conversations import (
     chart,
@@ -85,6 +86,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
     app.storage, app.settings, app.flood = storage, settings, FloodGuard()
+    app.press_flood, app.private_only = FloodGuard(), PrivateOnly()
     add_handlers(app)
     return app
 

@@ -23,7 +23,8 @@ class HoctapApplication(Application):
     PTB writes persistence on a timer (60 s by default); a crash in between would lose what
     people typed. Here the dialog state is written at the end of every update.
 
-    Idempotency: an update whose id is already in `processed_updates` (migration 0005) is
+    Idempotency: an update whose id is already in `processed_updates` (migrations 0005 and
+    0011: per bot, so a new token's updates are never mistaken for the old bot's) is
     skipped, so a redelivered update (same update_id, e.g. after a crash before the polling
     loop confirmed it) is neither processed nor answered twice. The id is written in the same
     SQLite transaction as the dialog state and user/chat data of that update.
@@ -45,7 +46,9 @@ class HoctapApplication(Application):
 
     storage = None  # a storage.Storage, set by bot.app.build_application
     settings = None  # a bot.config.Settings, likewise
-    flood = None  # a bot.flood.FloodGuard, likewise
+    flood = None  # a bot.flood.FloodGuard for messages, likewise
+    press_flood = None  # another for button presses
+    private_only = None  # a bot.private.PrivateOnly
     web = None  # a bot.web.server.WebServer while the dashboard runs (bot.runner.polling)
     _persist_lock: asyncio.Lock | None = None
     # The current moment as an aware datetime; tests replace it (`app.clock = lambda: ...`).
@@ -61,7 +64,7 @@ class HoctapApplication(Application):
 
     async def process_update(self, update: object) -> None:
         update_id = update.update_id if isinstance(update, Update) and self.storage else None
-        if update_id is not None and await self.storage.updates.seen(update_id):
+        if update_id is not None and await self.storage.updates.seen(self.bot.id, update_id):
             log.info("update %s was processed before; skipped", update_id)
             return
         token = _current_update.set(update_id)
@@ -84,6 +87,8 @@ class HoctapApplication(Application):
         if self._persist_lock is None:
             self._persist_lock = asyncio.Lock()
         update_id = _current_update.get()
-        also = [self.storage.updates.record_statement(update_id)] if update_id is not None else []
+        also = []
+        if update_id is not None:
+            also.append(self.storage.updates.record_statement(self.bot.id, update_id))
         async with self._persist_lock:
             await self.persistence.write_batch(super().update_persistence, *also)

@@ -13,11 +13,11 @@ from pathlib import Path
 from telegram.warnings import PTBUserWarning
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import RedactingFilter
+from bot.errors import RedactingFilter, install_redaction, redact
 from bot.hamlet_import import households_of, import_hamlets
 from storage import Storage
 from storage.areas import official_communes, official_provinces
-from storage.backup import RestoreError, backup, restore
+from storage.backup import BackupError, RestoreError, backup, restore
 from storage.clock import utcnow
 from storage.criteria import CriteriaFileError, LoadedSet, read_criteria_file
 from storage.criteria_repo import CriteriaError
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         with logging_to_stderr(settings):
             return asyncio.run(COMMANDS[args.command](settings, args))
-    except (ConfigError, UsageError, RestoreError) as error:
+    except (ConfigError, UsageError, RestoreError, BackupError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -120,12 +120,14 @@ def logging_to_stderr(settings: Settings) -> Iterator[None]:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
+    install_redaction(token)
     handler.addFilter(RedactingFilter(token))
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    root.setLevel(settings.log_level)
+    if settings.log_level != "DEBUG":
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         yield
     finally:
@@ -134,10 +136,22 @@ def logging_to_stderr(settings: Settings) -> Iterator[None]:
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.runner import run
 
     settings.token()
-    await run(settings)
+    try:
+        await run(settings)
+    except InvalidToken:  # PTB's message repeats the token: say it our way
+        raise UsageError(
+            "Telegram rejected the bot token (HOCTAP_BOT_TOKEN): check it with @BotFather"
+        ) from None
+    except NetworkError as error:
+        raise UsageError(
+            f"cannot reach the Bot API at {settings.api_base_url} ({redact(str(error))}); "
+            "check the network and HOCTAP_API_BASE_URL"
+        ) from None
     return 0
 
 

@@ -1,18 +1,24 @@
 """The global error handler, and a log filter that keeps secrets out of the logs."""
 
+import contextlib
 import logging
 import re
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import BotContext
 from bot.i18n import _
 
 log = logging.getLogger(__name__)
 
-_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)[\d .]{8,12}\d")
+# Anything written like a Vietnamese phone number: 0912345678, +84 912 345 678, 0912-345-678,
+# (091) 234-5678, +84 (91) 234.5678; separators are spaces, dots, dashes and brackets.
+_PHONE = re.compile(r"(?<![\w+])(?:\+?\(?84\)?|\(?0)(?:[ .\-()]{0,2}\d){9,10}(?!\d)")
 
+
+# python-telegram-bot logs a batch it cannot parse in full: names, phones, messages.
+PTB_RAW_UPDATES = "Error while parsing updates!"
 
 _secrets: set[str] = set()
 _factory_installed = False
@@ -42,6 +48,8 @@ def install_redaction(token: str | None) -> None:
 
     def redacting_factory(*args, **kwargs) -> logging.LogRecord:
         record = make(*args, **kwargs)
+        if isinstance(record.msg, str) and record.msg.startswith(PTB_RAW_UPDATES):
+            record.msg, record.args = PTB_RAW_UPDATES + " (their content is not logged)", None
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: leave it to the handler to report
@@ -73,12 +81,36 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# What a handler raises when it reads a button's data that the bot never sent (forged or
+# garbled: `reg:0:v:abc` where a number belongs).
+BAD_BUTTON_DATA = (ValueError, KeyError, IndexError, OverflowError)
+
+
 async def on_error(update: object, context: BotContext) -> None:
-    """Log the failure with the update id; tell the person nothing they entered was lost."""
+    """Log the failure with the update id; tell the person nothing they entered was lost.
+
+    A button press whose data cannot be read is refused like a stale button instead: it is
+    not our failure, and the person pressing it learns nothing from an apology.
+    """
     update_id = update.update_id if isinstance(update, Update) else None
+    query = update.callback_query if isinstance(update, Update) else None
+    if query is not None and isinstance(context.error, BAD_BUTTON_DATA):
+        log.warning("update %s: button data that cannot be read, refused", update_id)
+        with contextlib.suppress(TelegramError):
+            await query.answer(
+                _("This button is no longer valid. Please start again from the command."),
+                show_alert=True,
+            )
+        return
+    if isinstance(context.error, BadRequest) and "not modified" in context.error.message:
+        # A second tap on a button whose message the first tap already changed: done already.
+        log.info("update %s: message not modified (a repeated press)", update_id)
+        return
     log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    if update.effective_chat.type != "private":
+        return  # nothing is ever said in a group (see bot.private)
     try:
         await context.bot.send_message(
             update.effective_chat.id,

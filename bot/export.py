@@ -443,11 +443,19 @@ async def write_xlsx(parts: list[Sheet], heading: Heading) -> bytes:
     return out.getvalue()
 
 
+# A spreadsheet opening the CSV reads a cell that begins with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_value(value: object) -> object:
+    """A value as CSV text; text that a spreadsheet would run as a formula is prefixed with
+    an apostrophe (OWASP's advice for CSV injection)."""
     if isinstance(value, Percent):
         return f"{float(value) * 100:.1f}%"
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return "" if value is None else value
 
 
@@ -457,7 +465,7 @@ async def write_csv_zip(parts: list[Sheet], heading: Heading) -> bytes:
         for part in parts:
             text = io.StringIO()
             writer = csv.writer(text)
-            writer.writerow(kept(part.headings, part.xlsx_only))
+            writer.writerow([csv_value(h) for h in kept(part.headings, part.xlsx_only)])
             async for row in part.rows:
                 writer.writerow([csv_value(v) for v in kept(row, part.xlsx_only)])
             archive.writestr(f"{part.title}.csv", "\ufeff" + text.getvalue())

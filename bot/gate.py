@@ -9,24 +9,33 @@ from bot.context import BotContext
 from bot.flood import Verdict
 from bot.i18n import _, set_locale
 from bot.labels import render_not_enrolled
+from bot.private import is_private
 
 GATE_GROUP = -100
 ENROLMENT_COMMANDS = frozenset({"start", "huy"})
 ENROLMENT_DRAFT = "enrolment"  # user_data key of /start's dialog; lets a guest past the gate
+MAX_COMMAND_TEXT = 200
 
 
 def command_name(update: Update) -> str | None:
     """The command an update carries (`/start@bot x` → `start`), if any."""
-    text = update.message.text if update.message and update.message.text else ""
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message and not update.callback_query else ""
     if not text.startswith("/") or len(text) < 2:
         return None
     return text[1:].split(maxsplit=1)[0].split("@")[0].lower()
 
 
 async def gate(update: Update, context: BotContext) -> None:
-    user = update.effective_user
-    if user is None:
+    """Private chats only; messages, edits and button presses only; flood control; who."""
+    if update.effective_chat is not None and not is_private(update):
+        await context.application.private_only.turn_away(update, context)  # channels too
         raise ApplicationHandlerStop
+    user = update.effective_user
+    if user is None or update.effective_chat is None:
+        raise ApplicationHandlerStop
+    if update.message is None and update.callback_query is None and not update.edited_message:
+        raise ApplicationHandlerStop  # blocked/unblocked, reactions...: nothing to answer
     verdict = flood_verdict(update, context)
     if verdict is Verdict.DROP:
         raise ApplicationHandlerStop
@@ -34,6 +43,8 @@ async def gate(update: Update, context: BotContext) -> None:
     context.person = person if person and person.active else None
     if verdict is Verdict.WARN:
         await slow_down(update, context)
+    if update.edited_message:
+        await refuse_edit(update, context)
     if context.person is None:
         set_locale(context.settings.default_locale)
         await turn_away_guest(update, context)
@@ -41,6 +52,11 @@ async def gate(update: Update, context: BotContext) -> None:
     set_locale(context.person.locale)
     if context.person.area_id is not None:
         context.area = await context.storage.areas.get(context.person.area_id)
+    if too_long(update):
+        await update.effective_message.reply_text(
+            _("That is too long for a command. Please send it again with less text after it.")
+        )
+        raise ApplicationHandlerStop
     spec = command_of(update)
     if spec is not None and context.person.role not in spec.roles:
         if update.callback_query:
@@ -48,6 +64,13 @@ async def gate(update: Update, context: BotContext) -> None:
         else:
             await update.effective_message.reply_text(_("This command is not available to you."))
         raise ApplicationHandlerStop
+
+
+def too_long(update: Update) -> bool:
+    """A command followed by more text than any command reads (an area, a number, a name):
+    refused before a handler echoes it back past Telegram's message limit."""
+    message = update.message
+    return command_name(update) is not None and len(message.text or "") > MAX_COMMAND_TEXT
 
 
 async def slow_down(update: Update, context: BotContext) -> None:
@@ -64,6 +87,16 @@ async def slow_down(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+async def refuse_edit(update: Update, context: BotContext) -> None:
+    """An edited message is never acted on (a command in it would skip what the dialog
+    expects); the person is told to send a new message instead."""
+    set_locale(context.person.locale if context.person else context.settings.default_locale)
+    await update.edited_message.reply_text(
+        _("I cannot act on a message that was changed after sending. Please send a new message.")
+    )
+    raise ApplicationHandlerStop
+
+
 def command_of(update: Update) -> Command | None:
     """The registry entry a command or a button press belongs to."""
     if update.callback_query:
@@ -73,10 +106,12 @@ def command_of(update: Update) -> Command | None:
 
 
 def flood_verdict(update: Update, context: BotContext) -> Verdict | None:
-    """Messages count against the flood limit; button presses answer questions and do not."""
-    if update.message is None or context.application.flood is None:
+    """Messages and edits count against one limit, button presses against another."""
+    flood = context.application.flood
+    if flood is None:
         return None
-    return context.application.flood.check(update.effective_user.id)
+    presses = context.application.press_flood if update.callback_query else None
+    return (presses or flood).check(update.effective_user.id)
 
 
 async def turn_away_guest(update: Update, context: BotContext) -> None:

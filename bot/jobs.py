@@ -10,7 +10,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.i18n import _, use_locale
 from storage import Storage
-from storage.backup import backup, prune
+from storage.backup import BackupError, backup, prune
 from storage.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,9 @@ async def daily_backup(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         removed = await asyncio.to_thread(prune, app.settings.backup_dir, app.settings.backup_keep)
         forgotten = await app.storage.updates.prune()
+    except BackupError as error:
+        log.error("daily backup failed: %s", error)
+        return
     except Exception:
         log.exception("daily backup failed")
         return

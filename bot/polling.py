@@ -14,10 +14,12 @@ Handlers are short (a few database statements and API calls); long work belongs 
 import asyncio
 import contextlib
 import logging
+import warnings
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class Poller:
         pause = self.backoff[0]
         while not self._stopping:
             try:
-                updates = await self._get_updates()
+                updates, after = await self._fetch_batch()
             except asyncio.CancelledError:
                 if self._stopping:
                     return
@@ -81,7 +83,20 @@ class Poller:
             pause = self.backoff[0]
             if updates:
                 await self.process_batch(updates)
-                self.offset = updates[-1].update_id + 1
+            if after is not None:
+                self.offset = after
+
+    async def _fetch_batch(self) -> tuple[tuple[Update, ...] | list[Update], int | None]:
+        """The next batch and the offset past it (None: nothing came)."""
+        try:
+            updates = await self._get_updates()
+        except TelegramError:
+            raise
+        except Exception:
+            # An update python-telegram-bot cannot read fails the whole batch, every time it
+            # is fetched again: then read the batch one update at a time.
+            return await self._get_updates_one_by_one()
+        return updates, (updates[-1].update_id + 1 if updates else None)
 
     async def _get_updates(self) -> tuple[Update, ...]:
         self._fetch = asyncio.create_task(
@@ -96,6 +111,23 @@ class Poller:
             return await self._fetch
         finally:
             self._fetch = None
+
+    async def _get_updates_one_by_one(self) -> tuple[list[Update], int | None]:
+        """The pending batch as raw JSON, each update parsed alone; those that cannot be are
+        logged by id (not content: it may hold personal data) and skipped. Returns the
+        updates and the offset past the whole batch."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.get_updates instead"
+            raw = await self.app.bot.do_api_request(
+                "getUpdates", api_kwargs={"offset": self.offset, "limit": BATCH_LIMIT}
+            )
+        updates = []
+        for item in raw:
+            try:
+                updates.append(Update.de_json(item, self.app.bot))
+            except Exception:
+                log.error("update %s cannot be read; skipped", item.get("update_id"))
+        return updates, (raw[-1]["update_id"] + 1 if raw else None)
 
     async def process_batch(self, updates: tuple[Update, ...] | list[Update]) -> None:
         """All updates of the batch through the update processor, each in its own task.

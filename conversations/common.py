@@ -33,3 +33,22 @@ async def close_question(query: CallbackQuery, chosen: str | None = None) -> Non
 def area_path(lineage: Sequence[Area]) -> str:
     """'Thôn Đông, Phường Hoàn Kiếm, Thành phố Hà Nội'."""
     return ", ".join(area.name for area in lineage)
+
+
+async def still_allowed(update, context, command_name: str, key: str) -> dict | int | None:
+    """What a dialog stored under `key` while it waits for typed text, if the person may
+    still use `command_name`; otherwise the question is closed, they are told, and None.
+
+    The gate checks roles on commands and buttons; an answer typed into an open dialog is
+    neither, so a person whose role changed meanwhile must be stopped here.
+    """
+    from bot.commands import command
+
+    current = context.user_data.get(key)
+    if current is not None and context.person.role in command(command_name).roles:
+        return current
+    context.user_data.pop(key, None)
+    await update.message.reply_text(
+        _("This question is closed (your role may have changed). Nothing was saved.")
+    )
+    return None

@@ -155,6 +155,15 @@ async def start(update: Update, context: BotContext) -> str | int:
         else:
             await update.message.reply_text(render_help(context.person))
         return ConversationHandler.END
+    known = await context.storage.people.by_telegram_id(update.effective_user.id)
+    if known is not None:  # enrolled once, deactivated since: only an officer can undo that
+        await update.message.reply_text(
+            _(
+                "Your account has been deactivated. Please ask the officer who manages your "
+                "area to reactivate it; a new invite code cannot do that."
+            )
+        )
+        return ConversationHandler.END
     context.user_data[DRAFT] = {}
     if context.args:
         return await check_code(update, context, context.args[0])
@@ -266,21 +275,33 @@ async def enrol(context: BotContext, telegram_id: int, draft: dict, locale: str)
     invite = await storage.invites.get(draft["invite_id"])
     if invite is None or invite.status(now) is not InviteStatus.VALID:
         return None
-    async with storage.db.transaction():
-        person = await storage.people.add(
-            telegram_id, draft["name"], draft["phone"], invite.role, invite.area_id, locale
-        )
-        await storage.invites.mark_used(invite.id, person.id, now)
-        await storage.audit.record(
-            "person.enrolled",
-            "person",
-            person.id,
-            actor_id=person.id,
-            actor_telegram_id=telegram_id,
-            area_id=person.area_id,
-            after=person.model_dump(mode="json") | {"invite_id": invite.id},
-        )
+    try:
+        async with storage.db.transaction():
+            person = await storage.people.add(
+                telegram_id, draft["name"], draft["phone"], invite.role, invite.area_id, locale
+            )
+            if not await storage.invites.mark_used(invite.id, person.id, now):
+                raise InviteGone  # someone else enrolled with it meanwhile: undo the person
+            await audit_enrolment(storage, person, telegram_id, invite)
+    except InviteGone:
+        return None
     return person
+
+
+class InviteGone(Exception):
+    """The invite was used, revoked or expired between the check and the enrolment."""
+
+
+async def audit_enrolment(storage, person: Person, telegram_id: int, invite: Invite) -> None:
+    await storage.audit.record(
+        "person.enrolled",
+        "person",
+        person.id,
+        actor_id=person.id,
+        actor_telegram_id=telegram_id,
+        area_id=person.area_id,
+        after=person.model_dump(mode="json") | {"invite_id": invite.id},
+    )
 
 
 async def offer_role_change(update: Update, context: BotContext, typed: str) -> None:
@@ -311,23 +332,40 @@ async def role_change_answered(update: Update, context: BotContext) -> None:
     if invite.status(now) is not InviteStatus.VALID:
         await update.effective_message.reply_text(render_code_problem(invite.status(now)))
         return
-    async with storage.db.transaction():
-        await storage.people.change_role(person.id, invite.role, invite.area_id)
-        await storage.invites.mark_used(invite.id, person.id, now)
-        await storage.audit.record(
-            "person.role_changed",
-            "person",
-            person.id,
-            actor_id=person.id,
-            actor_telegram_id=person.telegram_id,
-            area_id=invite.area_id,
-            before={"role": person.role.value, "area_id": person.area_id},
-            after={"role": invite.role.value, "area_id": invite.area_id, "invite_id": invite.id},
-        )
-    changed = await storage.people.get(person.id)
+    changed = await change_role(storage, person, invite, now)
+    if changed is None:
+        await update.effective_message.reply_text(render_code_problem(InviteStatus.USED))
+        return
     await set_person_menu(context.bot, changed, context.settings.web_base_url)
     lineage = await storage.areas.lineage_of(changed.area_id)
     await update.effective_message.reply_text(render_welcome(changed, lineage))
+
+
+async def change_role(storage, person: Person, invite: Invite, now) -> Person | None:
+    """Take the invite's role and area and use the invite up, together, audited; None if
+    the invite went meanwhile (someone else used it: checked inside the transaction)."""
+    try:
+        async with storage.db.transaction():
+            if not await storage.invites.mark_used(invite.id, person.id, now):
+                raise InviteGone
+            await storage.people.change_role(person.id, invite.role, invite.area_id)
+            await storage.audit.record(
+                "person.role_changed",
+                "person",
+                person.id,
+                actor_id=person.id,
+                actor_telegram_id=person.telegram_id,
+                area_id=invite.area_id,
+                before={"role": person.role.value, "area_id": person.area_id},
+                after={
+                    "role": invite.role.value,
+                    "area_id": invite.area_id,
+                    "invite_id": invite.id,
+                },
+            )
+    except InviteGone:
+        return None
+    return await storage.people.get(person.id)
 
 
 async def use_buttons(update: Update, context: BotContext) -> None:

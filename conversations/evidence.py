@@ -7,7 +7,6 @@ An album arrives as one message per photo: each is stored as it comes, and ONE r
 sent ALBUM_QUIET seconds after its last part (a JobQueue job per media_group_id).
 """
 
-import re
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -19,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import hamlet_in_reach, refuse
+from bot.access import hamlet_in_reach, numbered_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, ngettext, use_locale
 from conversations.common import buttons, close_question
@@ -28,12 +27,11 @@ from conversations.states import Evidence as State
 from storage.criteria import CriteriaSet, Indicator
 from storage.evidence import Flag, FlagKind, MediaFolder
 from storage.models import Area
-from storage.registrations import Registration
+from storage.registrations import NUMBER_PATTERN, Registration
 from storage.text import nfc, search_key
 
 PAGE = 10
 ALBUM_QUIET = 1.0  # seconds after an album's last photo before the one reply
-NUMBER = re.compile(r"^(GD|DH)-\d{4}-\d{5}$", re.IGNORECASE)
 DONE_WORDS = frozenset({"xong", "done"})
 SHORT_TEXT = 60
 
@@ -141,6 +139,14 @@ def render_outcomes(code: str, outcomes: list[Outcome]) -> str:
     for result, explain in ((Result.NOT_IMAGE, not_an_image), (Result.TOO_BIG, too_big)):
         if any(o.result is result for o in outcomes):
             lines.append(explain())
+    not_saved = sum(1 for o in outcomes if o.result is Result.NOT_SAVED)
+    if not_saved:
+        lines.append(
+            _(
+                "{photos} could not be saved: the server could not store them (its storage "
+                "may be full). They were NOT kept; please send them again later."
+            ).format(photos=photos(not_saved))
+        )
     for outcome in outcomes:
         lines.extend(flag_text(flag) for flag in outcome.flags)
     lines.append(_("Send more photos, or press Done."))
@@ -237,12 +243,10 @@ async def typed(update: Update, context: BotContext) -> str | None:
 
 async def open_by_text(update: Update, context: BotContext, text: str) -> str | None:
     text = nfc(text)
-    if NUMBER.match(text):
+    if NUMBER_PATTERN.match(text):
         registration = await context.storage.registrations.by_number(text)
-        if registration is None:
-            await update.message.reply_text(
-                _("There is no registration numbered {number}.").format(number=text.upper())
-            )
+        missing = _("There is no registration numbered {number}.").format(number=text.upper())
+        if await numbered_in_reach(update, context, registration, "evidence", missing) is None:
             return State.FIND
         return await open_registration(update, context, registration)
     if not search_key(text):

@@ -36,6 +36,7 @@ class Result(StrEnum):
     DUPLICATE = "duplicate"  # already evidence of this indicator: refused
     NOT_IMAGE = "not_image"
     TOO_BIG = "too_big"
+    NOT_SAVED = "not_saved"  # the media folder could not take it (disk full): nothing kept
 
 
 @dataclass
@@ -118,7 +119,11 @@ async def keep(
     relative = media.relative_path(
         registration.year, registration.number, facts.sha256, facts.extension
     )
-    await asyncio.to_thread(media.write, relative, data)
+    try:
+        await asyncio.to_thread(media.write, relative, data)
+    except OSError as error:  # a full disk: say so, never claim it was kept
+        log.error("evidence photo could not be written to the media folder: %s", error)
+        return Outcome(Result.NOT_SAVED)
     evidence = await repo.add(received, facts, relative, flags)
     return Outcome(Result.STORED, flags, evidence)
 
@@ -177,7 +182,11 @@ async def retry_pending_downloads(bot: Bot, storage: Storage, media: MediaFolder
         relative = media.relative_path(
             registration.year, registration.number, facts.sha256, facts.extension
         )
-        await asyncio.to_thread(media.write, relative, data)
+        try:
+            await asyncio.to_thread(media.write, relative, data)
+        except OSError as error:  # a full disk: stays pending, tried again later
+            await repo.download_failed(pending.id, f"could not be written: {error}")
+            continue
         await repo.complete_download(pending.id, facts, relative, flags)
         done += 1
         await tell_uploader(bot, storage, pending, registration)

@@ -6,21 +6,28 @@ may delete (their own; staff and admins any). Deleting asks first, is audited
 (`evidence.deleted`, with the row before) and moves the file to MEDIA_DIR/trash/.
 """
 
+import asyncio
+import logging
 from itertools import groupby
 
 from telegram import InputMediaDocument, InputMediaPhoto, Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.access import hamlet_in_reach, refuse
+from bot.access import hamlet_in_reach, numbered_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from conversations.common import buttons, close_question
 from conversations.evidence import flag_text, photos
+from conversations.report_common import split_message
 from storage.evidence import Evidence, EvidenceStatus, MediaFolder, MediaKind
 from storage.models import Person, Role
 from storage.registrations import Registration
 
+log = logging.getLogger(__name__)
+
 ALBUM_SIZE = 10
+CAPTION_LIMIT = 1024
 DELETE_BUTTONS_PER_ROW = 4
 
 
@@ -29,10 +36,15 @@ def may_delete(person: Person, evidence: Evidence) -> bool:
 
 
 def caption(evidence: Evidence, uploader: str, index: int) -> str:
+    """The photo's caption, within Telegram's 1,024 characters however long the sender's was."""
     text = _("#{index} · {code} · sent by {name}").format(
         index=index, code=evidence.indicator_code, name=uploader
     )
-    return f"{text}\n{evidence.caption}" if evidence.caption else text
+    return shorten_text(f"{text}\n{evidence.caption}" if evidence.caption else text, CAPTION_LIMIT)
+
+
+def shorten_text(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render_summary(
@@ -76,13 +88,8 @@ async def show(update: Update, context: BotContext) -> None:
         return
     number = context.args[0]
     registration = await context.storage.registrations.by_number(number)
-    if registration is None:
-        await update.message.reply_text(
-            _("There is no registration numbered {number}.").format(number=number.upper())
-        )
-        return
-    subject = {"registration_id": registration.id}
-    if not await hamlet_in_reach(update, context, registration, "evidence.view", subject):
+    missing = _("There is no registration numbered {number}.").format(number=number.upper())
+    if not await numbered_in_reach(update, context, registration, "evidence.view", missing):
         return
     items = await context.storage.evidence.of_registration(registration.id)
     if not items:
@@ -105,24 +112,53 @@ async def show(update: Update, context: BotContext) -> None:
     text, keyboard = render_summary(
         registration, items, names, context.person, context.settings.tzinfo
     )
-    await update.message.reply_text(text, reply_markup=keyboard)
+    pieces = split_message(text)  # 90 photos make more lines than one message holds
+    for piece in pieces[:-1]:
+        await update.message.reply_text(piece)
+    await update.message.reply_text(pieces[-1], reply_markup=keyboard)
 
 
 async def send_album(
     context: BotContext, chat_id: int, chunk: list[tuple[int, Evidence]], names: dict
 ) -> None:
+    """The photos by their Telegram file ids; if Telegram refuses one (a file id no longer
+    valid, e.g. after a token change), each photo alone, from MEDIA_DIR where needed."""
     kind = chunk[0][1].media_kind
     captions = [caption(e, names[e.uploaded_by], i) for i, e in chunk]
-    if len(chunk) == 1:
-        file_id = chunk[0][1].file_id
-        if kind is MediaKind.PHOTO:
-            await context.bot.send_photo(chat_id, file_id, caption=captions[0])
-        else:
-            await context.bot.send_document(chat_id, file_id, caption=captions[0])
+    try:
+        if len(chunk) == 1:
+            await send_one(context, chat_id, kind, chunk[0][1].file_id, captions[0])
+            return
+        make = InputMediaPhoto if kind is MediaKind.PHOTO else InputMediaDocument
+        media = [make(e.file_id, caption=c) for (_i, e), c in zip(chunk, captions, strict=True)]
+        await context.bot.send_media_group(chat_id, media)
+    except BadRequest as error:
+        log.info("evidence by file id refused (%s); sending one by one", error)
+        for (_index, evidence), text in zip(chunk, captions, strict=True):
+            await send_from_disk(context, chat_id, evidence, text)
+
+
+async def send_one(context: BotContext, chat_id: int, kind: MediaKind, media, text: str) -> None:
+    if kind is MediaKind.PHOTO:
+        await context.bot.send_photo(chat_id, media, caption=text)
+    else:
+        await context.bot.send_document(chat_id, media, caption=text)
+
+
+async def send_from_disk(context: BotContext, chat_id: int, evidence: Evidence, text: str):
+    """One photo by file id, else the copy kept in MEDIA_DIR, else a line saying it is gone."""
+    try:
+        await send_one(context, chat_id, evidence.media_kind, evidence.file_id, text)
         return
-    make = InputMediaPhoto if kind is MediaKind.PHOTO else InputMediaDocument
-    media = [make(e.file_id, caption=c) for (_i, e), c in zip(chunk, captions, strict=True)]
-    await context.bot.send_media_group(chat_id, media)
+    except BadRequest:
+        pass
+    path = context.settings.media_dir / evidence.path if evidence.path else None
+    data = await asyncio.to_thread(path.read_bytes) if path and path.is_file() else None
+    if data is None:
+        gone = _("This photo can no longer be shown.")
+        await context.bot.send_message(chat_id, f"{text}\n{gone}")
+        return
+    await send_one(context, chat_id, evidence.media_kind, data, text)
 
 
 async def evidence_for_button(update: Update, context: BotContext) -> Evidence | None:
@@ -169,7 +205,9 @@ async def delete_confirmed(update: Update, context: BotContext) -> None:
         return
     storage = context.storage
     registration = await storage.registrations.get(evidence.registration_id)
-    await storage.evidence.delete(evidence.id)
+    if not await storage.evidence.delete(evidence.id):
+        await update.callback_query.answer(_("This photo has already been deleted."))
+        return
     if evidence.path and not await storage.evidence.path_in_use(evidence.path):
         MediaFolder(context.settings.media_dir).trash(evidence.path)
     await storage.audit.record(

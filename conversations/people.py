@@ -136,7 +136,9 @@ async def activation_confirmed(update: Update, context: BotContext) -> None:
     person = await person_to_manage(update, context)
     if person is None:
         return
-    await context.storage.people.set_active(person.id, activate)
+    if not await context.storage.people.set_active(person.id, activate):
+        await update.callback_query.answer(_("Done."))  # done already, by this press's twin
+        return
     await context.storage.audit.record(
         "person.reactivated" if activate else "person.deactivated",
         "person",

@@ -11,29 +11,30 @@ locked; only an administrator can reopen (`rc:reopen:<id>`, confirmed by `rc:reo
 Every press loads the registration again and checks access to its hamlet.
 """
 
+import contextlib
 import re
 from datetime import date
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
-from bot.access import refuse, registration_in_reach
+from bot.access import numbered_in_reach, refuse, registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _, format_moment
-from conversations.common import buttons
+from conversations.common import buttons, still_allowed
 from conversations.evidence import photos, shorten
 from conversations.registration_form import status_name
 from conversations.states import Recognition as State
 from storage.criteria import CriteriaSet, PassRuleKind, ScoringKind
 from storage.models import Area, Role
-from storage.registrations import Registration, Status
+from storage.registrations import NUMBER_PATTERN, Registration, Status
 from storage.reviews import Assessed, Recognition, Result, evaluate_with_evidence
 from storage.text import nfc
 
 PREFIX = "rc"
 DECIDING = "recognition"  # user_data: {"id": registration id, "result": ..., "number": ...}
-NUMBER_PATTERN = re.compile(r"^(GD|DH)-\d{4}-\d{5}$", re.IGNORECASE)
 DATE_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 MAX_DECISION_NUMBER = 50
 LIST_SIZE = 20
@@ -205,7 +206,8 @@ def id_of(update: Update) -> int:
 
 async def say(update: Update, text: str, keyboard=None) -> None:
     if update.callback_query:
-        await update.callback_query.answer()
+        with contextlib.suppress(BadRequest):  # answered already by the press that led here
+            await update.callback_query.answer()
     await update.effective_message.reply_text(text, reply_markup=keyboard)
 
 
@@ -272,14 +274,12 @@ async def begin(update: Update, context: BotContext) -> int:
     if context.args:
         number = nfc(context.args[0])
         registration = await context.storage.registrations.by_number(number)
-        if registration is None or not NUMBER_PATTERN.match(number):
-            await update.message.reply_text(
-                _("There is no registration numbered {number}.").format(number=number.upper())
-            )
-            return ConversationHandler.END
-        found = await registration_in_reach(update, context, registration.id, "recognition.show")
-        if found is not None:
-            await show(update, context, *found)
+        if not NUMBER_PATTERN.match(number):
+            registration = None
+        missing = _("There is no registration numbered {number}.").format(number=number.upper())
+        hamlet = await numbered_in_reach(update, context, registration, "recognition.show", missing)
+        if hamlet is not None:
+            await show(update, context, registration, hamlet)
         return ConversationHandler.END
     ready = await context.storage.reviews.ready_for_recognition(
         context.area, context.today().year, LIST_SIZE
@@ -353,7 +353,7 @@ async def ask_date(update: Update, registration_id: int) -> str:
 
 
 async def number_typed(update: Update, context: BotContext) -> str | int | None:
-    current = deciding(context)
+    current = await still_allowed(update, context, "congnhan", DECIDING)
     if current is None:
         return ConversationHandler.END
     number = " ".join(nfc(update.message.text).split())
@@ -383,7 +383,7 @@ async def skip_number_pressed(update: Update, context: BotContext) -> str | int 
 
 
 async def date_typed(update: Update, context: BotContext) -> int | None:
-    current = deciding(context)
+    current = await still_allowed(update, context, "congnhan", DECIDING)
     if current is None:
         return ConversationHandler.END
     day = parse_date(update.message.text)
@@ -510,12 +510,12 @@ async def reopen_confirmed(update: Update, context: BotContext) -> int | None:
     registration, hamlet = found
     before = await context.storage.reviews.reopen(registration.id)
     await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
-    if before is None:
+    if before is None:  # reopened already, by this press's twin or another admin
         await update.effective_message.reply_text(
             _("{number} has no decision to reopen.").format(number=registration.number)
         )
         return ConversationHandler.END
+    await update.callback_query.edit_message_reply_markup(None)
     await context.storage.audit.record(
         "recognition.reopened",
         "registration",

@@ -277,6 +277,19 @@ async def tell(update: Update, text: str) -> None:
         await update.effective_message.reply_text(text)
 
 
+async def changed_meanwhile(
+    update: Update, context: BotContext, registration: Registration
+) -> None:
+    """The registration was decided (or withdrawn) between the check and the change."""
+    now = await context.storage.registrations.get(registration.id)
+    await tell(
+        update,
+        _("{number} is {status}; only a registered one can be changed.").format(
+            number=now.number, status=status_name(now.status)
+        ),
+    )
+
+
 async def changeable(
     update: Update, context: BotContext, registration_id: int, action: str
 ) -> tuple[Registration, Area] | None:
@@ -466,7 +479,11 @@ async def save_change(
     if before == value:
         await update.effective_message.reply_text(_("That is the answer already given."))
     else:
-        registration = await context.storage.registrations.update(registration.id, {key: value})
+        changed = await context.storage.registrations.update(registration.id, {key: value})
+        if changed is None:
+            await changed_meanwhile(update, context, registration)
+            return
+        registration = changed
         await context.storage.audit.record(
             "registration.edited",
             "registration",
@@ -504,6 +521,9 @@ async def withdraw_confirmed(update: Update, context: BotContext) -> int | None:
     changed = await context.storage.registrations.update(
         registration.id, {"status": Status.WITHDRAWN}
     )
+    if changed is None:
+        await changed_meanwhile(update, context, registration)
+        return ConversationHandler.END
     await context.storage.audit.record(
         "registration.withdrawn",
         "registration",

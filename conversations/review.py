@@ -23,7 +23,7 @@ from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_moment, use_locale
 from bot.i18n import __ as _l
-from conversations.common import buttons
+from conversations.common import buttons, still_allowed
 from conversations.evidence import flag_text, shorten
 from conversations.states import Review as State
 from storage.evidence import Evidence, MediaKind
@@ -241,7 +241,7 @@ async def reason_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def reason_typed(update: Update, context: BotContext) -> int | None:
-    evidence_id = context.user_data.get(ASKING)
+    evidence_id = await still_allowed(update, context, "duyet", ASKING)
     if evidence_id is None:
         return ConversationHandler.END
     reason = " ".join(update.message.text.split())
@@ -284,6 +284,12 @@ async def decide(
     before, after = await storage.reviews.decide(
         evidence.id, decision, stored_reason, context.person.id, context.application.now()
     )
+    if before == after:  # decided so already: nothing to store, audit or tell again
+        if update.callback_query:
+            await update.callback_query.answer(_("Already saved."))
+        else:
+            await update.effective_message.reply_text(_("Already saved."))
+        return
     await storage.audit.record(
         "evidence.reviewed",
         "evidence",

@@ -6,12 +6,10 @@ on its photos, and its last entries in the audit log. Several matches by name gi
 (`stt:show:<registration id>`); the registration is loaded and checked again on a press.
 """
 
-import re
-
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.access import hamlet_in_reach
+from bot.access import hamlet_in_reach, numbered_in_reach
 from bot.context import BotContext
 from bot.i18n import _, ngettext
 from conversations.common import buttons
@@ -22,11 +20,10 @@ from conversations.report_common import send_long, taken_at
 from storage.criteria import CriteriaSet
 from storage.evidence import Evidence
 from storage.models import Area
-from storage.registrations import Registration, Status
+from storage.registrations import NUMBER_PATTERN, Registration, Status
 from storage.summary import HistoryEntry, Recognition, Review
 
 PREFIX = "stt"
-NUMBER = re.compile(r"^(GD|DH)-\d{4}-\d{5}$", re.IGNORECASE)
 HISTORY = 8
 
 
@@ -174,15 +171,11 @@ async def show_status(update: Update, context: BotContext) -> None:
         )
         return
     storage = context.storage
-    if NUMBER.match(text):
+    if NUMBER_PATTERN.match(text):
         registration = await storage.registrations.by_number(text)
-        if registration is None:
-            await update.message.reply_text(
-                _("There is no registration {number}.").format(number=text.upper())
-            )
-            return
-        hamlet = await hamlet_in_reach(
-            update, context, registration, "registration.status", {"number": text}
+        missing = _("There is no registration {number}.").format(number=text.upper())
+        hamlet = await numbered_in_reach(
+            update, context, registration, "registration.status", missing
         )
         if hamlet is not None:
             await send_long(update, await status_card(context, registration, hamlet))

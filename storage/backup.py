@@ -1,5 +1,6 @@
 """Consistent online copies of the database and the media folder, and putting one back."""
 
+import asyncio
 import fcntl
 import os
 import shutil
@@ -12,25 +13,107 @@ from pathlib import Path
 import aiosqlite
 
 from storage.db import Database
+from storage.evidence import TRASH
 
 DB_FILE = "hoctap.sqlite3"
 MEDIA_FOLDER = "media"
 PREFIX = "hoctap-"
+PARTIAL = ".partial-"
 
 
 class RestoreError(Exception):
     """Why a restore was refused, as one line."""
 
 
+class BackupError(Exception):
+    """Why a backup failed, as one line; nothing of it was kept."""
+
+
 async def backup(db: Database, media_dir: Path, dest_dir: Path, now: datetime) -> Path:
-    """Copy the database with SQLite's backup API, and the media, into a new folder."""
+    """A new backup folder: the database (SQLite's backup API), then the media it refers to.
+
+    Everything is written into a hidden `.partial-` folder that is renamed to `hoctap-…`
+    only when complete, so a failed backup is deleted and never counted by `prune`. The
+    copying runs in worker threads, never on the event loop: people keep being answered.
+
+    Photos come and go while the bot runs. The database is copied first; the media copy
+    then skips files that vanish under it, and afterwards every photo the copied database
+    refers to is looked for again (in its place, or in the trash it was moved to since) so
+    that the folder holds what its database needs.
+    """
     target = dest_dir / f"{PREFIX}{now:%Y%m%d-%H%M%S}"
-    target.mkdir(parents=True)
-    async with aiosqlite.connect(target / DB_FILE) as copy:
-        await db.conn.backup(copy)
-    if media_dir.exists():
-        shutil.copytree(media_dir, target / MEDIA_FOLDER)
+    partial = dest_dir / f"{PARTIAL}{target.name}"
+    try:
+        await asyncio.to_thread(_clear_partials, dest_dir)
+        partial.mkdir(parents=True)
+        await _copy_database(db, partial / DB_FILE)
+        await asyncio.to_thread(_copy_media, media_dir, partial)
+        await asyncio.to_thread(partial.rename, target)
+    except (OSError, sqlite3.Error, shutil.Error) as error:
+        await asyncio.to_thread(shutil.rmtree, partial, True)
+        raise BackupError(f"backup to {dest_dir} failed, nothing kept: {error}") from error
     return target
+
+
+async def _copy_database(db: Database, copy: Path) -> None:
+    """From a connection of its own in a worker thread (WAL: the bot keeps reading and
+    writing meanwhile); an in-memory database through the bot's connection."""
+    rows = await db.conn.execute_fetchall("PRAGMA database_list")
+    source = next((row[2] for row in rows if row[1] == "main"), "")
+    if not source:
+        async with aiosqlite.connect(copy) as target:
+            await db.conn.backup(target)
+        return
+
+    def run() -> None:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        dst = sqlite3.connect(copy)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+
+    await asyncio.to_thread(run)
+
+
+def _copy_media(media_dir: Path, folder: Path) -> None:
+    target = folder / MEDIA_FOLDER
+    if media_dir.is_dir():
+        for root, _dirs, files in os.walk(media_dir):
+            for name in files:
+                if name.startswith(".part-"):
+                    continue  # a photo being written; it is looked for again below if needed
+                source = Path(root) / name
+                _copy_file(source, target / source.relative_to(media_dir))
+    db = sqlite3.connect(folder / DB_FILE)
+    try:
+        paths = [row[0] for row in db.execute("SELECT path FROM evidence WHERE path IS NOT NULL")]
+    finally:
+        db.close()
+    for relative in paths:
+        if not (target / relative).is_file():
+            for source in (media_dir / relative, media_dir / TRASH / relative):
+                if _copy_file(source, target / relative):
+                    break
+
+
+def _copy_file(source: Path, copy: Path) -> bool:
+    """Copy one regular file; False if it vanished (deleted or moved) meanwhile."""
+    try:
+        if not source.is_file():
+            return False
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, copy)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _clear_partials(dest_dir: Path) -> None:
+    """Remove what a backup interrupted by a crash left behind."""
+    for leftover in dest_dir.glob(f"{PARTIAL}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def prune(dest_dir: Path, keep: int) -> list[Path]:

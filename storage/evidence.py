@@ -271,11 +271,13 @@ class EvidenceRepository:
         )
         return [_evidence(row) for row in rows]
 
-    async def delete(self, evidence_id: int) -> None:
-        """Delete the photo's row and its review, if any (the audit log keeps both)."""
+    async def delete(self, evidence_id: int) -> bool:
+        """Delete the photo's row and its review, if any (the audit log keeps both); False
+        when it was gone already (a double tap, two people at once)."""
         async with self.db.transaction() as conn:
             await conn.execute("DELETE FROM evidence_reviews WHERE evidence_id = ?", (evidence_id,))
-            await conn.execute("DELETE FROM evidence WHERE id = ?", (evidence_id,))
+            cursor = await conn.execute("DELETE FROM evidence WHERE id = ?", (evidence_id,))
+        return cursor.rowcount == 1
 
     async def path_in_use(self, path: str) -> bool:
         rows = await self.db.conn.execute_fetchall(

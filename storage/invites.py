@@ -57,10 +57,15 @@ class InviteRepository:
         return await self._one("SELECT * FROM invites WHERE code = ?", (clean_code(typed),))
 
     async def mark_used(self, invite_id: int, person_id: int, now: datetime) -> bool:
-        """Use the invite once; False when someone else used it first."""
+        """Use the invite once; False when it was used, revoked or expired meanwhile.
+
+        The check and the write are one statement, so two people racing for one code cannot
+        both win; callers run it inside the transaction that enrols, and roll back on False.
+        """
         cursor = await self.db.write(
-            "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL",
-            (to_db(now), person_id, invite_id),
+            "UPDATE invites SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL"
+            " AND revoked_at IS NULL AND expires_at > ?",
+            (to_db(now), person_id, invite_id, to_db(now)),
         )
         return cursor.rowcount == 1
 

@@ -35,8 +35,13 @@ class PeopleRepository:
     async def set_locale(self, person_id: int, locale: str) -> None:
         await self.db.write("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
 
-    async def set_active(self, person_id: int, active: bool) -> None:
-        await self.db.write("UPDATE people SET active = ? WHERE id = ?", (int(active), person_id))
+    async def set_active(self, person_id: int, active: bool) -> bool:
+        """(De)activate; False when the person already was (a double tap, two officers)."""
+        cursor = await self.db.write(
+            "UPDATE people SET active = ? WHERE id = ? AND active != ?",
+            (int(active), person_id, int(active)),
+        )
+        return cursor.rowcount == 1
 
     async def change_role(self, person_id: int, role: Role, area_id: int | None) -> None:
         await self.db.write(

@@ -1,6 +1,7 @@
 """Registrations of learning families and clans, their drafts, and the programme year."""
 
 import json
+import re
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -20,6 +21,9 @@ class Status(StrEnum):
 
 
 NUMBER_PREFIX = {Kind.FAMILY: "GD", Kind.CLAN: "DH"}
+# A registration number: GD-2026-00001; national per kind and year, so past 99,999 it grows
+# (GD-2026-100000). The one pattern every command that reads a number uses.
+NUMBER_PATTERN = re.compile(r"^(GD|DH)-\d{4}-\d{5,}$", re.IGNORECASE)
 # The columns a registration's answers fill; anything else in a draft is dialog bookkeeping.
 DETAIL_FIELDS = (
     "head_name",
@@ -331,23 +335,31 @@ class RegistrationRepository:
         )
         return [_registration(row) for row in rows]
 
-    async def update(self, registration_id: int, changes: dict) -> Registration:
-        """Change answers or the status; keeps the search key in step with the name."""
-        current = await self.get(registration_id)
-        values = current.model_dump() | changes
-        kind = Kind(values["kind"])
-        values["name"] = display_name(kind, values)
-        columns = [*DETAIL_FIELDS, "status", "name"]
-        await self.db.write(
-            f"UPDATE registrations SET {', '.join(f'{c} = ?' for c in columns)},"
-            " name_key = ?, updated_at = ? WHERE id = ?",
-            (
-                *(values[c] for c in columns),
-                search_key(identity_name(kind, values)),
-                to_db(utcnow()),
-                registration_id,
-            ),
-        )
+    async def update(self, registration_id: int, changes: dict) -> Registration | None:
+        """Change answers or withdraw, while the registration is still registered; None when
+        it no longer is. Keeps the search key in step with the name.
+
+        Read and write are one transaction: a recognition committed in between would
+        otherwise be overwritten by the status read before it.
+        """
+        async with self.db.transaction() as conn:
+            current = await self.get(registration_id)
+            if current is None or current.status is not Status.REGISTERED:
+                return None
+            values = current.model_dump() | changes
+            kind = Kind(values["kind"])
+            values["name"] = display_name(kind, values)
+            columns = [*DETAIL_FIELDS, "status", "name"]
+            await conn.execute(
+                f"UPDATE registrations SET {', '.join(f'{c} = ?' for c in columns)},"
+                " name_key = ?, updated_at = ? WHERE id = ?",
+                (
+                    *(values[c] for c in columns),
+                    search_key(identity_name(kind, values)),
+                    to_db(utcnow()),
+                    registration_id,
+                ),
+            )
         return await self.get(registration_id)
 
     # --- many at once ---------------------------------------------------------------------

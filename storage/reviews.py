@@ -153,9 +153,12 @@ class ReviewRepository:
         at: datetime | None = None,
     ) -> tuple[Review | None, Review]:
         """Store the latest decision on a photo; the decision before (None if unreviewed) and
-        the one now."""
+        the one now. The same decision again (a double tap, two reviewers at once) changes
+        nothing and returns the stored one twice."""
         async with self.db.transaction() as conn:
             before = await self.get(evidence_id)
+            if before and (before.decision, before.reason) == (decision, reason):
+                return before, before
             await conn.execute(
                 "INSERT INTO evidence_reviews (evidence_id, decision, reason, reviewer_id,"
                 " reviewed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (evidence_id) DO UPDATE SET"

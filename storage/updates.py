@@ -1,4 +1,4 @@
-"""Which Telegram updates have been processed (migration 0005)."""
+"""Which Telegram updates each bot has processed (migrations 0005 and 0011)."""
 
 from datetime import datetime, timedelta
 
@@ -6,26 +6,31 @@ from storage.clock import to_db, utcnow
 from storage.db import Database
 
 KEEP = timedelta(days=7)
-RECORD_SQL = "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)"
+RECORD_SQL = (
+    "INSERT OR IGNORE INTO processed_updates (bot_id, update_id, processed_at) VALUES (?, ?, ?)"
+)
 
 
 class ProcessedUpdates:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def seen(self, update_id: int) -> bool:
+    async def seen(self, bot_id: int, update_id: int) -> bool:
         async with self.db.conn.execute(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+            "SELECT 1 FROM processed_updates WHERE bot_id = ? AND update_id = ?",
+            (bot_id, update_id),
         ) as cursor:
             return await cursor.fetchone() is not None
 
     @staticmethod
-    def record_statement(update_id: int, now: datetime | None = None) -> tuple[str, tuple]:
+    def record_statement(
+        bot_id: int, update_id: int, now: datetime | None = None
+    ) -> tuple[str, tuple]:
         """The INSERT that marks `update_id` done, to run inside another write batch."""
-        return RECORD_SQL, (update_id, to_db(now or utcnow()))
+        return RECORD_SQL, (bot_id, update_id, to_db(now or utcnow()))
 
-    async def record(self, update_id: int, now: datetime | None = None) -> None:
-        await self.db.write(*self.record_statement(update_id, now))
+    async def record(self, bot_id: int, update_id: int, now: datetime | None = None) -> None:
+        await self.db.write(*self.record_statement(bot_id, update_id, now))
 
     async def prune(self, now: datetime | None = None) -> int:
         """Forget ids older than a week; return how many."""

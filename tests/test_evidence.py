@@ -312,8 +312,8 @@ async def test_a_chair_of_another_commune_is_refused_and_audited(
     outsider = await enrol(905, Role.BRANCH_CHAIR, "00073")
     chat = api.person(905)
     hoa = families["hoa"]
-    (refused,) = await chat.send(f"/minhchung {hoa.number}")
-    assert refused.text == "Bạn không có quyền truy cập nội dung này."
+    (refused,) = await chat.send(f"/minhchung {hoa.number}")  # answered as if it did not exist
+    assert refused.text == f"Không có đăng ký nào số {hoa.number}."
 
     (listing,) = await chat.send("/minhchung")
     assert [families["bac"].number in row[0] for row in listing.buttons] == [True]
@@ -324,11 +324,12 @@ async def test_a_chair_of_another_commune_is_refused_and_audited(
     (found,) = await chat.send("hoa")  # name search stays within the area
     assert found.text.startswith("Không tìm thấy “hoa” trong địa bàn của bạn.")
     (view,) = await chat.send(f"/xemminhchung {hoa.number}")
-    assert view.text == "Bạn không có quyền truy cập nội dung này."
+    assert view.text == f"Không có đăng ký nào số {hoa.number}."
 
     entries = await storage.audit.entries("access.denied")
     assert [e.actor_id for e in entries] == [outsider.id] * 4
-    assert [e.after["registration_id"] for e in entries] == [hoa.id] * 4
+    subjects = [e.after.get("registration_id") or e.after.get("number") for e in entries]
+    assert subjects == [hoa.number, hoa.id, hoa.id, hoa.number]
     assert await storage.evidence.session_of(outsider.id) is None
 
 

@@ -230,7 +230,7 @@ async def test_staff_of_another_commune_see_nothing_and_forged_presses_are_refus
         await chat.press_data(empty, data, expect=0)
         assert chat.last_callback_answer["text"] == REFUSED
     (refused,) = await chat.send(f"/congnhan {hoa.number}")
-    assert refused.text == REFUSED
+    assert refused.text == f"Không có đăng ký nào số {hoa.number}."  # as if it did not exist
     assert await storage.reviews.get(evidence.id) is None
     assert await storage.reviews.recognition(hoa.id) is None
     denied = await storage.audit.entries("access.denied")

@@ -122,6 +122,11 @@ class Person:
         return int(self.user["id"])
 
     @property
+    def chat_id(self) -> int:
+        """The chat this person writes in: their private chat with the bot."""
+        return self.user_id
+
+    @property
     def chat(self) -> JSON:
         chat = {"id": self.user_id, "type": "private", "first_name": self.user["first_name"]}
         if "last_name" in self.user:
@@ -132,7 +137,7 @@ class Person:
 
     @property
     def messages(self) -> list[BotMessage]:
-        return self.api.chat_messages(self.user_id)
+        return self.api.chat_messages(self.chat_id)
 
     @property
     def last(self) -> BotMessage:
@@ -180,6 +185,23 @@ class Person:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return await self._act([self._message(content)], expect, timeout, quiet, wait)
 
+    async def edit(
+        self,
+        message_id: int,
+        text: str,
+        *,
+        expect: int = 1,
+        timeout: float = DEFAULT_TIMEOUT,
+        quiet: float = DEFAULT_QUIET,
+    ) -> list[BotMessage]:
+        """Edit one's own earlier message ``message_id`` to ``text`` (an ``edited_message``)."""
+        content: JSON = {"text": text, "edit_date": int(time.time())}
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        message = self._message(content)["message"] | {"message_id": message_id}
+        return await self._act([{"edited_message": message}], expect, timeout, quiet)
+
     async def press(
         self,
         label: str,
@@ -187,16 +209,18 @@ class Person:
         expect: int = 1,
         timeout: float = DEFAULT_TIMEOUT,
         quiet: float = DEFAULT_QUIET,
+        wait: bool = True,
     ) -> list[BotMessage]:
         """Press the inline button ``label`` on the most recent message that has it.
 
         An exact label wins; otherwise the only button containing ``label`` is pressed.
+        ``wait=False`` only enqueues the press (see ``send``).
         """
         message, button = self._find_button(label)
         if "callback_data" not in button:
             raise AssertionError(f"button {button['text']!r} is not a callback button: {button}")
         return await self.press_data(
-            message, button["callback_data"], expect=expect, timeout=timeout, quiet=quiet
+            message, button["callback_data"], expect=expect, timeout=timeout, quiet=quiet, wait=wait
         )
 
     async def press_data(
@@ -207,23 +231,24 @@ class Person:
         expect: int = 1,
         timeout: float = DEFAULT_TIMEOUT,
         quiet: float = DEFAULT_QUIET,
+        wait: bool = True,
     ) -> list[BotMessage]:
         """Send a callback query with arbitrary (possibly forged) ``data`` on ``message``."""
         message_id = message if isinstance(message, int) else message.message_id
-        current = self.api.bot_message(self.user_id, message_id)
+        current = self.api.bot_message(self.chat_id, message_id)
         if current is None:
-            raise AssertionError(f"no bot message {message_id} in chat {self.user_id}")
+            raise AssertionError(f"no bot message {message_id} in chat {self.chat_id}")
         self.last_callback_id = self.api.issue_callback_id()
         payload = {
             "callback_query": {
                 "id": self.last_callback_id,
                 "from": self.user,
                 "message": current.raw,
-                "chat_instance": f"chat-instance-{self.user_id}",
+                "chat_instance": f"chat-instance-{self.chat_id}",
                 "data": data,
             }
         }
-        return await self._act([payload], expect, timeout, quiet)
+        return await self._act([payload], expect, timeout, quiet, wait)
 
     async def share_contact(
         self,
@@ -340,7 +365,7 @@ class Person:
 
     def _message(self, content: JSON) -> JSON:
         message = {
-            "message_id": self.api.next_message_id(self.user_id),
+            "message_id": self.api.next_message_id(self.chat_id),
             "date": int(time.time()),
             "chat": self.chat,
             "from": self.user,
@@ -391,7 +416,7 @@ class Person:
         settled_at: float | None = None
         while True:
             now = loop.time()
-            actions = [a for a in self.api.actions[mark:] if a.chat_id == self.user_id]
+            actions = [a for a in self.api.actions[mark:] if a.chat_id == self.chat_id]
             confirmed = self.api.confirmed_offset > update_id
             wake_at = deadline
             if confirmed and sum(a.counts for a in actions) >= expect:
@@ -406,7 +431,7 @@ class Person:
 
     def _reaction(self, actions: list[BotAction]) -> list[BotMessage]:
         ids = dict.fromkeys(i for a in actions if a.counts for i in a.message_ids)
-        found = (self.api.bot_message(self.user_id, i) for i in ids)
+        found = (self.api.bot_message(self.chat_id, i) for i in ids)
         return [message for message in found if message is not None]
 
     def _timeout_report(
@@ -414,12 +439,41 @@ class Person:
     ) -> str:
         got = [(a.method, [self._text_of(i) for i in a.message_ids]) for a in actions]
         return (
-            f"timed out after {timeout} s waiting for the bot in chat {self.user_id}: "
+            f"timed out after {timeout} s waiting for the bot in chat {self.chat_id}: "
             f"update {update_id} confirmed={self.api.confirmed_offset > update_id} "
             f"(confirmed offset {self.api.confirmed_offset}); expected >= {expect} "
             f"message action(s), got {sum(a.counts for a in actions)}: {got}"
         )
 
     def _text_of(self, message_id: int) -> str | None:
-        message = self.api.bot_message(self.user_id, message_id)
+        message = self.api.bot_message(self.chat_id, message_id)
         return message.text if message else "<deleted>"
+
+
+class Member(Person):
+    """A person writing in a group or channel chat that the bot is in (see FakeBotApi.group)."""
+
+    def __init__(self, api: FakeBotApi, user: JSON, group: JSON) -> None:
+        super().__init__(api, user)
+        self.group = group
+
+    @property
+    def chat_id(self) -> int:
+        return int(self.group["id"])
+
+    @property
+    def chat(self) -> JSON:
+        return dict(self.group)
+
+    async def add_bot(
+        self, *, expect: int = 1, timeout: float = DEFAULT_TIMEOUT, quiet: float = DEFAULT_QUIET
+    ) -> list[BotMessage]:
+        """Add the bot to the group: a ``my_chat_member`` update, as Telegram sends it."""
+        change = {
+            "chat": self.chat,
+            "from": self.user,
+            "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": self.api.bot_user},
+            "new_chat_member": {"status": "member", "user": self.api.bot_user},
+        }
+        return await self._act([{"my_chat_member": change}], expect, timeout, quiet)

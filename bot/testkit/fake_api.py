@@ -1,8 +1,9 @@
 """A fake Telegram Bot API server speaking real HTTP on loopback.
 
 A real python-telegram-bot ``Application`` polls it like the real Bot API; tests act as people
-through :class:`bot.testkit.client.Person`. Only private chats are modelled: a person's chat id
-equals their user id.
+through :class:`bot.testkit.client.Person`. A person's private chat id equals their user id;
+group chats (``FakeBotApi.group``) are modelled just enough to see what a bot says there and
+whether it leaves.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from aiohttp import web
 
 from bot.testkit import _parse_mode
 from bot.testkit._files import MAX_DOWNLOAD_SIZE, FileStore, StoredFile
-from bot.testkit.client import BotMessage, Person
+from bot.testkit.client import BotMessage, Member, Person
 
 JSON = dict[str, Any]
 
@@ -139,7 +140,7 @@ class FakeBotApi:
     Inspection for tests: :attr:`calls`, :attr:`commands`, :attr:`callback_answers`,
     :attr:`confirmed_offset`, :meth:`pending_updates`, :attr:`actions`, :attr:`files`.
 
-    Not modelled: groups and channels, inline mode, webhooks, ``allowed_updates`` filtering
+    Not modelled: group membership and rights, inline mode, webhooks, ``allowed_updates`` filtering
     (accepted and ignored), and sending files by URL (answered with 400 as an unknown file).
     Sending to a chat no :meth:`person` was created for gives 400 "chat not found".
     """
@@ -165,6 +166,8 @@ class FakeBotApi:
         self._updates: list[JSON] = []
         self.last_update_id = 0
         self._people: dict[int, JSON] = {}
+        self._groups: dict[int, JSON] = {}
+        self.left_chats: list[int] = []
         self._chats: dict[int, dict[int, StoredMessage]] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._callback_ids: set[str] = set()
@@ -233,6 +236,17 @@ class FakeBotApi:
         self._people[user_id] = user
         self._chats.setdefault(user_id, {})
         return Person(self, user)
+
+    def group(self, chat_id: int, title: str = "Nhóm thôn", kind: str = "supergroup") -> JSON:
+        """A group (or ``kind`` "channel") chat the bot can be added to; ``chat_id`` < 0."""
+        chat: JSON = {"id": chat_id, "type": kind, "title": title}
+        self._groups[chat_id] = chat
+        self._chats.setdefault(chat_id, {})
+        return chat
+
+    def member(self, person: Person, group: JSON) -> Member:
+        """``person`` writing in ``group``."""
+        return Member(self, person.user, group)
 
     def fail_next(
         self,
@@ -359,6 +373,7 @@ class FakeBotApi:
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
             "getFile": self._get_file,
+            "leaveChat": self._leave_chat,
         }
         # Telegram method names are case-insensitive.
         return {name.lower(): handler for name, handler in handlers.items()}
@@ -477,6 +492,8 @@ class FakeBotApi:
 
     def _chat(self, params: JSON) -> tuple[int, JSON]:
         chat_id = params.get("chat_id")
+        if chat_id in self._groups and chat_id not in self.left_chats:
+            return chat_id, dict(self._groups[chat_id])
         if not isinstance(chat_id, int) or chat_id not in self._people:
             raise ApiError(400, "Bad Request: chat not found")
         user = self._people[chat_id]
@@ -539,6 +556,8 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: wrong number of media in the album")
         self._chat(params)
         group_id = str(10_000_000 + len(self.actions))
+        for item in media:  # as Telegram: one unknown file and nothing of the album is sent
+            self._resolve_media(params, item.get("media"))
         results = [self._album_item(params, item, group_id) for item in media]
         chat_id = results[0]["chat"]["id"]
         self._record(chat_id, "sendMediaGroup", tuple(r["message_id"] for r in results))
@@ -643,6 +662,14 @@ class FakeBotApi:
             )
         self.callback_answers[callback_id] = params
         self._notify()
+        return True
+
+    async def _leave_chat(self, params: JSON) -> bool:
+        chat_id, _ = self._chat(params)
+        if chat_id not in self._groups:
+            raise ApiError(400, "Bad Request: chat member status can't be changed in private chats")
+        self.left_chats.append(chat_id)
+        self._record(chat_id, "leaveChat")
         return True
 
     async def _get_file(self, params: JSON) -> JSON:

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
 @contextmanager
 def logging_to_stderr(settings: Settings) -> Iterator[None]:
-    """Log INFO and above to stderr, token redacted; the root logger is restored on exit."""
+    """Log at HOCTAP_LOG_LEVEL to stderr, token redacted; the root logger is restored on exit."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     token = settings.bot_token.get_secret_value() if settings.bot_token else None

@@ -44,6 +44,7 @@ from conversations import (
     registration,
     registrations_list,
     review,
+    self_assessment,
     status,
     summary,
 )
@@ -95,6 +96,7 @@ DIALOGS = (
     people,
     registration,
     registrations_list,
+    self_assessment,
     programme_year,
     evidence,
     evidence_view,

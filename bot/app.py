@@ -37,6 +37,7 @@ from conversations import (
     export,
     invitation,
     missing,
+    outside,
     people,
     profile,
     programme_year,
@@ -118,6 +119,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(CommandHandler("huy", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(outside.handler())
     app.add_error_handler(on_error)
 
 

@@ -258,7 +258,7 @@ async def test_wrong_content_at_the_photo_step_is_explained_and_the_step_stays(
     hoa = families["hoa"]
     await open_indicator(chat, hoa.number, "GD.4.2")
     (sticker,) = await chat.send_sticker()
-    assert sticker.text.startswith("Nhãn dán (sticker) không dùng làm minh chứng được.")
+    assert sticker.text.startswith("Nhãn dán không dùng làm minh chứng được.")
     (voice,) = await chat.send_voice()
     assert voice.text.startswith("Tin nhắn thoại không dùng làm minh chứng được.")
     (pdf,) = await chat.send_document(b"%PDF-1.4\n%fake\n", "giay-khen.pdf", "application/pdf")

@@ -313,7 +313,7 @@ async def test_a_download_that_fails_twice_still_ends_up_on_disk(
     assert (done.status, done.sha256) == ("stored", sha(later))
     assert (tmp_path / "media" / done.path).read_bytes() == later
     assert chat.last.text == (
-        f"Ảnh cho GD.1.3 của {hoa.number} trước đó chưa tải được nay đã được lưu."
+        f"Ảnh cho Trẻ trung thực, lễ phép của {hoa.number} trước đó chưa tải được nay đã được lưu."
     )
 
 

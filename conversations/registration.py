@@ -106,11 +106,15 @@ def render_kind(draft: Draft, hamlet: Area | None, n: int) -> tuple[str, InlineK
     )
     text = step(1, n, _("What do you want to register?")) + "\n" + where
     rows = [[(kind_label(kind), f"reg:0:kind:{kind.value}")] for kind in FIELDS]
-    rows += [
+    return text, buttons([*rows, *bulk_rows()])
+
+
+def bulk_rows() -> list[list[tuple[str, str]]]:
+    """The list import and last year's carry-over (conversations/registration_bulk.py)."""
+    return [
         [(_("📋 Enter a list"), f"{BULK_BUTTONS}:list")],
         [(_("🔁 Re-register last year's"), f"{BULK_BUTTONS}:carry")],
     ]
-    return text, buttons(rows)
 
 
 def render_summary(draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
@@ -274,7 +278,8 @@ async def render_hamlet_choice(context: BotContext) -> tuple[str, InlineKeyboard
     if area is not None and area.level is AreaLevel.COMMUNE:
         hamlets = (await context.storage.areas.children(area))[:MAX_HAMLET_BUTTONS]
     text = _("For which hamlet? Pick one, or type it as commune code/hamlet, e.g. 00070/Thôn Đông.")
-    return text, buttons([[(h.name, f"reg:hamlet:{h.id}")] for h in hamlets])
+    rows = [[(h.name, f"reg:hamlet:{h.id}")] for h in hamlets]
+    return text, buttons([*rows, *bulk_rows()])
 
 
 async def hamlet_pressed(update: Update, context: BotContext) -> str | None:
@@ -432,8 +437,6 @@ async def stale(update: Update) -> None:
 
 async def on_kind(update: Update, context: BotContext, draft: Draft, value: str) -> None:
     kind = ModelKind(value)
-    if draft.step != 0:
-        return await stale(update)
     if draft.answers.get("kind") == kind.value:  # back to the first question and on again
         return await advance(update, context, draft, draft.answers)
     hamlet = await context.storage.areas.get(draft.hamlet_id)

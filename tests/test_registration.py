@@ -154,6 +154,7 @@ async def test_a_hamlet_head_cannot_register_elsewhere(
     chat = api.person(803)
     (choice,) = await chat.send("/dangky")
     assert ["Thôn Đông"] in choice.buttons and ["Thôn Bắc"] not in choice.buttons
+    assert choice.button_data["📋 Nhập danh sách"] == "bulk:list"  # the list import contract
     await chat.press_data(choice, f"reg:hamlet:{hamlets['Thôn Bắc'].id}", expect=0)
     assert chat.last_callback_answer["text"] == "Bạn không có quyền truy cập nội dung này."
     (entry,) = await storage.audit.entries("access.denied")

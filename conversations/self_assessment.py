@@ -171,6 +171,11 @@ async def tell(update: Update, text: str) -> None:
         await update.effective_message.reply_text(text)
 
 
+def highest(indicator: Indicator) -> int:
+    """The largest answer: 1 (met) for pass/fail, else the indicator's points."""
+    return 1 if indicator.scoring.kind is ScoringKind.PASS_FAIL else indicator.max_points
+
+
 def first_open(criteria: CriteriaSet, answers: dict, after: int = -1) -> int | None:
     """The first unanswered indicator after `after`, else from the start; None when all are."""
     codes = [i.code for i in criteria.all_indicators()]
@@ -191,8 +196,9 @@ async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None)
 
 
 async def screen_of(
-    update: Update, context: BotContext, registration: Registration, criteria, index=None
-):
+    context: BotContext, registration: Registration, criteria: CriteriaSet, index: int | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The indicator `index`, else the first unanswered one, else all the answers."""
     answers = await context.storage.registrations.assessment(registration.id)
     if index is None:
         index = first_open(criteria, answers)
@@ -225,7 +231,7 @@ async def begin(update: Update, context: BotContext) -> None:
         return
     ready = await assessable(update, context, found[0].id)
     if ready:
-        await show(update, *await screen_of(update, context, *ready))
+        await show(update, *await screen_of(context, *ready))
 
 
 async def list_pressed(update: Update, context: BotContext) -> None:
@@ -243,7 +249,7 @@ def parts(update: Update) -> list[str]:
 async def open_pressed(update: Update, context: BotContext) -> None:
     ready = await assessable(update, context, int(parts(update)[2]))
     if ready:
-        await show(update, *await screen_of(update, context, *ready))
+        await show(update, *await screen_of(context, *ready))
 
 
 async def indicator_pressed(update: Update, context: BotContext) -> None:
@@ -252,11 +258,9 @@ async def indicator_pressed(update: Update, context: BotContext) -> None:
     if ready is None:
         return
     if int(index) >= len(ready[1].all_indicators()):
-        await tell(
-            update, _("This button is no longer valid. Please start again from the command.")
-        )
+        await tell(update, no_longer_valid())
         return
-    await show(update, *await screen_of(update, context, *ready, index=int(index)))
+    await show(update, *await screen_of(context, *ready, index=int(index)))
 
 
 async def value_pressed(update: Update, context: BotContext) -> None:
@@ -267,14 +271,10 @@ async def value_pressed(update: Update, context: BotContext) -> None:
     registration, criteria = ready
     indicators = criteria.all_indicators()
     index, value = int(index), int(value)
-    indicator = indicators[index] if index < len(indicators) else None
-    top = 1 if indicator and indicator.scoring.kind is ScoringKind.PASS_FAIL else None
-    top = top or (indicator.max_points if indicator else -1)
-    if not 0 <= value <= top:
-        await tell(
-            update, _("This button is no longer valid. Please start again from the command.")
-        )
+    if index >= len(indicators) or not 0 <= value <= highest(indicators[index]):
+        await tell(update, no_longer_valid())
         return
+    indicator = indicators[index]
     saved = await context.storage.registrations.assess(
         registration, indicator.code, value, context.person
     )

@@ -96,3 +96,15 @@ async def test_another_hamlet_cannot_assess(bot, api, storage, enrol, hamlets):
     await chair.press_data(reply, f"sa:v:{family.id}:0:10", expect=0)
     assert chair.last_callback_answer["text"] == "Bạn không có quyền truy cập nội dung này."
     assert await storage.registrations.assessment(family.id) == {}
+
+
+async def test_a_forged_answer_out_of_range_changes_nothing(bot, api, storage, enrol, hamlets):
+    bot.clock = lambda: MARCH
+    head = await enrol(825, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    family = await register(storage, head, hamlets["Thôn Đông"], assessment={})
+    chat = api.person(825)
+    (screen,) = await chat.send(f"/danhgia {family.number}")
+    for forged in (f"sa:v:{family.id}:0:11", f"sa:v:{family.id}:99:1"):
+        await chat.press_data(screen, forged, expect=0)
+        assert chat.last_callback_answer["text"].startswith("Nút này không còn hiệu lực")
+    assert await storage.registrations.assessment(family.id) == {}

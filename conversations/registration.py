@@ -32,6 +32,7 @@ from conversations.registration_form import (
     answer_label,
     field,
     kind_label,
+    lowered_below,
     status_name,
 )
 from conversations.screen import close_screen, edit_screen
@@ -52,6 +53,10 @@ def steps(draft: Draft) -> list[str]:
     """Every step of this draft: 'kind', the kind's required answers, 'summary'."""
     kind = ModelKind(draft.answers.get("kind", ModelKind.FAMILY))
     return [KIND_STEP, *(f.key for f in FIELDS[kind] if not f.optional), SUMMARY_STEP]
+
+
+def question_kind(draft: Draft) -> ModelKind:
+    return ModelKind(draft.answers["kind"])
 
 
 def current_question(draft: Draft) -> str:
@@ -232,10 +237,16 @@ async def show(
 
 
 async def show_step(
-    update: Update, context: BotContext, draft: Draft, done: str | None = None
+    update: Update,
+    context: BotContext,
+    draft: Draft,
+    done: str | None = None,
+    problem: str | None = None,
 ) -> Draft:
+    """The draft's current screen, headed by what was wrong with the last answer, if anything."""
     hamlet = await context.storage.areas.get(draft.hamlet_id) if draft.hamlet_id else None
     text, keyboard = render_step(draft, hamlet)
+    text = f"{problem}\n\n{text}" if problem else text
     return await show(update, context, draft, text, keyboard, done)
 
 
@@ -392,10 +403,11 @@ async def text_answer(update: Update, context: BotContext) -> None:
     kind = ModelKind(draft.answers["kind"])
     question = field(kind, name)
     value = question.accept(update.message.text, draft.answers)
-    if value is None:
-        hamlet = await context.storage.areas.get(draft.hamlet_id)
-        text, keyboard = render_step(draft, hamlet)
-        await show(update, context, draft, f"{question.problem}\n\n{text}", keyboard)
+    problem = (
+        str(question.problem) if value is None else lowered_below(kind, draft.answers, name, value)
+    )
+    if problem:
+        await show_step(update, context, draft, problem=problem)
         return
     answers = draft.answers | {name: value}
     if name == IDENTITY_FIELD[kind] and await warned_duplicate(update, context, draft, answers):
@@ -451,10 +463,14 @@ async def on_number(update: Update, context: BotContext, draft: Draft, value: st
     name = current_question(draft)
     if name in (KIND_STEP, SUMMARY_STEP):
         return await stale(update)
-    question = field(ModelKind(draft.answers["kind"]), name)
+    question = field(question_kind(draft), name)
     number = question.accept(value, draft.answers) if question.buttons_up_to else None
     if number is None:
         return await stale(update)
+    problem = lowered_below(question_kind(draft), draft.answers, name, number)
+    if problem:
+        await show_step(update, context, draft, problem=problem)
+        return
     await advance(update, context, draft, draft.answers | {name: number})
 
 

@@ -140,6 +140,19 @@ def field(kind: ModelKind, key: str) -> Field:
     return next(f for f in FIELDS[kind] if f.key == key)
 
 
+def lowered_below(kind: ModelKind, answers: dict, key: str, value: object) -> str | None:
+    """Why a changed answer cannot bound another below what it already is (fewer members than
+    school-age children); None when it can."""
+    for other in FIELDS[kind]:
+        bounded = answers.get(other.key)
+        if other.at_most == key and bounded is not None and value < bounded:
+            return _(
+                "That is fewer than the {label} already given ({count}). Please type a number of "
+                "at least {count}, or change that answer first."
+            ).format(label=answer_label(kind, other.key).lower(), count=bounded)
+    return None
+
+
 # --- words shared by the dialogs that show registrations ---------------------------------
 
 

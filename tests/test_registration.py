@@ -89,6 +89,13 @@ async def test_typed_answers_retries_and_a_clan(
     assert "từ 0 đến" in retry.text
     _record, summary = await head.send("3", expect=2)
     assert "• Số nhân khẩu: 12" in summary.text
+    await head.press("✏️ Số nhân khẩu")
+    (refused,) = await head.press("2")  # fewer members than the children already given
+    assert refused.text.startswith("Số này nhỏ hơn trẻ em trong độ tuổi đi học đã khai (3).")
+    _record, refused = await head.send("1", expect=2)
+    assert refused.text.startswith("Số này nhỏ hơn")
+    (summary,) = await head.press("⬅️ Quay lại")
+    assert "• Số nhân khẩu: 12" in summary.text
     (question,) = await head.press("✏️ Điện thoại")
     assert question.message_id == summary.message_id  # the edit path edits its screen
     record, summary = await head.send("0912 345 678", expect=2)

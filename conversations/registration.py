@@ -253,8 +253,17 @@ async def show_step(
 # --- the dialog --------------------------------------------------------------------------
 
 
-async def begin(update: Update, context: BotContext) -> str | int:
+async def draft_of(context: BotContext) -> Draft | None:
+    """The person's draft; one saved by the dialog before issue 15 (one step per indicator)
+    resumes at its summary, its self-assessment kept."""
     draft = await context.storage.registrations.draft_of(context.person.id)
+    if draft is not None and draft.step >= len(steps(draft)):
+        draft = draft.model_copy(update={"step": len(steps(draft)) - 1})
+    return draft
+
+
+async def begin(update: Update, context: BotContext) -> str | int:
+    draft = await draft_of(context)
     if draft is not None and set(draft.answers) - BOOKKEEPING:
         text, keyboard = render_resume(draft)
         await show(update, context, draft, text, keyboard)
@@ -310,7 +319,7 @@ async def hamlet_typed(update: Update, context: BotContext) -> str | None:
     if not allowed(context, hamlet):
         await refuse(update, context, "registration.hamlet", {"area_id": hamlet.id})
         return None
-    draft = await context.storage.registrations.draft_of(context.person.id)
+    draft = await draft_of(context)
     screen = draft.answers.get(SCREEN) if draft else None
     return await hamlet_chosen(update, context, hamlet, screen, f"✔️ {hamlet.name}")
 
@@ -353,7 +362,7 @@ async def hamlet_chosen(
 
 
 async def resume_pressed(update: Update, context: BotContext) -> str | int:
-    draft = await context.storage.registrations.draft_of(context.person.id)
+    draft = await draft_of(context)
     if update.callback_query.data == "reg:resume:new" or draft is None:
         await context.storage.registrations.discard_draft(context.person.id)
         return await start_over(update, context, None)
@@ -373,7 +382,7 @@ async def carry_on(update: Update, context: BotContext, draft: Draft | None) -> 
 
 
 async def current_draft(update: Update, context: BotContext) -> Draft | None:
-    draft = await context.storage.registrations.draft_of(context.person.id)
+    draft = await draft_of(context)
     if draft is None or draft.hamlet_id is None:
         await update.effective_message.reply_text(
             _("This registration is no longer open. Send /dangky to start again.")
@@ -435,7 +444,7 @@ async def warned_duplicate(update: Update, context: BotContext, draft: Draft, an
 async def button_answer(update: Update, context: BotContext) -> str | int | None:
     query = update.callback_query
     _prefix, index, action, *value = query.data.split(":")
-    draft = await context.storage.registrations.draft_of(context.person.id)
+    draft = await draft_of(context)
     if draft is None or draft.hamlet_id is None or int(index) != draft.step:
         await query.answer(_("This question has already been answered."))
         return None
@@ -557,7 +566,7 @@ BUTTON_ACTIONS = {
 async def ask_cancel(update: Update, context: BotContext) -> str:
     keyboard = buttons([[(_("Yes, cancel"), "reg:cancel:yes"), (_("No, go on"), "reg:cancel:no")]])
     text = _("Cancel this registration? Everything typed so far will be deleted.")
-    draft = await context.storage.registrations.draft_of(context.person.id)
+    draft = await draft_of(context)
     if draft is None:
         await update.message.reply_text(text, reply_markup=keyboard)
     else:
@@ -567,7 +576,7 @@ async def ask_cancel(update: Update, context: BotContext) -> str:
 
 async def cancel_answered(update: Update, context: BotContext) -> str | int:
     query = update.callback_query
-    draft = await context.storage.registrations.draft_of(context.person.id)
+    draft = await draft_of(context)
     if query.data == "reg:cancel:yes":
         await context.storage.registrations.discard_draft(context.person.id)
         await query.answer()

@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from storage.criteria import ModelKind
 from storage.models import Role
 
 
@@ -198,3 +199,33 @@ async def test_edit_from_the_summary_and_cancel_after_confirmation(
     assert await storage.registrations.draft_of(person.id) is None
     count = await storage.db.conn.execute_fetchall("SELECT COUNT(*) FROM registrations")
     assert count[0][0] == 0
+
+
+async def test_a_draft_of_the_old_dialog_resumes_at_its_summary(
+    bot, api, storage, enrol, hamlets, registration_open
+):
+    """A draft saved before the self-assessment left /dangky (step 12 of 16) is not lost."""
+    person = await enrol(806, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    hamlet = hamlets["Thôn Đông"]
+    draft = await storage.registrations.start_draft(person.id, hamlet.id, registration_open)
+    criteria = await storage.criteria.in_force("01", registration_open, ModelKind.FAMILY)
+    answers = {
+        "kind": "family",
+        "criteria_set_id": criteria.set_id,
+        "head_name": "Phan Văn Cũ",
+        "members": 4,
+        "school_age_children": 1,
+        "assessment": {"GD.1.1": 10},
+    }
+    await storage.registrations.save_draft(
+        draft.model_copy(update={"answers": answers, "step": 12})
+    )
+    head = api.person(806)
+    (offer,) = await head.send("/dangky")
+    assert "(bước 5/5)" in offer.text
+    (summary,) = await head.press("▶️ Tiếp tục")
+    assert "• Chủ hộ: Phan Văn Cũ" in summary.text
+    (done,) = await head.press("✅ Xác nhận đăng ký")
+    number = done.text.split("Số đăng ký: ")[1].split("\n")[0]
+    registration = await storage.registrations.by_number(number)
+    assert await storage.registrations.assessment(registration.id) == {"GD.1.1": 10}

@@ -1,14 +1,17 @@
-"""Updates per second: a bare PTB echo bot against the full /dangky registration dialog.
+"""Updates per second: the full /dangky registration dialog against two baselines.
 
-Both run in this one process, sequentially (as the bot processes updates in production, where
+All three run in this one process, sequentially (as the bot processes updates in production, where
 `concurrent_updates` is off), through `Application.process_update` with an offline request
-object: no network. (a) is an Application with one echo MessageHandler; (b) is the bot as
+object: no network. (a) is an Application with one echo MessageHandler; (c) asks the same
+questions as a plain PTB ConversationHandler keeping its state in memory, making the same Bot
+API calls as the bot (checked); (b) is the bot as
 `build_application` makes it, with SqlitePersistence and real SQLite writes in a temporary
-file, and many enrolled hamlet heads each registering a family: /dangky, the kind, head name,
-members, children, skip address, skip phone, nine indicators, confirm (17 updates each).
+file, and many enrolled hamlet heads each registering a family: /dangky, the kind, the head's
+name (typed), members and children (tapped), confirm (6 updates each).
 
-Prints figures, never pass/fail. The issue's target is a per-update cost ratio b/a of at most
-2.5 on a 2-core machine.
+Prints figures, never pass/fail, and the Bot API calls that send or edit a message per
+registration. Targets of the issues: b/a at most 2.5 (issue 9), b/c at most 2 (issue 15), at
+most 8 sends/edits per family registration.
 
     PYTHONPATH=. .venv/bin/python bench/dialog_throughput.py [--people 200] [--profile]
 """
@@ -28,8 +31,15 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from telegram import Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
 from bench.offline import TOKEN, OfflineRequest, Script, machine_lines
@@ -41,8 +51,7 @@ from storage.models import Role
 from storage.registrations import ProgrammeYear
 
 PROVINCE = "01"  # Hà Nội
-UPDATES_PER_PERSON = 17
-FAMILY_POINTS = ["10", "8", "10", "15", "12", "10", "9", "10", "7"]
+UPDATES_PER_PERSON = 6
 WARMUP_PEOPLE = 5
 FAMILY_NAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
 MIDDLE_NAMES = ["Văn", "Thị", "Đức", "Minh", "Hữu", "Ngọc"]
@@ -120,6 +129,123 @@ async def bare_echo(updates: int, users: int) -> Timer:
     return timer
 
 
+# --- (c) the same questions, a plain ConversationHandler with its state in memory ---------------
+
+KIND, NAME, MEMBERS, CHILDREN, SUMMARY = range(5)
+SCREEN_CALLS = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def numbers(step: int, low: int, high: int) -> InlineKeyboardMarkup:
+    values = [(str(v), f"p:{step}:n:{v}") for v in range(low, high + 1)]
+    return keyboard([values[i : i + 6] for i in range(0, len(values), 6)])
+
+
+async def plain_start(update: Update, context) -> int:
+    choices = [[("Gia đình học tập", "p:0:kind:family")], [("Dòng họ học tập", "p:0:kind:clan")]]
+    sent = await update.message.reply_text("Bước 1/5\nĐăng ký gì?", reply_markup=keyboard(choices))
+    context.user_data.clear()
+    context.user_data["screen"] = sent.message_id
+    return KIND
+
+
+async def plain_kind(update: Update, context) -> int:
+    query = update.callback_query
+    await query.answer()
+    context.user_data["kind"] = query.data.rsplit(":", 1)[1]
+    back = keyboard([[("⬅️ Quay lại", "p:1:back")]])
+    await query.edit_message_text("Bước 2/5\nHọ và tên chủ hộ?", reply_markup=back)
+    return NAME
+
+
+async def plain_name(update: Update, context) -> int:
+    name = update.message.text
+    context.user_data["head_name"] = name
+    await context.bot.edit_message_text(
+        f"✔️ Chủ hộ: {name}",
+        chat_id=update.effective_chat.id,
+        message_id=context.user_data["screen"],
+    )
+    sent = await update.message.reply_text(
+        "Bước 3/5\nHộ có bao nhiêu nhân khẩu?", reply_markup=numbers(2, 1, 10)
+    )
+    context.user_data["screen"] = sent.message_id
+    return MEMBERS
+
+
+async def plain_members(update: Update, context) -> int:
+    query = update.callback_query
+    await query.answer()
+    members = context.user_data["members"] = int(query.data.rsplit(":", 1)[1])
+    question = "Bước 4/5\nTrẻ em trong độ tuổi đi học?"
+    await query.edit_message_text(question, reply_markup=numbers(3, 0, min(members, 10)))
+    return CHILDREN
+
+
+async def plain_children(update: Update, context) -> int:
+    query = update.callback_query
+    await query.answer()
+    context.user_data["children"] = int(query.data.rsplit(":", 1)[1])
+    answers = "\n".join(f"• {k}: {v}" for k, v in context.user_data.items() if k != "screen")
+    confirm = keyboard([[("✅ Xác nhận đăng ký", "p:4:ok")]])
+    await query.edit_message_text(f"Bước 5/5\n{answers}", reply_markup=confirm)
+    return SUMMARY
+
+
+async def plain_confirm(update: Update, context) -> int:
+    query = update.callback_query
+    await query.answer()
+    context.bot_data["seq"] = context.bot_data.get("seq", 0) + 1
+    await query.edit_message_text(f"Đăng ký thành công! Số đăng ký: GD-{context.bot_data['seq']}")
+    return ConversationHandler.END
+
+
+async def plain_dialog(people: int, telegram_ids: list[int]) -> tuple[Timer, dict]:
+    request = OfflineRequest()
+    app = (
+        Application.builder()
+        .token(TOKEN)
+        .request(request)
+        .get_updates_request(OfflineRequest())
+        .build()
+    )
+    app.add_handler(
+        ConversationHandler(
+            entry_points=[CommandHandler("dangky", plain_start)],
+            states={
+                KIND: [CallbackQueryHandler(plain_kind, pattern=r"^p:0:kind:")],
+                NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, plain_name)],
+                MEMBERS: [CallbackQueryHandler(plain_members, pattern=r"^p:2:n:")],
+                CHILDREN: [CallbackQueryHandler(plain_children, pattern=r"^p:3:n:")],
+                SUMMARY: [CallbackQueryHandler(plain_confirm, pattern=r"^p:4:ok$")],
+            },
+            fallbacks=[],
+        )
+    )
+    errors = []
+
+    async def count_error(update: object, context) -> None:
+        errors.append(repr(context.error))
+
+    app.add_error_handler(count_error)
+    timer = Timer()
+    async with app:
+        script = Script(request, app.bot)
+        for i, user_id in enumerate(telegram_ids):
+            for build in registration_updates(script, user_id, i):
+                if i >= WARMUP_PEOPLE:
+                    await timer.feed(app, build())
+                else:
+                    await app.process_update(build())
+    assert not errors, errors
+    return timer, {"calls": dict(request.calls)}
+
+
 # --- (b) the registration dialog -------------------------------------------------------------
 
 
@@ -152,15 +278,12 @@ async def prepare(storage: Storage, people: int) -> list[int]:
 
 
 def registration_updates(script: Script, user_id: int, i: int):
-    """The 17 updates of one family registration, each built after the previous reply."""
+    """The 6 updates of one family registration, each built after the previous reply."""
     yield lambda: script.text(user_id, "/dangky")
     yield lambda: script.press(user_id, ":kind:family")
-    for text in (head_name(i), "5", "2"):
-        yield lambda text=text: script.text(user_id, text)
-    yield lambda: script.press(user_id, ":skip")  # address
-    yield lambda: script.press(user_id, ":skip")  # phone
-    for points in FAMILY_POINTS:
-        yield lambda points=points: script.press(user_id, f":v:{points}")
+    yield lambda: script.text(user_id, head_name(i))
+    yield lambda: script.press(user_id, ":n:5")  # members
+    yield lambda: script.press(user_id, ":n:2")  # children of school age
     yield lambda: script.press(user_id, ":ok")
 
 
@@ -288,6 +411,9 @@ async def main() -> None:
 
     echo_timer = await bare_echo(updates, users=args.people)
     print(echo_timer.line("(a) bare PTB Application, one echo MessageHandler"))
+    heads = [500_000 + i for i in range(args.people + WARMUP_PEOPLE)]
+    plain_timer, plain = await plain_dialog(args.people, heads)
+    print(plain_timer.line("(c) the same questions, plain ConversationHandler, state in memory"))
 
     profile = cProfile.Profile() if args.profile or args.profile_out else None
     sql = SqlCounter() if args.count_sql else None
@@ -301,8 +427,23 @@ async def main() -> None:
     print(f"    rate limiter of build_application: {facts['limiter']}, {state}")
 
     (a_wall, a_cpu), (b_wall, b_cpu) = echo_timer.per_update_ms(), dialog_timer.per_update_ms()
+    c_wall, c_cpu = plain_timer.per_update_ms()
     print(f"ratio of per-update cost b/a: wall {b_wall / a_wall:.2f}, CPU {b_cpu / a_cpu:.2f}")
-    print("    (target in the issue: at most 2.5)")
+    print("    (target of issue 9: at most 2.5)")
+    print(f"ratio of per-update cost b/c: wall {b_wall / c_wall:.2f}, CPU {b_cpu / c_cpu:.2f}")
+    print("    (target of issue 15: at most 2)")
+    total = facts["total_people"]
+    screens = sum(facts["calls"].get(m, 0) for m in SCREEN_CALLS) / total
+    plain_screens = sum(plain["calls"].get(m, 0) for m in SCREEN_CALLS) / total
+    print(
+        f"Bot API calls that send or edit a message, per family registration: (b) {screens:.1f},"
+        f" (c) {plain_screens:.1f} (target: at most 8)"
+    )
+    same = all(
+        facts["calls"].get(m, 0) == plain["calls"].get(m, 0)
+        for m in (*SCREEN_CALLS, "answerCallbackQuery")
+    )
+    print(f"check: (b) and (c) make the same Bot API calls: {same}")
 
     counts = facts["counts"]
     print(

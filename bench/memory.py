@@ -57,7 +57,6 @@ async def populate(db_path: Path, people: int) -> dict[str, int]:
     ]
     year = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).year
     criteria = await storage.criteria.in_force(PROVINCE, year, ModelKind.FAMILY)
-    codes = [indicator.code for indicator in criteria.criteria_set.all_indicators()]
     persistence = SqlitePersistence(storage.db)
 
     async with storage.db.transaction():
@@ -80,19 +79,19 @@ async def populate(db_path: Path, people: int) -> dict[str, int]:
     ]
     async with storage.db.transaction():
         for i, draft in enumerate(drafts):
-            # Somewhere between the first indicator (step 6) and the summary (step 15), with
-            # the answers the dialog would have saved by then.
-            step = 6 + i % 10
+            # Somewhere between the name (step 1) and the summary (step 4), with the answers
+            # the dialog would have saved by then and the id of the screen it shows.
+            step = 1 + i % 4
             answers = {
                 "kind": ModelKind.FAMILY.value,
                 "criteria_set_id": criteria.set_id,
+                "screen": 1_000 + i,
                 "head_name": "Nguyễn Văn Hoà",
                 "members": 5,
                 "school_age_children": 2,
                 "address": "Số 12, ngõ 3" if i % 2 else None,
-                "phone": None,
-                "assessment": {code: 5 for code in codes[: step - 6]},
             }
+            answers = {k: v for k, v in list(answers.items())[: 3 + step]}
             await storage.registrations.save_draft(
                 draft.model_copy(update={"answers": answers, "step": step})
             )

@@ -39,6 +39,7 @@ from conversations import (
     households,
     invitation,
     missing,
+    outside,
     people,
     profile,
     programme_year,
@@ -47,6 +48,7 @@ from conversations import (
     registration_bulk,
     registrations_list,
     review,
+    self_assessment,
     status,
     summary,
 )
@@ -100,6 +102,7 @@ DIALOGS = (
     registration_bulk,  # before registration: /dangky's first screen opens it by button
     registration,
     registrations_list,
+    self_assessment,
     programme_year,
     evidence,
     evidence_view,
@@ -122,6 +125,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(CommandHandler("huy", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(outside.handler())
     app.add_error_handler(on_error)
 
 

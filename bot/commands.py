@@ -44,6 +44,12 @@ COMMANDS: tuple[Command, ...] = (
         button_prefix="bulk",
     ),
     Command(
+        "danhgia",
+        _l("Self-assessment of a registered family or clan"),
+        EVIDENCE_ROLES,
+        button_prefix="sa",
+    ),
+    Command(
         "minhchung",
         _l("Send evidence photos for a registration"),
         EVIDENCE_ROLES,

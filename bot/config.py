@@ -1,7 +1,7 @@
 """Configuration from HOCTAP_* environment variables and an optional .env file."""
 
 import re
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    # Day and month (DD/MM) from which /dangky registers for the next programme year, once
+    # this year's registration has closed.
+    next_year_from: str = Field(default="01/12", pattern=r"^\d{2}/\d{2}$")
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -67,6 +71,21 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
+
+    @field_validator("next_year_from")
+    @classmethod
+    def _day_and_month(cls, value: str) -> str:
+        day, month = (int(part) for part in value.split("/"))
+        try:
+            date(2024, month, day)  # a leap year: 29/02 is a day
+        except ValueError:
+            raise ValueError(f"{value!r} is not a day and month written DD/MM") from None
+        return value
+
+    def next_year_opens(self, year: int) -> date:
+        """The day of `year` from which registration for year + 1 is open."""
+        day, month = (int(part) for part in self.next_year_from.split("/"))
+        return date(year, month, min(day, 28) if month == 2 else day)
 
     @property
     def tzinfo(self) -> ZoneInfo:

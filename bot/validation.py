@@ -12,8 +12,14 @@ _MOBILE = re.compile(r"[35789]\d{8}")
 
 
 def person_name(text: str) -> str | None:
-    """A full name: 2 to 60 characters of letters, spaces and . ' - only."""
-    name = nfc(text)
+    """A full name: at least two words ('Nguyễn Văn An', not 'quang'), as `a_name` checks."""
+    name = a_name(text)
+    return name if name is not None and len(name.split()) >= 2 else None
+
+
+def a_name(text: str) -> str | None:
+    """A name: 2 to 60 characters of letters, spaces and . ' - only."""
+    name = " ".join(nfc(text).split())
     if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
         return None
     if not all(c.isalpha() or _is_mark(c) or c in _NAME_PUNCTUATION for c in name):

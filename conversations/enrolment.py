@@ -80,8 +80,8 @@ def render_ask_name() -> str:
 
 def render_bad_name() -> str:
     return _(
-        "Sorry, that does not look like a full name, such as Nguyễn Văn An. Please type 2 to 60 "
-        "letters; spaces and the signs . ' - are allowed, digits are not."
+        "Sorry, that does not look like a full name, such as Nguyễn Văn An. Please type the "
+        "family name and the given name, at least two words: letters, spaces and . ' - only."
     )
 
 

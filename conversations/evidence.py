@@ -21,8 +21,10 @@ from telegram.ext import (
 from bot.access import hamlet_in_reach, numbered_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, ngettext, use_locale
-from conversations.common import buttons, close_question
+from conversations.common import buttons
 from conversations.evidence_intake import Outcome, Result, intake, received_from
+from conversations.indicators import marked_name, required_legend, short_name
+from conversations.screen import close_screen, edit_screen
 from conversations.states import Evidence as State
 from storage.criteria import CriteriaSet, Indicator
 from storage.evidence import Flag, FlagKind, MediaFolder
@@ -34,6 +36,7 @@ PAGE = 10
 ALBUM_QUIET = 1.0  # seconds after an album's last photo before the one reply
 DONE_WORDS = frozenset({"xong", "done"})
 SHORT_TEXT = 60
+SCREEN = "evidence_screen"  # user_data: the message id of the dialog's screen
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -55,7 +58,8 @@ def render_checklist(
     counts: dict[str, int],
     locale: str,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """Every indicator with ✅ or ⬜ and its photo count, and how many have evidence."""
+    """Every indicator by name with ✅ or ⬜ and its photo count, required ones marked, and how
+    many of the required ones have a photo."""
     indicators = criteria.all_indicators()
     lines = [
         _("Evidence of {number}: {name}, {hamlet}").format(
@@ -66,17 +70,20 @@ def render_checklist(
     for indicator in indicators:
         n = counts.get(indicator.code, 0)
         mark = "✅" if n else "⬜"
-        text = shorten(getattr(indicator.text, locale))
-        lines.append(f"{mark} {indicator.code} ({photos(n)}): {text}")
-        choices.append((f"{mark} {indicator.code}", f"ev:ind:{registration.id}:{indicator.code}"))
-    covered = sum(1 for i in indicators if counts.get(i.code))
+        lines.append(f"{mark} {marked_name(indicator)} ({photos(n)})")
+        choices.append(
+            (f"{mark} {marked_name(indicator)}", f"ev:ind:{registration.id}:{indicator.code}")
+        )
+    required = [i for i in indicators if i.evidence_required]
+    covered = sum(1 for i in required if counts.get(i.code))
     lines.append(
-        _("{covered}/{total} indicators with evidence").format(
-            covered=covered, total=len(indicators)
+        _("{covered}/{total} required indicators have photos").format(
+            covered=covered, total=len(required)
         )
     )
+    lines.append(required_legend())
     lines.append(_("Choose an indicator to send its photos."))
-    rows = [choices[i : i + 3] for i in range(0, len(choices), 3)]
+    rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
     return "\n".join(lines), buttons(rows)
 
 
@@ -88,8 +95,8 @@ def render_indicator(
     registration: Registration, indicator: Indicator, count: int, locale: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     hint = getattr(indicator.evidence_hint, locale) if indicator.evidence_hint else None
-    text = _("{number}, indicator {code}: {text}").format(
-        number=registration.number, code=indicator.code, text=getattr(indicator.text, locale)
+    text = _("{number} · {name}\n{text}").format(
+        number=registration.number, name=marked_name(indicator), text=indicator.text.get(locale)
     )
     if hint:
         text += "\n" + _("What to send: {hint}").format(hint=hint)
@@ -116,6 +123,7 @@ def flag_text(flag: Flag) -> str:
 
 
 def render_outcomes(code: str, outcomes: list[Outcome]) -> str:
+    """`code` is the indicator as people see it: its short name."""
     """The one reply to a photo or an album: what was stored, refused or is still coming."""
     stored = [o for o in outcomes if o.result is Result.STORED]
     lines = []
@@ -219,7 +227,7 @@ async def begin(update: Update, context: BotContext) -> str | None:
     if context.args:
         return await open_by_text(update, context, " ".join(context.args))
     text, keyboard = await list_page(context, 0, prompt=True)
-    await update.message.reply_text(text, reply_markup=keyboard)
+    await show(update, context, text, keyboard)
     return State.FIND
 
 
@@ -234,7 +242,8 @@ async def page_pressed(update: Update, context: BotContext) -> None:
     offset = max(int(update.callback_query.data.rsplit(":", 1)[1]), 0)
     text, keyboard = await list_page(context, offset, prompt=False)
     await update.callback_query.answer()
-    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+    await edit_screen(update.callback_query.message, text, keyboard)
+    context.user_data[SCREEN] = update.callback_query.message.message_id
 
 
 async def typed(update: Update, context: BotContext) -> str | None:
@@ -287,8 +296,6 @@ async def open_registration(
     )
     if hamlet is None:
         return None
-    if update.callback_query:
-        await close_question(update.callback_query, registration.number)
     await context.storage.evidence.start_session(context.person.id, registration.id, None)
     await send_checklist(update, context, registration, hamlet)
     return State.CHECKLIST
@@ -296,6 +303,13 @@ async def open_registration(
 
 async def criteria_of(context: BotContext, registration: Registration) -> CriteriaSet:
     return (await context.storage.criteria.get(registration.criteria_set_id)).criteria_set
+
+
+async def indicator_name(context: BotContext, registration: Registration, code: str) -> str:
+    try:
+        return short_name((await criteria_of(context, registration)).indicator(code))
+    except KeyError:
+        return code
 
 
 async def send_checklist(
@@ -314,7 +328,29 @@ async def send_checklist(
         context.person.locale,
     )
     text = f"{heading}\n\n{text}" if heading else text
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await show(update, context, text, keyboard)
+
+
+async def show(
+    update: Update, context: BotContext, text: str, keyboard: InlineKeyboardMarkup
+) -> None:
+    """A press on the screen (or on Done) edits its message; a command, text, photo or a press
+    on another message (a reviewer's note) sends the screen anew and takes the buttons off the
+    earlier screen."""
+    query = update.callback_query
+    if query and (
+        query.message.message_id == context.user_data.get(SCREEN)
+        or query.data.startswith("ev:done:")
+    ):
+        await update.callback_query.answer()
+        await edit_screen(update.callback_query.message, text, keyboard)
+        context.user_data[SCREEN] = update.callback_query.message.message_id
+        return
+    earlier = context.user_data.get(SCREEN)
+    if earlier:
+        await close_screen(context.bot, update.effective_chat.id, earlier, None)
+    sent = await update.effective_message.reply_text(text, reply_markup=keyboard)
+    context.user_data[SCREEN] = sent.message_id
 
 
 # --- an indicator and its photos ---------------------------------------------------------
@@ -336,11 +372,10 @@ async def indicator_pressed(update: Update, context: BotContext) -> str | None:
         )
         return None
     await flush_albums(context, update.effective_chat.id)
-    await close_question(query, code)
     await context.storage.evidence.start_session(context.person.id, registration.id, code)
     count = (await context.storage.evidence.counts(registration.id)).get(code, 0)
     text, keyboard = render_indicator(registration, indicator, count, context.person.locale)
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await show(update, context, text, keyboard)
     return State.PHOTOS
 
 
@@ -352,6 +387,7 @@ class Album:
     locale: str
     registration: Registration
     code: str
+    name: str  # the indicator's short name, as the reply shows it
     outcomes: list[Outcome] = field(default_factory=list)
 
 
@@ -374,6 +410,7 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
     if await hamlet_in_reach(update, context, registration, "evidence", subject) is None:
         return ConversationHandler.END
     code = session.indicator_code
+    name = await indicator_name(context, registration, code)
     received = received_from(message, registration.id, code, context.person.id)
     if isinstance(received, Result):
         outcome = Outcome(received)
@@ -383,12 +420,12 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
         if outcome.result is Result.STORED:
             await context.storage.evidence.count_stored(context.person.id)
     if message.media_group_id is None:
-        text = render_outcomes(code, [outcome])
+        text = render_outcomes(name, [outcome])
         await message.reply_text(text, reply_markup=done_button(registration, code))
         return None
     group_id = message.media_group_id
     album = ALBUMS.setdefault(
-        group_id, Album(message.chat_id, context.person.locale, registration, code)
+        group_id, Album(message.chat_id, context.person.locale, registration, code, name)
     )
     album.outcomes.append(outcome)
     name = album_job_name(group_id)
@@ -407,7 +444,7 @@ async def album_done(context: BotContext) -> None:
 
 async def reply_album(context: BotContext, album: Album) -> None:
     with use_locale(album.locale):
-        text = render_outcomes(album.code, album.outcomes)
+        text = render_outcomes(album.name, album.outcomes)
         keyboard = done_button(album.registration, album.code)
     await context.bot.send_message(album.chat_id, text, reply_markup=keyboard)
 
@@ -429,7 +466,6 @@ async def done_pressed(update: Update, context: BotContext) -> str | None:
     subject = {"registration_id": int(registration_id), "indicator": code}
     if await hamlet_in_reach(update, context, registration, "evidence", subject) is None:
         return None
-    await close_question(update.callback_query, _("✅ Done"))
     return await finish(update, context, registration, code)
 
 
@@ -455,7 +491,9 @@ async def finish(update: Update, context: BotContext, registration: Registration
     await context.storage.evidence.start_session(context.person.id, registration.id, None)
     hamlet = await context.storage.areas.get(registration.hamlet_id)
     heading = _("Receipt: {photos} stored for {code} of {number}.").format(
-        photos=photos(stored), code=code, number=registration.number
+        photos=photos(stored),
+        code=await indicator_name(context, registration, code),
+        number=registration.number,
     )
     await send_checklist(update, context, registration, hamlet, heading)
     return State.CHECKLIST

@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.i18n import _, use_locale
+from conversations.indicators import short_name
 from storage import Storage
 from storage.evidence import Evidence, Flag, MediaFolder, MediaKind, Received
 from storage.images import NotAnImage, inspect
@@ -199,10 +200,15 @@ async def tell_uploader(
     person = await storage.people.get(evidence.uploaded_by)
     if person is None or not person.active:
         return
+    stored = await storage.criteria.get(registration.criteria_set_id)
     with use_locale(person.locale):
+        try:
+            name = short_name(stored.criteria_set.indicator(evidence.indicator_code))
+        except (AttributeError, KeyError):
+            name = evidence.indicator_code
         text = _(
             "The photo for {code} of {number} that could not be fetched earlier is now stored."
-        ).format(code=evidence.indicator_code, number=registration.number)
+        ).format(code=name, number=registration.number)
     try:
         await bot.send_message(person.telegram_id, text)
     except TelegramError as error:

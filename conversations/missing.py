@@ -1,5 +1,5 @@
 """/thieu [area] (missing): the registered families and clans whose evidence-required indicators
-still lack a photo, grouped by hamlet, with the missing indicator codes, 10 a page.
+still lack a photo, grouped by hamlet, with the missing indicators by name, 10 a page.
 
 Page buttons carry the area id and the offset (`mis:page:<area id>:<offset>`, 0 for the whole
 country); the area is loaded and checked again on every press.
@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import BotContext
 from bot.i18n import _
 from conversations.common import buttons
+from conversations.indicators import short_name
 from conversations.report_common import (
     area_button_id,
     area_in_reach,
@@ -25,8 +26,15 @@ PAGE_SIZE = 10
 
 
 def render_missing(
-    area: Area | None, year: int, found: list[Missing], offset: int, total: int
+    area: Area | None,
+    year: int,
+    found: list[Missing],
+    offset: int,
+    total: int,
+    names: dict[str, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """`names`: indicator short names by '<criteria set id> <code>', shown instead of codes."""
+    names = names or {}
     title = area_title(area)
     if total == 0:
         text = _(
@@ -48,7 +56,10 @@ def render_missing(
             _("{number} · {name}: missing {codes}").format(
                 number=item.registration.number,
                 name=item.registration.name,
-                codes=", ".join(item.codes),
+                codes="; ".join(
+                    names.get(f"{item.registration.criteria_set_id} {code}", code)
+                    for code in item.codes
+                ),
             )
         )
     area_id = area_button_id(area)
@@ -64,7 +75,13 @@ def render_missing(
 async def page(context: BotContext, area: Area | None, offset: int):
     year = context.application.today().year
     found, total = await context.storage.summary.missing(area, year, offset, PAGE_SIZE)
-    return render_missing(area, year, found, offset, total)
+    names = {}
+    for item in found:
+        set_id = item.registration.criteria_set_id
+        stored = await context.storage.criteria.get(set_id)
+        for indicator in stored.criteria_set.all_indicators() if stored else []:
+            names[f"{set_id} {indicator.code}"] = short_name(indicator)
+    return render_missing(area, year, found, offset, total, names)
 
 
 async def show_missing(update: Update, context: BotContext) -> None:

@@ -1,9 +1,17 @@
-"""/dangky (register): a learning family or clan, one question a message, saved as it goes.
+"""/dangky (register): a learning family or clan, on one screen edited in place.
 
-The draft in SQLite is the source of truth: its `step` indexes the list that `steps()`
-derives from its answers (kind, the kind's fields, one step per indicator, the summary).
-Buttons carry the step they belong to, so a press on an old question changes nothing.
+Registering asks only what the registration needs: the kind, then each required answer; the
+optional ones (address, phone, a clan's branch) are offered on the summary. The
+self-assessment is its own step afterwards (`conversations.self_assessment`).
+
+The draft in SQLite is the source of truth: its `step` indexes the list `steps()` derives
+from its answers, and `answers[SCREEN]` is the id of the message that shows the dialog. A
+button press edits that message in place; after a typed answer the next screen is sent anew
+and the earlier one is shortened to a one-line record of the answer. Buttons carry the step
+they belong to, so a press on an old screen changes nothing.
 """
+
+from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -17,113 +25,136 @@ from telegram.ext import (
 from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_number
-from conversations.common import buttons, close_question, step
-from conversations.registration_form import FIELDS, answer_label, field, kind_label, status_name
-from conversations.states import Registration as State
-from storage.criteria import (
-    CriteriaSet,
-    Indicator,
-    ModelKind,
-    PassRuleKind,
-    ScoringKind,
-    evaluate,
+from conversations.common import buttons, step
+from conversations.registration_form import (
+    FIELDS,
+    Field,
+    answer_label,
+    field,
+    kind_label,
+    lowered_below,
+    status_name,
 )
+from conversations.screen import close_screen, edit_screen
+from conversations.states import Registration as State
+from storage.criteria import ModelKind
 from storage.models import Area, AreaLevel, Role
 from storage.registrations import IDENTITY_FIELD, Draft, Registration, identity_name
 
 KIND_STEP, SUMMARY_STEP = "kind", "summary"
+SCREEN = "screen"  # answers key: the message id of the dialog's screen
+EDITING = "editing"  # answers key: the answer being changed from the summary
+BOOKKEEPING = frozenset({SCREEN, EDITING})
 MAX_HAMLET_BUTTONS = 20
+BULK_BUTTONS = "bulk"  # callback prefix of the list import and carry-over dialog
 
 
-def steps(draft: Draft, criteria: CriteriaSet | None) -> list[str]:
-    """Every step of this draft: 'kind', field keys, 'ind:<code>' per indicator, 'summary'."""
+def steps(draft: Draft) -> list[str]:
+    """Every step of this draft: 'kind', the kind's required answers, 'summary'."""
     kind = ModelKind(draft.answers.get("kind", ModelKind.FAMILY))
-    indicators = [f"ind:{i.code}" for i in criteria.all_indicators()] if criteria else []
-    return [KIND_STEP, *(f.key for f in FIELDS[kind]), *indicators, SUMMARY_STEP]
+    return [KIND_STEP, *(f.key for f in FIELDS[kind] if not f.optional), SUMMARY_STEP]
+
+
+def question_kind(draft: Draft) -> ModelKind:
+    return ModelKind(draft.answers["kind"])
+
+
+def current_question(draft: Draft) -> str:
+    """The answer the screen asks for now, or KIND_STEP / SUMMARY_STEP."""
+    return draft.answers.get(EDITING) or steps(draft)[draft.step]
 
 
 # --- rendering ---------------------------------------------------------------------------
 
 
-def render_step(
-    draft: Draft, criteria: CriteriaSet | None, locale: str
-) -> tuple[str, InlineKeyboardMarkup]:
-    """The question of the draft's current step, with its buttons."""
-    all_steps = steps(draft, criteria)
-    name, k, n = all_steps[draft.step], draft.step + 1, len(all_steps)
-    back = [(_("⬅️ Back"), f"reg:{draft.step}:back")]
-    if name == KIND_STEP:
-        kinds = [[(kind_label(kind), f"reg:0:kind:{kind.value}")] for kind in FIELDS]
-        return step(k, n, _("What do you want to register?")), buttons(kinds)
-    if name == SUMMARY_STEP:
-        return render_summary(draft, criteria, locale)
-    if name.startswith("ind:"):
-        return render_indicator(criteria.indicator(name[4:]), draft.step, k, n, locale, back)
-    kind = ModelKind(draft.answers["kind"])
-    question = field(kind, name)
-    rows = [[(_("Skip"), f"reg:{draft.step}:skip")]] if question.optional else []
-    return step(k, n, str(question.question)), buttons([*rows, back])
-
-
-def render_indicator(
-    indicator: Indicator, index: int, k: int, n: int, locale: str, back: list
-) -> tuple[str, InlineKeyboardMarkup]:
-    text = _("Self-assessment, indicator {code}:\n{text}").format(
-        code=indicator.code, text=getattr(indicator.text, locale)
-    )
-    if indicator.scoring.kind is ScoringKind.PASS_FAIL:
-        choices = [[(_("Met"), f"reg:{index}:v:1"), (_("Not met"), f"reg:{index}:v:0")]]
-    else:
-        top = indicator.scoring.max_points
-        text += "\n" + _("How many points, from 0 to {top}?").format(top=top)
-        values = [(str(v), f"reg:{index}:v:{v}") for v in range(top + 1)]
-        choices = [values[i : i + 6] for i in range(0, len(values), 6)]
-    return step(k, n, text), buttons([*choices, back])
-
-
-def indicator_answer(indicator: Indicator, value: int | None) -> str:
-    """A self-assessment answer as shown: Met / Not met, or the points."""
-    if value is None:
-        return "—"
-    if indicator.scoring.kind is ScoringKind.PASS_FAIL:
-        return _("Met") if value else _("Not met")
-    return str(value)
-
-
-def answer_text(draft: Draft, criteria: CriteriaSet | None, key: str) -> str:
-    if key.startswith("ind:"):
-        value = draft.answers.get("assessment", {}).get(key[4:])
-        return indicator_answer(criteria.indicator(key[4:]), value)
-    value = draft.answers.get(key)
-    if value is None:
+def answer_text(value: object) -> str:
+    if value is None or value == "":
         return "—"
     return format_number(value) if isinstance(value, int) else str(value)
 
 
-def render_summary(
-    draft: Draft, criteria: CriteriaSet, locale: str
-) -> tuple[str, InlineKeyboardMarkup]:
+def record(kind: ModelKind, key: str, value: object) -> str:
+    """The one line an answered screen is shortened to."""
+    return f"✔️ {answer_label(kind, key)}: {answer_text(value)}"
+
+
+def number_buttons(question: Field, answers: dict, index: int) -> list[list[tuple[str, str]]]:
+    top = question.buttons_up_to
+    if question.at_most and answers.get(question.at_most) is not None:
+        top = min(top, answers[question.at_most])
+    values = [(str(v), f"reg:{index}:n:{v}") for v in range(question.low_button, top + 1)]
+    return [values[i : i + 6] for i in range(0, len(values), 6)]
+
+
+def render_step(draft: Draft, hamlet: Area | None) -> tuple[str, InlineKeyboardMarkup]:
+    """The screen of the draft's current step, with its buttons."""
+    all_steps = steps(draft)
+    name, k, n = current_question(draft), draft.step + 1, len(all_steps)
+    if name == KIND_STEP:
+        return render_kind(draft, hamlet, n)
+    if name == SUMMARY_STEP:
+        return render_summary(draft)
     kind = ModelKind(draft.answers["kind"])
-    all_steps = steps(draft, criteria)
+    question = field(kind, name)
+    rows = number_buttons(question, draft.answers, draft.step) if question.buttons_up_to else []
+    if question.optional:
+        rows.append([(_("Skip"), f"reg:{draft.step}:skip")])
+    rows.append([(_("⬅️ Back"), f"reg:{draft.step}:back")])
+    if draft.answers.get(EDITING):
+        return str(question.question), buttons(rows)
+    return step(k, n, str(question.question)), buttons(rows)
+
+
+def render_kind(draft: Draft, hamlet: Area | None, n: int) -> tuple[str, InlineKeyboardMarkup]:
+    where = _("{hamlet}, programme year {year}").format(
+        hamlet=hamlet.name if hamlet else "", year=draft.year
+    )
+    text = step(1, n, _("What do you want to register?")) + "\n" + where
+    rows = [[(kind_label(kind), f"reg:0:kind:{kind.value}")] for kind in FIELDS]
+    return text, buttons([*rows, *bulk_rows()])
+
+
+def bulk_rows() -> list[list[tuple[str, str]]]:
+    """The list import and last year's carry-over (conversations/registration_bulk.py)."""
+    return [
+        [(_("📋 Enter a list"), f"{BULK_BUTTONS}:list")],
+        [(_("🔁 Re-register last year's"), f"{BULK_BUTTONS}:carry")],
+    ]
+
+
+def render_summary(draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+    kind = ModelKind(draft.answers["kind"])
+    n = len(steps(draft))
     lines = [_("Please check the registration ({kind}):").format(kind=kind_label(kind))]
     edits = []
-    for index, key in enumerate(all_steps):
-        if key in (KIND_STEP, SUMMARY_STEP):
-            continue
-        label = key[4:] if key.startswith("ind:") else answer_label(kind, key)
-        lines.append(f"• {label}: {answer_text(draft, criteria, key)}")
-        edits.append((f"✏️ {label}", f"reg:{draft.step}:edit:{index}"))
-    if criteria.pass_rule.kind is PassRuleKind.POINTS:
-        result = evaluate(criteria, draft.answers.get("assessment", {}))
-        lines.append(
-            _("Self-assessed total: {total}/{top} points").format(
-                total=result.total_points, top=result.max_points
-            )
-        )
+    for question in FIELDS[kind]:
+        label = answer_label(kind, question.key)
+        lines.append(f"• {label}: {answer_text(draft.answers.get(question.key))}")
+        edits.append((f"✏️ {label}", f"reg:{draft.step}:edit:{question.key}"))
+    lines.append(_("Optional answers can be added with ✏️ now or later in /danhsach."))
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
     rows.append([(_("✅ Confirm and register"), f"reg:{draft.step}:ok")])
-    text = step(len(all_steps), len(all_steps), "\n".join(lines))
-    return text, buttons(rows)
+    return step(n, n, "\n".join(lines)), buttons(rows)
+
+
+def render_registered(registration: Registration, hamlet: Area) -> tuple[str, InlineKeyboardMarkup]:
+    text = _(
+        "Registered! Registration number: {number}\n{kind}: {name}, {hamlet}.\n"
+        "Next: the self-assessment (now or later from /danhsach or /danhgia), and evidence "
+        "photos with /minhchung."
+    ).format(
+        number=registration.number,
+        kind=kind_label(registration.kind),
+        name=registration.name,
+        hamlet=hamlet.name,
+    )
+    keyboard = buttons(
+        [
+            [(_("📝 Self-assessment now"), f"sa:open:{registration.id}")],
+            [(_("➕ Register another"), "reg:again")],
+        ]
+    )
+    return text, keyboard
 
 
 def render_duplicate(
@@ -154,35 +185,110 @@ def render_existing(registration: Registration, hamlet: Area) -> str:
     )
 
 
-def render_resume(draft: Draft, criteria: CriteriaSet | None) -> tuple[str, InlineKeyboardMarkup]:
+def render_resume(draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
     text = _(
         "You have an unfinished registration (step {k} of {n}). Continue it or start over?"
-    ).format(k=draft.step + 1, n=len(steps(draft, criteria)))
+    ).format(k=draft.step + 1, n=len(steps(draft)))
     keyboard = buttons(
         [[(_("▶️ Continue"), "reg:resume:continue"), (_("🔄 Start over"), "reg:resume:new")]]
     )
     return text, keyboard
 
 
+def render_closed(year: int, closed_on: date, opens_on: date) -> str:
+    return _(
+        "Registration for {year} closed on {closed:%d/%m/%Y}. Registration for {next} opens on "
+        "{opens:%d/%m/%Y}.\nTo reopen it now, an administrator changes the closing date with "
+        "/namhoc."
+    ).format(year=year, closed=closed_on, next=year + 1, opens=opens_on)
+
+
+# --- showing a screen --------------------------------------------------------------------
+
+
+async def show(
+    update: Update,
+    context: BotContext,
+    draft: Draft,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None,
+    done: str | None = None,
+    fresh: bool = False,
+) -> Draft:
+    """Show the dialog's next screen and save the draft with it.
+
+    A button press edits its own message; a typed answer sends the screen anew and shortens
+    the earlier one to `done` (or only takes its buttons away).
+    """
+    query = update.callback_query
+    if query and not fresh:
+        await query.answer()
+        await edit_screen(query.message, text, keyboard)
+        screen = query.message.message_id
+    else:
+        earlier = draft.answers.get(SCREEN)
+        if earlier:
+            await close_screen(context.bot, update.effective_chat.id, earlier, done)
+        sent = await update.effective_message.reply_text(text, reply_markup=keyboard)
+        screen = sent.message_id
+    draft = draft.model_copy(update={"answers": draft.answers | {SCREEN: screen}})
+    await context.storage.registrations.save_draft(draft)
+    return draft
+
+
+async def show_step(
+    update: Update,
+    context: BotContext,
+    draft: Draft,
+    done: str | None = None,
+    problem: str | None = None,
+) -> Draft:
+    """The draft's current screen, headed by what was wrong with the last answer, if anything."""
+    hamlet = await context.storage.areas.get(draft.hamlet_id) if draft.hamlet_id else None
+    text, keyboard = render_step(draft, hamlet)
+    text = f"{problem}\n\n{text}" if problem else text
+    return await show(update, context, draft, text, keyboard, done)
+
+
 # --- the dialog --------------------------------------------------------------------------
 
 
-async def begin(update: Update, context: BotContext) -> str | int:
+async def draft_of(context: BotContext) -> Draft | None:
+    """The person's draft; one saved by the dialog before issue 15 (one step per indicator)
+    resumes at its summary, its self-assessment kept."""
     draft = await context.storage.registrations.draft_of(context.person.id)
-    if draft is not None and draft.answers:
-        text, keyboard = render_resume(draft, await criteria_of(context, draft))
-        await update.message.reply_text(text, reply_markup=keyboard)
+    if draft is not None and draft.step >= len(steps(draft)):
+        draft = draft.model_copy(update={"step": len(steps(draft)) - 1})
+    return draft
+
+
+async def begin(update: Update, context: BotContext) -> str | int:
+    draft = await draft_of(context)
+    if draft is not None and set(draft.answers) - BOOKKEEPING:
+        text, keyboard = render_resume(draft)
+        await show(update, context, draft, text, keyboard)
         return State.RESUME
-    return await start_over(update, context)
+    return await start_over(update, context, draft)
 
 
-async def start_over(update: Update, context: BotContext) -> str | int:
+async def again(update: Update, context: BotContext) -> str | int:
+    """'Register another' under a registration number: a new screen below it."""
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    return await start_over(update, context, None, fresh=True)
+
+
+async def start_over(
+    update: Update, context: BotContext, earlier: Draft | None, fresh: bool = False
+) -> str | int:
     person, year = context.person, context.today().year
+    screen = earlier.answers.get(SCREEN) if earlier else None
     if person.role is Role.HAMLET_HEAD:
-        return await hamlet_chosen(update, context, context.area)
-    await context.storage.registrations.start_draft(person.id, None, year)
+        return await hamlet_chosen(update, context, context.area, screen, fresh=fresh)
+    draft = await context.storage.registrations.start_draft(person.id, None, year)
+    draft = draft.model_copy(update={"answers": {SCREEN: screen} if screen else {}})
     text, keyboard = await render_hamlet_choice(context)
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await show(update, context, draft, text, keyboard, fresh=fresh)
     return State.HAMLET
 
 
@@ -192,7 +298,8 @@ async def render_hamlet_choice(context: BotContext) -> tuple[str, InlineKeyboard
     if area is not None and area.level is AreaLevel.COMMUNE:
         hamlets = (await context.storage.areas.children(area))[:MAX_HAMLET_BUTTONS]
     text = _("For which hamlet? Pick one, or type it as commune code/hamlet, e.g. 00070/Thôn Đông.")
-    return text, buttons([[(h.name, f"reg:hamlet:{h.id}")] for h in hamlets])
+    rows = [[(h.name, f"reg:hamlet:{h.id}")] for h in hamlets]
+    return text, buttons([*rows, *bulk_rows()])
 
 
 async def hamlet_pressed(update: Update, context: BotContext) -> str | None:
@@ -201,8 +308,7 @@ async def hamlet_pressed(update: Update, context: BotContext) -> str | None:
     if hamlet is None or hamlet.level is not AreaLevel.HAMLET or not allowed(context, hamlet):
         await refuse(update, context, "registration.hamlet", {"area_id": hamlet_id})
         return None
-    await close_question(update.callback_query, hamlet.name)
-    return await hamlet_chosen(update, context, hamlet)
+    return await hamlet_chosen(update, context, hamlet, None)
 
 
 async def hamlet_typed(update: Update, context: BotContext) -> str | None:
@@ -213,106 +319,109 @@ async def hamlet_typed(update: Update, context: BotContext) -> str | None:
     if not allowed(context, hamlet):
         await refuse(update, context, "registration.hamlet", {"area_id": hamlet.id})
         return None
-    return await hamlet_chosen(update, context, hamlet)
+    draft = await draft_of(context)
+    screen = draft.answers.get(SCREEN) if draft else None
+    return await hamlet_chosen(update, context, hamlet, screen, f"✔️ {hamlet.name}")
 
 
-async def hamlet_chosen(update: Update, context: BotContext, hamlet: Area) -> str | int:
-    """Open a draft for the hamlet if its province still takes registrations this year."""
-    year = context.today().year
-    dates = await context.storage.registrations.programme_year(hamlet.province_code, year)
-    if context.today() > dates.registration_close:
-        await update.effective_message.reply_text(
-            _("Registration for {year} closed on {date:%d/%m/%Y}.").format(
-                year=year, date=dates.registration_close
-            )
-        )
+async def registration_year(context: BotContext, hamlet: Area) -> tuple[int | None, str]:
+    """The programme year the hamlet registers for today, or None and why it cannot."""
+    today, registrations = context.today(), context.storage.registrations
+    dates = await registrations.programme_year(hamlet.province_code, today.year)
+    if today <= dates.registration_close:
+        return today.year, ""
+    opens = context.settings.next_year_opens(today.year)
+    following = await registrations.programme_year(hamlet.province_code, today.year + 1)
+    if opens <= today <= following.registration_close:
+        return today.year + 1, ""
+    return None, render_closed(today.year, dates.registration_close, opens)
+
+
+async def hamlet_chosen(
+    update: Update,
+    context: BotContext,
+    hamlet: Area,
+    screen: int | None,
+    done: str | None = None,
+    fresh: bool = False,
+) -> str | int:
+    """Open a draft for the hamlet if its province still takes registrations."""
+    year, closed = await registration_year(context, hamlet)
+    if year is None:
+        if update.callback_query and not fresh:
+            await update.callback_query.answer()
+            await edit_screen(update.callback_query.message, closed, None)
+        else:
+            await update.effective_message.reply_text(closed)
         return ConversationHandler.END
     draft = await context.storage.registrations.start_draft(context.person.id, hamlet.id, year)
-    await ask(update, context, draft)
+    draft = draft.model_copy(update={"answers": {SCREEN: screen} if screen else {}})
+    text, keyboard = render_step(draft, hamlet)
+    await show(update, context, draft, text, keyboard, done, fresh=fresh)
     return State.FORM
 
 
 async def resume_pressed(update: Update, context: BotContext) -> str | int:
-    query = update.callback_query
-    if query.data == "reg:resume:new":
-        await close_question(query, _("🔄 Start over"))
+    draft = await draft_of(context)
+    if update.callback_query.data == "reg:resume:new" or draft is None:
         await context.storage.registrations.discard_draft(context.person.id)
-        return await start_over(update, context)
-    await close_question(query, _("▶️ Continue"))
-    return await carry_on(update, context)
+        return await start_over(update, context, None)
+    return await carry_on(update, context, draft)
 
 
-async def carry_on(update: Update, context: BotContext) -> str | int:
+async def carry_on(update: Update, context: BotContext, draft: Draft | None) -> str | int:
     """Back to where the person's draft stands, after a pause or a resume."""
-    draft = await context.storage.registrations.draft_of(context.person.id)
     if draft is None:
-        return await start_over(update, context)
+        return await start_over(update, context, None)
     if draft.hamlet_id is None:
         text, keyboard = await render_hamlet_choice(context)
-        await update.effective_message.reply_text(text, reply_markup=keyboard)
+        await show(update, context, draft, text, keyboard)
         return State.HAMLET
-    await ask(update, context, draft)
+    await show_step(update, context, draft)
     return State.FORM
 
 
-async def criteria_of(context: BotContext, draft: Draft) -> CriteriaSet | None:
-    """The draft's criteria set; before the kind is chosen, the family set, to count steps."""
-    set_id = draft.answers.get("criteria_set_id")
-    if set_id:
-        return (await context.storage.criteria.get(set_id)).criteria_set
-    if draft.hamlet_id is None:
-        return None
-    hamlet = await context.storage.areas.get(draft.hamlet_id)
-    in_force = await context.storage.criteria.in_force(
-        hamlet.province_code, draft.year, ModelKind.FAMILY
-    )
-    return in_force.criteria_set
-
-
-async def ask(update: Update, context: BotContext, draft: Draft) -> None:
-    text, keyboard = render_step(draft, await criteria_of(context, draft), context.person.locale)
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
-
-
 async def current_draft(update: Update, context: BotContext) -> Draft | None:
-    draft = await context.storage.registrations.draft_of(context.person.id)
+    draft = await draft_of(context)
     if draft is None or draft.hamlet_id is None:
         await update.effective_message.reply_text(
             _("This registration is no longer open. Send /dangky to start again.")
         )
+        return None
     return draft
 
 
-async def advance(update: Update, context: BotContext, draft: Draft, answers: dict) -> None:
-    """Save an answer and ask the next question (back to the summary when editing)."""
-    criteria = await criteria_of(context, draft)
-    summary = len(steps(draft.model_copy(update={"answers": answers}), criteria)) - 1
-    editing = answers.pop("editing", False)
-    next_step = summary if editing else draft.step + 1
-    draft = draft.model_copy(update={"answers": answers, "step": next_step})
-    await context.storage.registrations.save_draft(draft)
-    await ask(update, context, draft)
+async def advance(
+    update: Update, context: BotContext, draft: Draft, answers: dict, done: str | None = None
+) -> None:
+    """Save an answer and show the next screen (back to the summary when editing)."""
+    editing = answers.pop(EDITING, None)
+    moved = draft.model_copy(update={"answers": answers})
+    next_step = len(steps(moved)) - 1 if editing else draft.step + 1
+    await show_step(update, context, moved.model_copy(update={"step": next_step}), done)
 
 
 async def text_answer(update: Update, context: BotContext) -> None:
     draft = await current_draft(update, context)
-    if draft is None or draft.hamlet_id is None:
+    if draft is None:
         return
-    name = steps(draft, await criteria_of(context, draft))[draft.step]
-    if name in (KIND_STEP, SUMMARY_STEP) or name.startswith("ind:"):
+    name = current_question(draft)
+    if name in (KIND_STEP, SUMMARY_STEP):
         await update.message.reply_text(_("Please answer with the buttons above."))
         return
-    question = field(ModelKind(draft.answers["kind"]), name)
+    kind = ModelKind(draft.answers["kind"])
+    question = field(kind, name)
     value = question.accept(update.message.text, draft.answers)
-    if value is None:
-        await update.message.reply_text(str(question.problem))
+    problem = (
+        str(question.problem) if value is None else lowered_below(kind, draft.answers, name, value)
+    )
+    if problem:
+        await show_step(update, context, draft, problem=problem)
         return
     answers = draft.answers | {name: value}
-    if name == IDENTITY_FIELD[ModelKind(answers["kind"])] and await warned_duplicate(
-        update, context, draft, answers
-    ):
+    if name == IDENTITY_FIELD[kind] and await warned_duplicate(update, context, draft, answers):
         return
-    await advance(update, context, draft, answers)
+    await advance(update, context, draft, answers, record(kind, name, value))
 
 
 async def warned_duplicate(update: Update, context: BotContext, draft: Draft, answers) -> bool:
@@ -324,18 +433,18 @@ async def warned_duplicate(update: Update, context: BotContext, draft: Draft, an
     found = await context.storage.registrations.same_name(draft.hamlet_id, draft.year, kind, name)
     if not found:
         return False
-    draft = draft.model_copy(update={"answers": answers})
-    await context.storage.registrations.save_draft(draft)
     hamlet = await context.storage.areas.get(draft.hamlet_id)
+    draft = draft.model_copy(update={"answers": answers})
     text, keyboard = render_duplicate(draft, found[0], hamlet)
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    key = IDENTITY_FIELD[kind]
+    await show(update, context, draft, text, keyboard, record(kind, key, answers[key]))
     return True
 
 
 async def button_answer(update: Update, context: BotContext) -> str | int | None:
     query = update.callback_query
     _prefix, index, action, *value = query.data.split(":")
-    draft = await context.storage.registrations.draft_of(context.person.id)
+    draft = await draft_of(context)
     if draft is None or draft.hamlet_id is None or int(index) != draft.step:
         await query.answer(_("This question has already been answered."))
         return None
@@ -343,65 +452,66 @@ async def button_answer(update: Update, context: BotContext) -> str | int | None
     return await handler(update, context, draft, value[0] if value else None)
 
 
+async def stale(update: Update) -> None:
+    await update.callback_query.answer(_("This question has already been answered."))
+
+
 async def on_kind(update: Update, context: BotContext, draft: Draft, value: str) -> None:
     kind = ModelKind(value)
-    await close_question(update.callback_query, kind_label(kind))
     if draft.answers.get("kind") == kind.value:  # back to the first question and on again
-        await advance(update, context, draft, draft.answers)
-        return
+        return await advance(update, context, draft, draft.answers)
     hamlet = await context.storage.areas.get(draft.hamlet_id)
     criteria = await context.storage.criteria.in_force(hamlet.province_code, draft.year, kind)
-    answers = {"kind": kind.value, "criteria_set_id": criteria.set_id}
-    await advance(update, context, draft, answers)
+    answers = {k: v for k, v in draft.answers.items() if k == SCREEN}
+    await advance(
+        update, context, draft, answers | {"kind": kind.value, "criteria_set_id": criteria.set_id}
+    )
+
+
+async def on_number(update: Update, context: BotContext, draft: Draft, value: str) -> None:
+    name = current_question(draft)
+    if name in (KIND_STEP, SUMMARY_STEP):
+        return await stale(update)
+    question = field(question_kind(draft), name)
+    number = question.accept(value, draft.answers) if question.buttons_up_to else None
+    if number is None:
+        return await stale(update)
+    problem = lowered_below(question_kind(draft), draft.answers, name, number)
+    if problem:
+        await show_step(update, context, draft, problem=problem)
+        return
+    await advance(update, context, draft, draft.answers | {name: number})
 
 
 async def on_skip(update: Update, context: BotContext, draft: Draft, value: None) -> None:
-    await close_question(update.callback_query, _("Skip"))
-    name = steps(draft, await criteria_of(context, draft))[draft.step]
+    name = current_question(draft)
+    if (
+        name in (KIND_STEP, SUMMARY_STEP)
+        or not field(ModelKind(draft.answers["kind"]), name).optional
+    ):
+        return await stale(update)
     await advance(update, context, draft, draft.answers | {name: None})
 
 
 async def on_back(update: Update, context: BotContext, draft: Draft, value: None) -> None:
-    await close_question(update.callback_query, _("⬅️ Back"))
-    criteria = await criteria_of(context, draft)
-    if draft.answers.get("editing"):
-        back_to = len(steps(draft, criteria)) - 1
-        answers = {k: v for k, v in draft.answers.items() if k != "editing"}
+    if draft.answers.get(EDITING):
+        answers = {k: v for k, v in draft.answers.items() if k != EDITING}
+        draft = draft.model_copy(update={"answers": answers})
     else:
-        back_to, answers = max(draft.step - 1, 0), draft.answers
-    draft = draft.model_copy(update={"step": back_to, "answers": answers})
-    await context.storage.registrations.save_draft(draft)
-    await ask(update, context, draft)
-
-
-async def on_value(update: Update, context: BotContext, draft: Draft, value: str) -> None:
-    criteria = await criteria_of(context, draft)
-    code = steps(draft, criteria)[draft.step][4:]
-    points = int(value)
-    indicator = criteria.indicator(code)
-    top = 1 if indicator.scoring.kind is ScoringKind.PASS_FAIL else indicator.scoring.max_points
-    if not 0 <= points <= top:
-        await update.callback_query.answer(_("This question has already been answered."))
-        return
-    await close_question(update.callback_query, indicator_answer(indicator, points))
-    assessment = draft.answers.get("assessment", {}) | {code: points}
-    await advance(update, context, draft, draft.answers | {"assessment": assessment})
+        draft = draft.model_copy(update={"step": max(draft.step - 1, 0)})
+    await show_step(update, context, draft)
 
 
 async def on_edit(update: Update, context: BotContext, draft: Draft, value: str) -> None:
-    target = int(value)
-    criteria = await criteria_of(context, draft)
-    if not 0 < target < len(steps(draft, criteria)) - 1:
-        await update.callback_query.answer(_("This question has already been answered."))
-        return
-    await close_question(update.callback_query)
-    draft = draft.model_copy(update={"step": target, "answers": draft.answers | {"editing": True}})
-    await context.storage.registrations.save_draft(draft)
-    await ask(update, context, draft)
+    kind = ModelKind(draft.answers["kind"])
+    if current_question(draft) != SUMMARY_STEP or value not in {f.key for f in FIELDS[kind]}:
+        return await stale(update)
+    await show_step(
+        update, context, draft.model_copy(update={"answers": draft.answers | {EDITING: value}})
+    )
 
 
 async def on_different(update: Update, context: BotContext, draft: Draft, value: None) -> None:
-    await close_question(update.callback_query, _("It is a different one, continue"))
     name = identity_name(ModelKind(draft.answers["kind"]), draft.answers)
     different = [*draft.answers.get("different_from", []), name]
     await advance(update, context, draft, draft.answers | {"different_from": different})
@@ -413,15 +523,16 @@ async def on_open_existing(update: Update, context: BotContext, draft: Draft, va
     if registration is None or not allowed(context, hamlet):
         await refuse(update, context, "registration.open", {"registration_id": value})
         return None
-    await close_question(update.callback_query, _("Open the existing registration"))
     await context.storage.registrations.discard_draft(context.person.id)
-    await update.effective_message.reply_text(render_existing(registration, hamlet))
+    await update.callback_query.answer()
+    await edit_screen(update.callback_query.message, render_existing(registration, hamlet), None)
     return ConversationHandler.END
 
 
 async def on_confirm(update: Update, context: BotContext, draft: Draft, value: None) -> int:
     """Number the registration; a second press of the same Confirm finds the same one."""
-    await close_question(update.callback_query, _("✅ Confirm and register"))
+    if current_question(draft) != SUMMARY_STEP:
+        return await stale(update)
     storage = context.storage
     hamlet = await storage.areas.get(draft.hamlet_id)
     registration = await storage.registrations.register(draft, hamlet, context.person.id)
@@ -434,25 +545,17 @@ async def on_confirm(update: Update, context: BotContext, draft: Draft, value: N
         area_id=hamlet.id,
         after=registration.model_dump(mode="json"),
     )
-    await update.effective_message.reply_text(
-        _(
-            "Registered! Registration number: {number}\n{kind}: {name}, {hamlet}.\n"
-            "Evidence can now be sent with /minhchung."
-        ).format(
-            number=registration.number,
-            kind=kind_label(registration.kind),
-            name=registration.name,
-            hamlet=hamlet.name,
-        )
-    )
+    text, keyboard = render_registered(registration, hamlet)
+    await update.callback_query.answer()
+    await edit_screen(update.callback_query.message, text, keyboard)
     return ConversationHandler.END
 
 
 BUTTON_ACTIONS = {
     "kind": on_kind,
+    "n": on_number,
     "skip": on_skip,
     "back": on_back,
-    "v": on_value,
     "edit": on_edit,
     "dupok": on_different,
     "dupopen": on_open_existing,
@@ -462,22 +565,24 @@ BUTTON_ACTIONS = {
 
 async def ask_cancel(update: Update, context: BotContext) -> str:
     keyboard = buttons([[(_("Yes, cancel"), "reg:cancel:yes"), (_("No, go on"), "reg:cancel:no")]])
-    await update.message.reply_text(
-        _("Cancel this registration? Everything typed so far will be deleted."),
-        reply_markup=keyboard,
-    )
+    text = _("Cancel this registration? Everything typed so far will be deleted.")
+    draft = await draft_of(context)
+    if draft is None:
+        await update.message.reply_text(text, reply_markup=keyboard)
+    else:
+        await show(update, context, draft, text, keyboard)
     return State.CANCEL
 
 
 async def cancel_answered(update: Update, context: BotContext) -> str | int:
     query = update.callback_query
+    draft = await draft_of(context)
     if query.data == "reg:cancel:yes":
-        await close_question(query, _("Yes, cancel"))
         await context.storage.registrations.discard_draft(context.person.id)
-        await update.effective_message.reply_text(_("Cancelled. Nothing was registered."))
+        await query.answer()
+        await edit_screen(query.message, _("Cancelled. Nothing was registered."), None)
         return ConversationHandler.END
-    await close_question(query, _("No, go on"))
-    return await carry_on(update, context)
+    return await carry_on(update, context, draft)
 
 
 def handlers() -> list:
@@ -485,7 +590,10 @@ def handlers() -> list:
     actions = "|".join(BUTTON_ACTIONS)
     return [
         ConversationHandler(
-            entry_points=[CommandHandler("dangky", begin)],
+            entry_points=[
+                CommandHandler("dangky", begin),
+                CallbackQueryHandler(again, pattern=r"^reg:again$"),
+            ],
             states={
                 State.RESUME: [
                     CallbackQueryHandler(resume_pressed, pattern=r"^reg:resume:(continue|new)$")

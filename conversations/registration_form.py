@@ -10,7 +10,7 @@ from bot.i18n import LazyString, _
 from bot.i18n import __ as _l
 from bot.labels import kind_label as kind_label  # re-exported
 from bot.labels import status_name as status_name
-from bot.validation import person_name, vietnamese_mobile
+from bot.validation import a_name, person_name, vietnamese_mobile
 from storage.criteria import ModelKind
 from storage.text import nfc
 
@@ -19,7 +19,7 @@ MAX_FREE_TEXT = 120
 
 def clan_name(text: str) -> str | None:
     """A clan's name such as 'Họ Nguyễn': a name, allowed to be short ('Họ Lê')."""
-    return person_name(text)
+    return a_name(text)
 
 
 def free_text(text: str) -> str | None:
@@ -47,6 +47,9 @@ class Field:
     optional: bool = False
     # The largest allowed value is another answer: school-age children cannot outnumber members.
     at_most: str | None = None
+    # Answered by tapping a number from `low_button` up to this (the largest allowed, if less).
+    buttons_up_to: int | None = None
+    low_button: int = 0
 
     def accept(self, text: str, answers: dict) -> object | None:
         value = self.read(text)
@@ -56,8 +59,8 @@ class Field:
 
 
 _NAME_PROBLEM = _l(
-    "Sorry, that does not look like a full name. Please type 2 to 60 letters; spaces and "
-    "the signs . ' - are allowed, digits are not."
+    "Sorry, that does not look like a full name. Please type the family name and the given "
+    "name, at least two words, e.g. Nguyễn Văn An: letters, spaces and the signs . ' - only."
 )
 _PHONE_PROBLEM = _l(
     "Sorry, that is not a Vietnamese mobile number. Please type 10 digits starting with 0, "
@@ -73,27 +76,30 @@ FAMILY_FIELDS = (
     ),
     Field(
         "members",
-        _l("How many people live in the household? Please type a number, e.g. 4."),
+        _l("How many people live in the household? Tap a number, or type it."),
         whole_number(1, 50),
         _l("Please type the number of people as digits, from 1 to 50."),
+        buttons_up_to=10,
+        low_button=1,
     ),
     Field(
         "school_age_children",
-        _l("How many of them are children of school age (6 to 18 years)? Type 0 if none."),
+        _l("How many of them are children of school age (6 to 18 years)? Tap a number."),
         whole_number(0, 50),
         _l("Please type a number from 0 up to the number of people in the household."),
         at_most="members",
+        buttons_up_to=10,
     ),
     Field(
         "address",
-        _l("Address within the hamlet (house number, lane)? You may tap Skip."),
+        _l("Address within the hamlet (house number, lane)? Type it, or tap Skip."),
         free_text,
         _l("Please type the address in at most 120 characters, or tap Skip."),
         optional=True,
     ),
     Field(
         "phone",
-        _l("The household's phone number? You may tap Skip."),
+        _l("The household's phone number? Type it, or tap Skip."),
         vietnamese_mobile,
         _PHONE_PROBLEM,
         optional=True,
@@ -109,7 +115,7 @@ CLAN_FIELDS = (
     ),
     Field(
         "branch",
-        _l("Which branch (chi, nhánh) of the clan? You may tap Skip."),
+        _l("Which branch (chi, nhánh) of the clan? Type it, or tap Skip."),
         free_text,
         _l("Please type the branch in at most 120 characters, or tap Skip."),
         optional=True,
@@ -133,6 +139,19 @@ FIELDS = {ModelKind.FAMILY: FAMILY_FIELDS, ModelKind.CLAN: CLAN_FIELDS}
 
 def field(kind: ModelKind, key: str) -> Field:
     return next(f for f in FIELDS[kind] if f.key == key)
+
+
+def lowered_below(kind: ModelKind, answers: dict, key: str, value: object) -> str | None:
+    """Why a changed answer cannot bound another below what it already is (fewer members than
+    school-age children); None when it can."""
+    for other in FIELDS[kind]:
+        bounded = answers.get(other.key)
+        if other.at_most == key and bounded is not None and value < bounded:
+            return _(
+                "That is fewer than the {label} already given ({count}). Please type a number of "
+                "at least {count}, or change that answer first."
+            ).format(label=answer_label(kind, other.key).lower(), count=bounded)
+    return None
 
 
 # --- words shared by the dialogs that show registrations ---------------------------------

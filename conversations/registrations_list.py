@@ -20,8 +20,9 @@ from telegram.ext import (
 
 from bot.access import refuse, registration_in_reach
 from bot.context import BotContext
-from bot.i18n import _, current_locale
+from bot.i18n import _
 from conversations.common import area_path, buttons
+from conversations.indicators import short_name
 from conversations.registration_form import (
     FIELDS,
     Field,
@@ -40,7 +41,6 @@ PREFIX = "rgl"
 EDITING = "registration_edit"  # user_data: {"id": registration id, "key": the answer's key}
 KIND_FILTERS = ("all", Kind.FAMILY.value, Kind.CLAN.value)
 STATUS_FILTERS = ("all", *(status.value for status in Status))
-MAX_INDICATOR_TEXT = 70
 PAGE_PATTERN = rf"^{PREFIX}:ls:({'|'.join(KIND_FILTERS)}):({'|'.join(STATUS_FILTERS)}):\d+$"
 
 
@@ -129,7 +129,7 @@ def render_page(
 
 def render_assessment(criteria: CriteriaSet | None, values: dict[str, int]) -> list[str]:
     if criteria is None:
-        return [f"{code}: {value}" for code, value in sorted(values.items())]
+        return []
     lines = []
     for indicator in criteria.all_indicators():
         value = values.get(indicator.code)
@@ -139,10 +139,7 @@ def render_assessment(criteria: CriteriaSet | None, values: dict[str, int]) -> l
             result = _("✅ Met") if value else _("❌ Not met")
         else:
             result = _("{value}/{max} points").format(value=value, max=indicator.max_points)
-        text = indicator.text.get(current_locale())
-        if len(text) > MAX_INDICATOR_TEXT:
-            text = text[: MAX_INDICATOR_TEXT - 1].rstrip() + "…"
-        lines.append(f"{indicator.code} {text}: {result}")
+        lines.append(f"{short_name(indicator)}: {result}")
     return lines
 
 
@@ -173,6 +170,8 @@ def render_card(card: Card, registered_on: date) -> tuple[str, InlineKeyboardMar
     ]
     lines += ["", _("Self-assessment:"), *render_assessment(card.criteria, card.assessment)]
     rows = []
+    if registration.status is Status.REGISTERED and card.open:
+        rows.append([(_("📝 Self-assessment"), f"sa:open:{registration.id}")])
     if card.changeable_by_role and registration.status is Status.REGISTERED:
         if card.open:
             lines += [

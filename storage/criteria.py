@@ -136,16 +136,37 @@ class Scoring(_Strict):
         return self
 
 
+MAX_SHORT = 32  # characters of an indicator's short name: it goes on a phone's button
+
+
 class Indicator(_Strict):
-    """A chỉ tiêu: met or not (pass_fail), or scored from 0 to max_points."""
+    """A chỉ tiêu: met or not (pass_fail), or scored from 0 to max_points.
+
+    `short` is what buttons and lists show instead of the code. `note` (like `source` and
+    YAML comments) is for whoever edits the set: drafting and sourcing notes are never shown.
+    """
 
     code: Code
+    short: LocalText | None = None
     text: LocalText
     scoring: Scoring
     evidence_hint: LocalText | None = None
     evidence_required: bool
     source_status: SourceStatus = SourceStatus.UNCONFIRMED
     source: Text = ""
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _short_fits_a_button(self, info: ValidationInfo) -> "Indicator":
+        if _semantic(info) and self.short is not None:
+            for locale in ("vi", "en"):
+                value = getattr(self.short, locale)
+                if len(value) > MAX_SHORT:
+                    raise PlaceError(
+                        ("short", locale),
+                        f"{len(value)} characters; a short name has at most {MAX_SHORT}",
+                    )
+        return self
 
     @model_validator(mode="after")
     def _hint_for_required_evidence(self, info: ValidationInfo) -> "Indicator":

@@ -109,7 +109,11 @@ def test_a_usage_mistake_exits_with_status_2_and_the_usage(run_cli):
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("HOCTAP_TIMEZONE", "Mars/Olympus"), ("HOCTAP_BOT_TOKEN", "not a token")],
+    [
+        ("HOCTAP_TIMEZONE", "Mars/Olympus"),
+        ("HOCTAP_BOT_TOKEN", "not a token"),
+        ("HOCTAP_NEXT_YEAR_FROM", "31/02"),
+    ],
 )
 def test_invalid_setting_names_the_variable(run_cli, cli_env, variable, value):
     result = run_cli("init-db", env=cli_env | {variable: value})

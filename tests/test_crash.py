@@ -27,25 +27,29 @@ def walk(year: int) -> list:
     number = f"GD-{year}-00001"
     return [
         (HEAD, "send", "/dangky", 1),
-        (HEAD, "press", "Gia đình học tập", 2),
-        (HEAD, "send", "Đinh Văn Lâm", 1),
-        (HEAD, "send", "6", 1),
-        (HEAD, "send", "3", 1),
-        (HEAD, "send", "Thôn Đông, số 4", 1),
-        (HEAD, "press", "Bỏ qua", 2),
-        *[(HEAD, "press", points, 2) for points in ["5", "6", "7", "8", "9", "10", "5", "6", "7"]],
-        (HEAD, "press", "✅ Xác nhận đăng ký", 2),
+        (HEAD, "press", "Gia đình học tập", 1),
+        (HEAD, "send", "Đinh Văn Lâm", 2),
+        (HEAD, "send", "6", 2),
+        (HEAD, "send", "3", 2),
+        (HEAD, "press", "✏️ Địa chỉ", 1),
+        (HEAD, "send", "Thôn Đông, số 4", 2),
+        (HEAD, "press", "✅ Xác nhận đăng ký", 1),
+        (HEAD, "press", "📝 Tự đánh giá ngay", 1),
+        *[
+            (HEAD, "press", points, 1)
+            for points in ["5", "6", "7", "8", "9", "10", "5", "6", "7", "8"]
+        ],
         (CHAIR, "send", f"/minhchung {number}", 1),
-        (CHAIR, "press", "GD.1.1", 2),
+        (CHAIR, "press", "Trẻ em đi học đúng tuổi", 1),
         (CHAIR, "photo", 1, 1),
         (CHAIR, "photo", 2, 1),
-        (CHAIR, "press", "✅ Xong", 2),
+        (CHAIR, "press", "✅ Xong", 1),
     ]
 
 
 # Kills after these steps (indexes into walk()); True: the step is a text message killed while
 # the bot handles it, which Telegram (the fake server) then delivers again.
-KILL_AFTER = {2: False, 4: True, 8: False, 16: False, 17: True, 19: False}
+KILL_AFTER = {2: False, 4: True, 11: False, 18: False, 19: True, 21: False}
 
 
 async def prepare(tmp_path: Path) -> tuple[dict, int]:

@@ -84,7 +84,7 @@ def test_the_family_default_is_the_448_framework_with_100_points():
     assert [c.code for c in family.criteria] == ["GD.1", "GD.2", "GD.3", "GD.4"]
     assert [c.max_points for c in family.criteria] == [30, 30, 20, 20]
     assert family.max_points == 100
-    assert len(family.all_indicators()) == 9
+    assert len(family.all_indicators()) == 10
     assert family.pass_rule.kind is PassRuleKind.POINTS
     assert family.pass_rule.threshold == 80
     assert family.criterion("GD.1").title.vi == "Học tập của trẻ em trong gia đình"
@@ -92,7 +92,12 @@ def test_the_family_default_is_the_448_framework_with_100_points():
     assert first.text.vi.startswith("Trẻ em ở độ tuổi phổ cập đều được đến trường")
     assert first.source_status is SourceStatus.CONFIRMED
     assert family.indicator("GD.1.3").source_status is SourceStatus.PARTIAL
-    assert family.indicator("GD.2.1").source_status is SourceStatus.UNCONFIRMED
+    assert family.indicator("GD.2.1").source_status is SourceStatus.CONFIRMED
+    assert family.indicator("GD.2.1").text.vi == (
+        "Người lớn trong độ tuổi từ 19 đến 60 biết chữ từ mức độ 1 trở lên."
+    )
+    assert family.indicator("GD.2.2").text.vi == "Mỗi người lớn học ít nhất 01 nội dung trong năm."
+    assert family.indicator("GD.2.3").source_status is SourceStatus.UNCONFIRMED
     assert "khung" in family.status_note and "Framework to be confirmed locally" in (
         family.status_note
     )
@@ -163,7 +168,7 @@ def test_the_family_default_passes_with_80_points():
     family = load_criteria_file(FAMILY)
     full = {i.code: i.max_points for i in family.all_indicators()}
     assert evaluate(family, full).total_points == 100
-    eighty = full | {"GD.2.1": 5, "GD.2.2": 5}
+    eighty = full | {"GD.2.1": 0, "GD.2.2": 10, "GD.2.3": 0}
     assert (evaluate(family, eighty).passed, evaluate(family, eighty).total_points) == (True, 80)
     assert evaluate(family, eighty | {"GD.4.2": 9}).passed is False
 
@@ -424,7 +429,7 @@ async def test_a_stored_set_cannot_be_changed_or_deleted(storage, tmp_path):
 
 def test_cli_validate_prints_ok_or_the_one_line_error(run_cli, tmp_path):
     ok = run_cli("criteria", "validate", str(FAMILY))
-    assert (ok.returncode, ok.stdout) == (0, "OK: hkhvn-448-family, 4 criteria, 9 indicators\n")
+    assert (ok.returncode, ok.stdout) == (0, "OK: hkhvn-448-family, 4 criteria, 10 indicators\n")
     clan = run_cli("criteria", "validate", str(CLAN))
     assert clan.stdout == "OK: hkhvn-2022-clan, 3 criteria, 7 indicators\n"
     path = write(tmp_path, SMALL.replace("threshold: 40", "threshold: 61"))
@@ -482,3 +487,22 @@ def test_cli_activate_refuses_an_unknown_province_or_a_year_outside_the_set(run_
     too_late = run_cli("criteria", "activate", str(good), "--province", "01", "--year", "2031")
     assert too_late.returncode == 2
     assert too_late.stderr == "error: test-family is for the years 2026–2027, not 2031\n"
+
+
+def test_a_short_name_longer_than_a_button_is_named(tmp_path):
+    text = SMALL.replace(
+        "      - code: A.1.1\n",
+        "      - code: A.1.1\n        short: {vi: " + "Chữ" * 11 + "}\n",
+    )
+    _path, error = broken(tmp_path, text)
+    assert "short.vi: 33 characters; a short name has at most 32" in str(error)
+
+
+@pytest.mark.parametrize("path", [FAMILY, CLAN], ids=["family", "clan"])
+def test_shown_texts_carry_no_drafting_note(path):
+    for indicator in load_criteria_file(path).all_indicators():
+        assert indicator.short is not None, indicator.code
+        for text in (indicator.short, indicator.text, indicator.evidence_hint):
+            for value in (text.vi, text.en):
+                for note in ("tạm đặt", "xác nhận)", "đối chiếu", "placeholder", "to be confirmed"):
+                    assert note not in value.lower(), (indicator.code, value)

@@ -25,7 +25,9 @@ async def test_hamlet_head_enrols_through_a_deep_link(bot, api, storage, hamlets
     replies = await lan.press("✅ Đúng, tiếp tục", expect=2)
     assert replies[-1].text.startswith("Bước 2/4")
     (retry,) = await lan.send("An 2")  # digits are not a name
-    assert "chưa phải họ tên" in retry.text
+    assert "chưa phải họ và tên" in retry.text
+    (retry,) = await lan.send("quang")  # nor is one word
+    assert "ít nhất hai chữ" in retry.text
     decomposed = unicodedata.normalize("NFD", "Nguyễn Văn An")
     (phone_question,) = await lan.send(decomposed)
     assert phone_question.text.startswith("Bước 3/4")

@@ -22,7 +22,7 @@ from storage.images import (
 from storage.models import Role
 from storage.registrations import Kind
 
-FAMILY_INDICATORS = 9
+REQUIRED_INDICATORS = 6
 
 
 def picture(seed: int, size=(320, 240), fmt="JPEG", exif_date: str | None = None) -> bytes:
@@ -96,8 +96,11 @@ async def families(storage, enrol, hamlets, registration_open):
 
 
 async def open_indicator(chat, number: str, code: str):
-    (card,) = await chat.send(f"/minhchung {number}")
-    *_, prompt = await chat.press(code, expect=2)
+    """The checklist of `number`, then the screen of indicator `code`, edited in its place."""
+    *_, card = await chat.send(f"/minhchung {number}")
+    data = next(d for d in card.button_data.values() if d.endswith(f":{code}"))
+    (prompt,) = await chat.press_data(card, data)
+    assert prompt.message_id == card.message_id
     return card, prompt
 
 
@@ -114,14 +117,17 @@ async def test_an_album_of_three_photos_is_stored_with_one_receipt(
     hoa = families["hoa"]
     card, prompt = await open_indicator(chat, hoa.number, "GD.1.1")
     assert card.text.startswith(f"Minh chứng của {hoa.number}: Nguyễn Văn Hoà, Thôn Đông")
-    assert "⬜ GD.1.1 (0 ảnh)" in card.text
-    assert f"0/{FAMILY_INDICATORS} chỉ tiêu có minh chứng" in card.text
+    assert "⬜ Trẻ em đi học đúng tuổi * (0 ảnh)" in card.text
+    assert f"0/{REQUIRED_INDICATORS} chỉ tiêu bắt buộc đã có ảnh" in card.text
+    assert "GD." not in card.text
     assert "Cần gửi: Ảnh giấy xác nhận đang học" in prompt.text
     assert prompt.buttons == [["✅ Xong"]]
 
     album = [picture(1), picture(2), picture(3)]
     replies = await chat.send_album(album, caption="Giấy xác nhận của ba cháu")
-    assert [r.text for r in replies] == ["Đã lưu 3 ảnh cho GD.1.1.\nGửi thêm ảnh, hoặc bấm Xong."]
+    assert [r.text for r in replies] == [
+        "Đã lưu 3 ảnh cho Trẻ em đi học đúng tuổi.\nGửi thêm ảnh, hoặc bấm Xong."
+    ]
 
     files = media_files(tmp_path, hoa.year, hoa.number)
     assert sorted(sha(p.read_bytes()) for p in files) == sorted(sha(b) for b in album)
@@ -146,10 +152,13 @@ async def test_an_album_of_three_photos_is_stored_with_one_receipt(
     assert first["path"] == f"{hoa.year}/{hoa.number}/{sha(album[0])}.jpg"
     assert first["flags"] == "[]"
 
-    *_, receipt = await chat.press("✅ Xong", expect=2)
-    assert receipt.text.startswith(f"Biên nhận: đã lưu 3 ảnh cho chỉ tiêu GD.1.1 của {hoa.number}.")
-    assert "✅ GD.1.1 (3 ảnh)" in receipt.text
-    assert f"1/{FAMILY_INDICATORS} chỉ tiêu có minh chứng" in receipt.text
+    (receipt,) = await chat.press("✅ Xong")  # the reply with Done becomes the checklist
+    assert receipt.message_id == replies[0].message_id
+    assert receipt.text.startswith(
+        f"Biên nhận: đã lưu 3 ảnh cho chỉ tiêu Trẻ em đi học đúng tuổi của {hoa.number}."
+    )
+    assert "✅ Trẻ em đi học đúng tuổi * (3 ảnh)" in receipt.text
+    assert f"1/{REQUIRED_INDICATORS} chỉ tiêu bắt buộc đã có ảnh" in receipt.text
 
 
 async def test_an_image_sent_as_a_document_keeps_its_exif_capture_time(
@@ -161,7 +170,7 @@ async def test_an_image_sent_as_a_document_keeps_its_exif_capture_time(
     await open_indicator(chat, hoa.number, "GD.3.1")
     data = picture(10, fmt="PNG", exif_date=f"{hoa.year}:03:14 09:30:00")
     (reply,) = await chat.send_document(data, "goc-hoc-tap.png", "image/png")
-    assert reply.text.startswith("Đã lưu 1 ảnh cho GD.3.1.")
+    assert reply.text.startswith("Đã lưu 1 ảnh cho Góc học tập, tủ sách.")
     (row,) = rows(tmp_path / "hoctap.sqlite3", "SELECT * FROM evidence")
     assert row["captured_at"] == f"{hoa.year}-03-14T09:30:00"
     assert (row["mime_type"], row["media_kind"], row["sha256"]) == (
@@ -188,14 +197,16 @@ async def test_the_same_photo_is_refused_here_and_flagged_for_another_family(
     photo = picture(20)
     await open_indicator(chat, hoa.number, "GD.1.2")
     (stored,) = await chat.send_photo(photo)
-    assert stored.text.startswith("Đã lưu 1 ảnh cho GD.1.2.")
+    assert stored.text.startswith("Đã lưu 1 ảnh cho Kết quả học tập, hạnh kiểm.")
     (again,) = await chat.send_photo(photo)  # a new file_unique_id, the same bytes
-    assert again.text.startswith("1 ảnh đã được gửi cho GD.1.2 trước đó nên không lưu lại")
+    assert again.text.startswith(
+        "1 ảnh đã được gửi cho Kết quả học tập, hạnh kiểm trước đó nên không lưu lại"
+    )
     assert len(await storage.evidence.of_registration(hoa.id)) == 1
 
     await open_indicator(chat, lan.number, "GD.1.2")
     (flagged,) = await chat.send_photo(photo)
-    assert flagged.text.startswith("Đã lưu 1 ảnh cho GD.1.2.")
+    assert flagged.text.startswith("Đã lưu 1 ảnh cho Kết quả học tập, hạnh kiểm.")
     assert f"⚠️ Ảnh này đã là minh chứng của {hoa.number}." in flagged.text
     (row,) = await storage.evidence.of_registration(lan.id)
     (flag,) = row.flags
@@ -247,7 +258,7 @@ async def test_wrong_content_at_the_photo_step_is_explained_and_the_step_stays(
     hoa = families["hoa"]
     await open_indicator(chat, hoa.number, "GD.4.2")
     (sticker,) = await chat.send_sticker()
-    assert sticker.text.startswith("Nhãn dán (sticker) không dùng làm minh chứng được.")
+    assert sticker.text.startswith("Nhãn dán không dùng làm minh chứng được.")
     (voice,) = await chat.send_voice()
     assert voice.text.startswith("Tin nhắn thoại không dùng làm minh chứng được.")
     (pdf,) = await chat.send_document(b"%PDF-1.4\n%fake\n", "giay-khen.pdf", "application/pdf")
@@ -262,7 +273,7 @@ async def test_wrong_content_at_the_photo_step_is_explained_and_the_step_stays(
     assert "bấm Xong" in text.text
     assert await storage.evidence.of_registration(hoa.id) == []
     (photo,) = await chat.send_photo(picture(30))
-    assert photo.text.startswith("Đã lưu 1 ảnh cho GD.4.2.")
+    assert photo.text.startswith("Đã lưu 1 ảnh cho Gia đình văn hóa.")
     (row,) = await storage.evidence.of_registration(hoa.id)
     assert row.indicator_code == "GD.4.2"
 
@@ -278,7 +289,7 @@ async def test_a_download_that_fails_twice_still_ends_up_on_disk(
     photo = picture(40)
     api.fail_next("getFile", times=2)
     (reply,) = await chat.send_photo(photo)
-    assert reply.text.startswith("Đã lưu 1 ảnh cho GD.1.3.")
+    assert reply.text.startswith("Đã lưu 1 ảnh cho Trẻ trung thực, lễ phép.")
     (row,) = rows(tmp_path / "hoctap.sqlite3", "SELECT * FROM evidence")
     assert (row["status"], row["sha256"]) == ("stored", sha(photo))
     assert (tmp_path / "media" / row["path"]).read_bytes() == photo
@@ -302,7 +313,7 @@ async def test_a_download_that_fails_twice_still_ends_up_on_disk(
     assert (done.status, done.sha256) == ("stored", sha(later))
     assert (tmp_path / "media" / done.path).read_bytes() == later
     assert chat.last.text == (
-        f"Ảnh cho GD.1.3 của {hoa.number} trước đó chưa tải được nay đã được lưu."
+        f"Ảnh cho Trẻ trung thực, lễ phép của {hoa.number} trước đó chưa tải được nay đã được lưu."
     )
 
 
@@ -344,17 +355,17 @@ async def test_find_by_name_without_diacritics_and_from_the_list(
         families["hoa"].number,
         families["lan"].number,
     ]
-    (card,) = await chat.send("nguyen van hoa")
+    *_, card = await chat.send("nguyen van hoa", expect=2)
     assert card.text.startswith(f"Minh chứng của {families['hoa'].number}: Nguyễn Văn Hoà")
-    await chat.press("GD.1.1", expect=2)
+    await chat.press("Trẻ em đi học đúng tuổi")
     await chat.send_photo(picture(50))
-    (listing,) = await chat.send("/minhchung")
+    *_, listing = await chat.send("/minhchung", expect=2)
     # Those missing evidence first.
     assert [row[0].split(" · ")[0] for row in listing.buttons] == [
         families["lan"].number,
         families["hoa"].number,
     ]
-    *_, card = await chat.press(families["lan"].number, expect=2)
+    (card,) = await chat.press(families["lan"].number)
     assert card.text.startswith(f"Minh chứng của {families['lan'].number}: Lê Thị Lan")
 
 

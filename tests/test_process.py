@@ -72,27 +72,26 @@ async def test_a_registration_survives_sigkill_mid_dialog(api, cli_env, tmp_path
     bot = await start_bot(env, tmp_path)
     try:
         await head.send("/dangky", timeout=60)
-        await head.press("Gia đình học tập", expect=2)
-        await head.send("Đinh Văn Lâm")
-        (children,) = await head.send("6")
-        assert children.text.startswith("Bước 4/16")
+        await head.press("Gia đình học tập")
+        await head.send("Đinh Văn Lâm", expect=2)
+        *_, children = await head.send("6", expect=2)
+        assert children.text.startswith("Bước 4/5")
     finally:
         bot.kill()  # SIGKILL: no shutdown, no final persistence write
         await bot.wait()
 
     bot = await start_bot(env, tmp_path)
     try:
-        (offer,) = await head.send("/dangky", timeout=60)
-        assert offer.text.startswith("Bạn có một đăng ký đang làm dở (bước 4/16)")
-        *_, question = await head.press("▶️ Tiếp tục", expect=2)
-        assert question.text.startswith("Bước 4/16")
-        await head.send("3")
-        await head.press("Bỏ qua", expect=2)
-        await head.press("Bỏ qua", expect=2)
-        for _ in range(9):
-            await head.press("5", expect=2)
-        *_, done = await head.press("✅ Xác nhận đăng ký", expect=2)
+        *_, offer = await head.send("/dangky", timeout=60)
+        assert offer.text.startswith("Bạn có một đăng ký đang làm dở (bước 4/5)")
+        (question,) = await head.press("▶️ Tiếp tục")
+        assert question.text.startswith("Bước 4/5")
+        await head.press("3")
+        (done,) = await head.press("✅ Xác nhận đăng ký")
         assert f"GD-{year}-00001" in done.text
+        await head.press("📝 Tự đánh giá ngay")
+        for _ in range(10):
+            await head.press("5")
     finally:
         bot.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.wait(), 30)
@@ -111,6 +110,7 @@ async def test_a_registration_survives_sigkill_mid_dialog(api, cli_env, tmp_path
             "GD.1.3",
             "GD.2.1",
             "GD.2.2",
+            "GD.2.3",
             "GD.3.1",
             "GD.3.2",
             "GD.4.1",

@@ -132,22 +132,23 @@ async def test_card_shows_answers_and_assessment(bot, api, storage, enrol, hamle
         "Địa chỉ: Số 5, ngõ 12",
         "Điện thoại: +84912345678",
     ]
-    assessment = [line for line in lines if line.startswith("GD.")]
-    assert len(assessment) == 9
-    assert assessment[0].startswith("GD.1.1 ") and assessment[0].endswith(": 10/10 điểm")
-    assert assessment[1].endswith(": 8/10 điểm")
-    assert assessment[2].startswith("GD.1.3 ") and assessment[2].endswith(": — chưa trả lời")
+    start = lines.index("Tự đánh giá:") + 1
+    assessment = lines[start : start + 10]
+    assert assessment[0] == "Trẻ em đi học đúng tuổi: 10/10 điểm"  # words, not codes
+    assert assessment[1] == "Kết quả học tập, hạnh kiểm: 8/10 điểm"
+    assert assessment[2] == "Trẻ trung thực, lễ phép: — chưa trả lời"
+    assert "GD." not in card.text
     assert "Có thể sửa đến hết ngày 30/11/2026." in card.text
-    assert card.buttons[0] == ["✏️ Sửa", "↩️ Rút đăng ký"]
+    assert card.buttons[0] == ["📝 Tự đánh giá"]
+    assert card.buttons[1] == ["✏️ Sửa", "↩️ Rút đăng ký"]
 
     await chat.press("⬅️ Về danh sách")
     (clan,) = await chat.press("DH-2026-00001 · Họ Nguyễn (Chi 2)")
     assert "Dòng họ: Họ Nguyễn\nChi, nhánh: Chi 2\nTrưởng họ: Nguyễn Văn Tộc\nSố hộ: 35" in (
         clan.text
     )
-    results = [line for line in clan.text.split("\n") if line.startswith("DH.")]
-    assert results[0].startswith("DH.1.1 ") and results[0].endswith(": ✅ Đạt")
-    assert results[1].startswith("DH.1.2 ") and results[1].endswith(": ❌ Chưa đạt")
+    assert "Ban khuyến học dòng họ: ✅ Đạt" in clan.text
+    assert "Quỹ và quy ước khuyến học: ❌ Chưa đạt" in clan.text
 
 
 async def test_hamlet_head_edits_and_withdraws(bot, api, storage, enrol, hamlets):
@@ -178,7 +179,8 @@ async def test_hamlet_head_edits_and_withdraws(bot, api, storage, enrol, hamlets
     assert (edited.actor_id, edited.subject_id) == (head.id, str(registration.id))
 
     # The next plain text is not taken as an answer any more.
-    assert await chat.send("7", expect=0) == []
+    (nudge,) = await chat.send("7")  # the main actions, not a question
+    assert nudge.text.startswith("Xin chào")
     assert (await storage.registrations.get(registration.id)).members == 6
 
     # Renaming the head renames the registration, and the address can be removed.
@@ -228,7 +230,7 @@ async def test_after_the_evaluation_lock_the_card_is_read_only(bot, api, storage
     bot.clock = lambda: datetime(2026, 10, 15, 16, 30, tzinfo=UTC)
     await chat.send("/danhsach")
     (card,) = await chat.press("GD-2026-00001 · Nguyễn Văn An")
-    assert card.buttons[0] == ["✏️ Sửa", "↩️ Rút đăng ký"]
+    assert card.buttons[:2] == [["📝 Tự đánh giá"], ["✏️ Sửa", "↩️ Rút đăng ký"]]
     (choice,) = await chat.press("✏️ Sửa")
     assert choice.text.endswith("bạn muốn sửa thông tin nào?")
 
@@ -294,17 +296,19 @@ async def test_others_cannot_see_or_act(bot, api, storage, enrol, hamlets):
         await staff_chat.press_data(listing, forged, expect=0)
         assert staff_chat.last_callback_answer["text"] == DENIED
 
-    # A branch chair and another head of the same hamlet see the card, but may not change it.
+    # A branch chair and another head of the same hamlet see the card and may self-assess it,
+    # but may not change or withdraw it.
     for chat in (api.person(843), api.person(844)):
         await chat.send("/danhsach")
         (card,) = await chat.press("GD-2026-00001 · Nguyễn Văn An")
         assert "Chủ hộ: Nguyễn Văn An" in card.text
-        assert card.buttons == [["⬅️ Về danh sách"]]
+        assert card.buttons == [["📝 Tự đánh giá"], ["⬅️ Về danh sách"]]
         await chat.press_data(card, f"rgl:wd!:{rid}", expect=0)
         assert chat.last_callback_answer["text"] == DENIED
         await chat.press_data(card, f"rgl:field:{rid}:members", expect=0)
         assert chat.last_callback_answer["text"] == DENIED
-        assert await chat.send("9", expect=0) == []  # no question was opened
+        (nudge,) = await chat.send("9")  # no question was opened: the main actions
+        assert nudge.text.startswith("Xin chào")
 
     unchanged = await storage.registrations.get(rid)
     assert (unchanged.status, unchanged.members) == (Status.REGISTERED, 4)
@@ -381,7 +385,8 @@ async def test_namhoc_is_for_admins_only(bot, api, storage, enrol, hamlets):
     await chat.send("/danhsach")
     await chat.press_data(chat.last, "pyr:set:01:2026:lock", expect=0)
     assert chat.last_callback_answer["text"] == DENIED
-    assert await chat.send("01/11/2026", expect=0) == []
+    (nudge,) = await chat.send("01/11/2026")  # no question was opened: the main actions
+    assert nudge.text.startswith("Xin chào")
     (denied,) = await storage.audit.entries("access.denied")
     assert denied.actor_id == head.id and denied.after == {
         "action": "button",

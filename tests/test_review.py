@@ -23,14 +23,15 @@ FULL_MARKS = {
     "GD.1.1": 10,
     "GD.1.2": 10,
     "GD.1.3": 10,
-    "GD.2.1": 15,
-    "GD.2.2": 15,
+    "GD.2.1": 10,
+    "GD.2.2": 10,
+    "GD.2.3": 10,
     "GD.3.1": 10,
     "GD.3.2": 10,
     "GD.4.1": 10,
     "GD.4.2": 10,
 }
-REQUIRED = ("GD.1.1", "GD.1.2", "GD.2.1", "GD.2.2", "GD.3.1", "GD.4.2")
+REQUIRED = ("GD.1.1", "GD.1.2", "GD.2.2", "GD.2.3", "GD.3.1", "GD.4.2")
 
 
 def picture(seed: int) -> bytes:
@@ -102,10 +103,10 @@ async def test_needs_more_reaches_the_uploader_whose_new_photo_returns_to_the_qu
     uploader, reviewer = api.person(900), api.person(950)
 
     await uploader.send(f"/minhchung {hoa.number}")
-    await uploader.press("GD.1.1", expect=2)
+    await uploader.press("Children at school")
     first = picture(1)
     (stored,) = await uploader.send_photo(first)
-    assert stored.text.startswith("Stored 1 photo for GD.1.1.")
+    assert stored.text.startswith("Stored 1 photo for Children at school.")
 
     (item,) = await reviewer.send("/duyet")
     assert item.file_bytes() == first
@@ -157,12 +158,13 @@ async def test_needs_more_reaches_the_uploader_whose_new_photo_returns_to_the_qu
     assert notice.button_data == {"📷 Send photos for GD.1.1": f"ev:ind:{hoa.id}:GD.1.1"}
     await uploader.send("/huy")  # out of the evidence dialog: the button must still work
     *_, prompt = await uploader.press("📷 Send photos for GD.1.1", expect=2)
-    assert prompt.text.startswith(f"{hoa.number}, indicator GD.1.1: All children")
+    assert notice.text == uploader.messages[-3].text  # the reviewer's note stays
+    assert prompt.text.startswith(f"{hoa.number} · Children at school *\nAll children")
     assert "What to send: Photo of each school-age child's school attendance" in prompt.text
     assert "Already stored: 1 photo." in prompt.text
     second = picture(2)
     (stored,) = await uploader.send_photo(second)
-    assert stored.text.startswith("Stored 1 photo for GD.1.1.")
+    assert stored.text.startswith("Stored 1 photo for Children at school.")
 
     (item,) = await reviewer.send("/duyet")
     assert item.file_bytes() == second
@@ -279,10 +281,10 @@ async def test_recognition_shows_how_is_locked_and_only_an_admin_reopens(
     assert lines[2].startswith("Quy tắc: chỉ tiêu bắt buộc có minh chứng chỉ được tính là đạt")
     assert lines[4] == "GD.1 Học tập của trẻ em trong gia đình: 30/30 điểm"
     assert "  ✅ GD.1.1: 10/10" in lines
-    assert "GD.2 Học tập của người lớn trong gia đình: 15/30 điểm" in lines
-    assert "  ❌ GD.2.2: 0/15 (tự đánh giá 15 điểm; chưa có minh chứng được chấp nhận)" in lines
+    assert "GD.2 Học tập của người lớn trong gia đình: 20/30 điểm" in lines
+    assert "  ❌ GD.2.2: 0/10 (tự đánh giá 10 điểm; chưa có minh chứng được chấp nhận)" in lines
     assert "  ✅ GD.3.2: 10/10" in lines  # no evidence required: counts as self-assessed
-    assert "Tổng: 85/100 điểm; cần ít nhất 80." in lines
+    assert "Tổng: 90/100 điểm; cần ít nhất 80." in lines
     assert "Theo quy định: ✅ đạt." in lines
     assert card.buttons == [["✅ Công nhận", "❌ Không công nhận"]]
 
@@ -304,7 +306,7 @@ async def test_recognition_shows_how_is_locked_and_only_an_admin_reopens(
         staff.id,
     )
     recognition = await storage.reviews.recognition(hoa.id)
-    assert recognition.evaluation["total_points"] == 85
+    assert recognition.evaluation["total_points"] == 90
     assert recognition.evaluation["passed"] is True
     assert recognition.evaluation["not_counted"] == ["GD.2.2"]
     assert (await storage.registrations.get(hoa.id)).status.value == "recognised"

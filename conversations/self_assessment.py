@@ -1,0 +1,322 @@
+"""/danhgia (self-assessment): a registration assessed against its criteria set, one
+indicator a screen, on one message edited in place; changeable until the evaluation lock.
+
+Opened from /danhgia, from the card in /danhsach or right after /dangky. Each answer is saved
+as it is tapped (with its audit entry), so nothing is lost and it can be finished later. The
+buttons carry the registration id and the indicator's place (`sa:v:<id>:<i>:<value>`); every
+press loads the registration and checks reach, status and lock again.
+"""
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.access import registration_in_reach
+from bot.context import BotContext
+from bot.i18n import _, current_locale
+from conversations.common import buttons
+from conversations.indicators import marked_name, required_legend, short_name
+from conversations.registration_form import status_name
+from conversations.registrations_list import evaluation_lock, locked_text
+from conversations.screen import edit_screen
+from storage.criteria import CriteriaSet, Indicator, PassRuleKind, ScoringKind, evaluate
+from storage.registrations import Registration, Status
+from storage.text import nfc
+
+PREFIX = "sa"
+PAGE = 10
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def answer_word(indicator: Indicator, value: int | None) -> str:
+    if value is None:
+        return _("— not answered")
+    if indicator.scoring.kind is ScoringKind.PASS_FAIL:
+        return _("Met") if value else _("Not met")
+    return _("{value}/{max} points").format(value=value, max=indicator.max_points)
+
+
+def render_indicator(
+    registration: Registration, criteria: CriteriaSet, index: int, answers: dict[str, int]
+) -> tuple[str, InlineKeyboardMarkup]:
+    indicators = criteria.all_indicators()
+    indicator = indicators[index]
+    lines = [
+        _("Self-assessment of {number} · {name}").format(
+            number=registration.number, name=registration.name
+        ),
+        _("Indicator {k}/{n}: {name}").format(
+            k=index + 1, n=len(indicators), name=marked_name(indicator)
+        ),
+        indicator.text.get(current_locale()),
+    ]
+    data = f"{PREFIX}:v:{registration.id}:{index}"
+    if indicator.scoring.kind is ScoringKind.PASS_FAIL:
+        lines.append(_("Is it met?"))
+        rows = [[(_("Met"), f"{data}:1"), (_("Not met"), f"{data}:0")]]
+    else:
+        lines.append(
+            _("How many points, from 0 to {top}?").format(top=indicator.scoring.max_points)
+        )
+        values = [(str(v), f"{data}:{v}") for v in range(indicator.scoring.max_points + 1)]
+        rows = [values[i : i + 6] for i in range(0, len(values), 6)]
+    current = answers.get(indicator.code)
+    if current is not None:
+        lines.append(_("Now: {answer}").format(answer=answer_word(indicator, current)))
+    if indicator.evidence_required:
+        lines.append(required_legend())
+    navigation = []
+    if index > 0:
+        navigation.append((_("⬅️ Back"), f"{PREFIX}:ind:{registration.id}:{index - 1}"))
+    navigation.append((_("📋 All answers"), f"{PREFIX}:sum:{registration.id}"))
+    rows.append(navigation)
+    return "\n".join(lines), buttons(rows)
+
+
+def render_summary(
+    registration: Registration, criteria: CriteriaSet, answers: dict[str, int]
+) -> tuple[str, InlineKeyboardMarkup]:
+    indicators = criteria.all_indicators()
+    answered = sum(1 for i in indicators if i.code in answers)
+    lines = [
+        _("Self-assessment of {number} · {name}").format(
+            number=registration.number, name=registration.name
+        ),
+        _("{answered}/{total} indicators answered").format(
+            answered=answered, total=len(indicators)
+        ),
+    ]
+    lines += [f"• {short_name(i)}: {answer_word(i, answers.get(i.code))}" for i in indicators]
+    if criteria.pass_rule.kind is PassRuleKind.POINTS:
+        result = evaluate(criteria, answers)
+        lines.append(
+            _("Self-assessed total: {total}/{top} points").format(
+                total=result.total_points, top=result.max_points
+            )
+        )
+    lines.append(_("Tap an indicator to change its answer; it can be changed until the lock."))
+    edits = [
+        (f"✏️ {short_name(i)}", f"{PREFIX}:ind:{registration.id}:{index}")
+        for index, i in enumerate(indicators)
+    ]
+    rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
+    rows.append([(_("✅ Done"), f"{PREFIX}:done:{registration.id}")])
+    return "\n".join(lines), buttons(rows)
+
+
+def render_done(registration: Registration, criteria: CriteriaSet, answers: dict) -> str:
+    return _("✔️ Self-assessment of {number} saved: {answered}/{total} indicators.").format(
+        number=registration.number,
+        answered=sum(1 for i in criteria.all_indicators() if i.code in answers),
+        total=len(criteria.all_indicators()),
+    )
+
+
+def render_list(
+    found: list[Registration], total: int, offset: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    if not found:
+        return _("There are no registrations in your area this year."), buttons([])
+    text = _(
+        "Self-assessment: which registration? {first}–{last} of {total}. You can also send "
+        "/danhgia with a number or part of a name."
+    ).format(first=offset + 1, last=offset + len(found), total=total)
+    rows = [[(f"{r.number} · {r.name}", f"{PREFIX}:open:{r.id}")] for r in found]
+    paging = []
+    if offset > 0:
+        paging.append((_("⬅️ Previous"), f"{PREFIX}:list:{max(offset - PAGE, 0)}"))
+    if offset + PAGE < total:
+        paging.append((_("Next ➡️"), f"{PREFIX}:list:{offset + PAGE}"))
+    if paging:
+        rows.append(paging)
+    return text, buttons(rows)
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+async def assessable(
+    update: Update, context: BotContext, registration_id: int
+) -> tuple[Registration, CriteriaSet] | None:
+    """The registration and its set if the person may assess it now; explains otherwise."""
+    found = await registration_in_reach(update, context, registration_id, "registration.assess")
+    if found is None:
+        return None
+    registration = found[0]
+    problem = None
+    if registration.status is not Status.REGISTERED:
+        problem = _("{number} is {status}; only a registered one can be assessed.").format(
+            number=registration.number, status=status_name(registration.status)
+        )
+    else:
+        lock = await evaluation_lock(context, registration)
+        if context.today() > lock:
+            problem = locked_text(lock)
+    if problem:
+        await tell(update, problem)
+        return None
+    stored = await context.storage.criteria.get(registration.criteria_set_id)
+    return registration, stored.criteria_set
+
+
+def no_longer_valid() -> str:
+    return _("This button is no longer valid. Please start again from the command.")
+
+
+async def tell(update: Update, text: str) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await update.effective_message.reply_text(text)
+
+
+def highest(indicator: Indicator) -> int:
+    """The largest answer: 1 (met) for pass/fail, else the indicator's points."""
+    return 1 if indicator.scoring.kind is ScoringKind.PASS_FAIL else indicator.max_points
+
+
+def first_open(criteria: CriteriaSet, answers: dict, after: int = -1) -> int | None:
+    """The first unanswered indicator after `after`, else from the start; None when all are."""
+    codes = [i.code for i in criteria.all_indicators()]
+    order = list(range(after + 1, len(codes))) + list(range(0, after + 1))
+    return next((i for i in order if codes[i] not in answers), None)
+
+
+# --- handlers ----------------------------------------------------------------------------
+
+
+async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Edit the pressed message in place; after a command, send the screen."""
+    if update.callback_query:
+        await update.callback_query.answer()
+        await edit_screen(update.callback_query.message, text, keyboard)
+    else:
+        await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+async def screen_of(
+    context: BotContext, registration: Registration, criteria: CriteriaSet, index: int | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The indicator `index`, else the first unanswered one, else all the answers."""
+    answers = await context.storage.registrations.assessment(registration.id)
+    if index is None:
+        index = first_open(criteria, answers)
+    if index is None:
+        return render_summary(registration, criteria, answers)
+    return render_indicator(registration, criteria, index, answers)
+
+
+async def begin(update: Update, context: BotContext) -> None:
+    text = nfc(" ".join(context.args or []))
+    year = context.today().year
+    registrations = context.storage.registrations
+    if not text:
+        found, total = await registrations.in_area(
+            context.area, year, status=Status.REGISTERED, limit=PAGE
+        )
+        text, keyboard = render_list(found, total, 0)
+        await update.message.reply_text(text, reply_markup=keyboard)
+        return
+    registration = await registrations.by_number(text)
+    found = [registration] if registration else await registrations.search(context.area, year, text)
+    if len(found) != 1:
+        if not found:
+            await update.message.reply_text(
+                _("Nothing in your area matches “{text}”.").format(text=text)
+            )
+            return
+        text, keyboard = render_list(found, len(found), 0)
+        await update.message.reply_text(text, reply_markup=keyboard)
+        return
+    ready = await assessable(update, context, found[0].id)
+    if ready:
+        await show(update, *await screen_of(context, *ready))
+
+
+async def list_pressed(update: Update, context: BotContext) -> None:
+    offset = max(int(update.callback_query.data.rsplit(":", 1)[1]), 0)
+    found, total = await context.storage.registrations.in_area(
+        context.area, context.today().year, status=Status.REGISTERED, offset=offset, limit=PAGE
+    )
+    await show(update, *render_list(found, total, offset))
+
+
+def parts(update: Update) -> list[str]:
+    return update.callback_query.data.split(":")
+
+
+async def open_pressed(update: Update, context: BotContext) -> None:
+    ready = await assessable(update, context, int(parts(update)[2]))
+    if ready:
+        await show(update, *await screen_of(context, *ready))
+
+
+async def indicator_pressed(update: Update, context: BotContext) -> None:
+    _prefix, _action, registration_id, index = parts(update)
+    ready = await assessable(update, context, int(registration_id))
+    if ready is None:
+        return
+    if int(index) >= len(ready[1].all_indicators()):
+        await tell(update, no_longer_valid())
+        return
+    await show(update, *await screen_of(context, *ready, index=int(index)))
+
+
+async def value_pressed(update: Update, context: BotContext) -> None:
+    _prefix, _action, registration_id, index, value = parts(update)
+    ready = await assessable(update, context, int(registration_id))
+    if ready is None:
+        return
+    registration, criteria = ready
+    indicators = criteria.all_indicators()
+    index, value = int(index), int(value)
+    if index >= len(indicators) or not 0 <= value <= highest(indicators[index]):
+        await tell(update, no_longer_valid())
+        return
+    indicator = indicators[index]
+    saved = await context.storage.registrations.assess(
+        registration, indicator.code, value, context.person
+    )
+    if not saved:
+        await tell(update, _("This registration can no longer be changed."))
+        return
+    answers = await context.storage.registrations.assessment(registration.id)
+    following = first_open(criteria, answers, after=index)
+    if following is None:
+        await show(update, *render_summary(registration, criteria, answers))
+    else:
+        await show(update, *render_indicator(registration, criteria, following, answers))
+
+
+async def summary_pressed(update: Update, context: BotContext) -> None:
+    ready = await assessable(update, context, int(parts(update)[2]))
+    if ready is None:
+        return
+    registration, criteria = ready
+    answers = await context.storage.registrations.assessment(registration.id)
+    await show(update, *render_summary(registration, criteria, answers))
+
+
+async def done_pressed(update: Update, context: BotContext) -> None:
+    found = await registration_in_reach(
+        update, context, int(parts(update)[2]), "registration.assess"
+    )
+    if found is None:
+        return
+    registration = found[0]
+    stored = await context.storage.criteria.get(registration.criteria_set_id)
+    answers = await context.storage.registrations.assessment(registration.id)
+    await show(update, render_done(registration, stored.criteria_set, answers), None)
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("danhgia", begin),
+        CallbackQueryHandler(list_pressed, pattern=rf"^{PREFIX}:list:\d+$"),
+        CallbackQueryHandler(open_pressed, pattern=rf"^{PREFIX}:open:\d+$"),
+        CallbackQueryHandler(indicator_pressed, pattern=rf"^{PREFIX}:ind:\d+:\d+$"),
+        CallbackQueryHandler(value_pressed, pattern=rf"^{PREFIX}:v:\d+:\d+:\d+$"),
+        CallbackQueryHandler(summary_pressed, pattern=rf"^{PREFIX}:sum:\d+$"),
+        CallbackQueryHandler(done_pressed, pattern=rf"^{PREFIX}:done:\d+$"),
+    ]

@@ -22,7 +22,7 @@ from bot.commands import menu_for
 from bot.config import Settings
 from bot.context import BotContext
 from bot.errors import install_redaction, on_error
-from bot.flood import FloodGuard
+from bot.flood import PRESS_LIMIT, FloodGuard
 from bot.i18n import LOCALES, _, use_locale
 from bot.jobs import schedule_jobs
 from bot.ordering import PerPersonUpdateProcessor
@@ -88,7 +88,8 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
     app.storage, app.settings, app.flood = storage, settings, FloodGuard()
-    app.press_flood, app.private_only = FloodGuard(), PrivateOnly()
+    app.press_flood = FloodGuard(limit=PRESS_LIMIT)
+    app.private_only = PrivateOnly()
     add_handlers(app)
     return app
 

@@ -12,6 +12,9 @@ from collections.abc import Callable
 from enum import Enum
 
 LIMIT = 30
+# Button presses: a person walking a long self-assessment taps fast, but not 15 times a
+# second for ten seconds; forged presses past this are dropped before they are audited.
+PRESS_LIMIT = 150
 WINDOW = 10.0
 _SWEEP_EVERY = 1000
 

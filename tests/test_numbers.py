@@ -45,7 +45,7 @@ async def test_the_100000th_family_opens_everywhere(
     (none_yet,) = await staff.send(f"/xemminhchung {big.number}")
     assert f"/minhchung {big.number}" in none_yet.text
     checklist = (await api.person(770).send(f"/minhchung {big.number}"))[-1]
-    assert big.number in checklist.text and "GD.1.1" in checklist.text
+    assert big.number in checklist.text and "Trẻ em đi học đúng tuổi" in checklist.text
 
 
 async def test_a_number_outside_ones_area_is_answered_as_a_missing_one(

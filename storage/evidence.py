@@ -286,10 +286,11 @@ class EvidenceRepository:
         return bool(rows)
 
     async def by_coverage(
-        self, area: Area | None, year: int, offset: int = 0, limit: int = 10
+        self, area: Area | None, year: int | tuple[int, ...], offset: int = 0, limit: int = 10
     ) -> tuple[list[tuple[Registration, int]], int]:
         """A page of the area's registrations, those with evidence for fewest indicators first,
-        each with that number; and how many registrations there are in all."""
+        each with that number (newest year first, for several years); and how many
+        registrations there are in all."""
         where, params = _filters(area, year, None, None)
         total = await self.db.conn.execute_fetchall(
             f"SELECT COUNT(*) FROM registrations WHERE {where} AND status != 'withdrawn'", params
@@ -298,7 +299,7 @@ class EvidenceRepository:
             "SELECT r.*, (SELECT COUNT(DISTINCT e.indicator_code) FROM evidence e"
             " WHERE e.registration_id = r.id) AS covered"
             f" FROM registrations r WHERE {where} AND status != 'withdrawn'"
-            " ORDER BY covered, number LIMIT ? OFFSET ?",
+            " ORDER BY year DESC, covered, number LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         return [(_registration(row), row["covered"]) for row in rows], total[0][0]

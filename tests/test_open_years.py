@@ -1,0 +1,177 @@
+"""One rule for the programme year (bot/years.py): from 1 December, once this year's
+registration has closed, new registrations go to the next year, and the dialogs that work on
+registrations find both years' (newest first); staff reports keep the current year."""
+
+import sqlite3
+from datetime import UTC, date, datetime
+
+from storage.models import Role
+from tests.test_evidence import picture, register_family, sha
+
+DECEMBER = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
+JUNE = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
+JANUARY = datetime(2027, 1, 10, 3, 0, tzinfo=UTC)
+FAMILY_POINTS = ["10", "8", "10", "10", "10", "7", "10", "9", "10", "7"]
+CLOSED = (
+    "Việc đăng ký năm 2026 đã kết thúc ngày 31/01/2026. Đăng ký năm 2027 mở từ ngày "
+    "01/12/2026.\nMuốn mở lại ngay, quản trị viên đổi ngày kết thúc đăng ký bằng lệnh /namhoc."
+)
+
+
+def rows(db_path, sql, *params):
+    with sqlite3.connect(db_path) as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute(sql, params).fetchall()
+
+
+def numbers(message) -> list[str]:
+    """The registration numbers on a list's buttons, in order."""
+    return [row[0].split(" · ")[0] for row in message.buttons if row[0][:3] in ("GD-", "DH-")]
+
+
+async def test_in_december_a_family_registered_for_next_year_is_found_everywhere(
+    bot, api, storage, enrol, hamlets, tmp_path
+):
+    """No programme dates set: the defaults (close 31/01, lock 30/11, recognition 31/12)."""
+    db = tmp_path / "hoctap.sqlite3"
+    head = await enrol(1001, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    bot.clock = lambda: datetime(2026, 1, 20, 3, 0, tzinfo=UTC)
+    earlier = await register_family(storage, head, hamlets["Thôn Đông"], "Lê Văn Cũ", 2026)
+    bot.clock = lambda: DECEMBER
+    chat = api.person(1001)
+
+    # /dangky registers for 2027.
+    (screen,) = await chat.send("/dangky")
+    assert "Thôn Đông, năm 2027" in screen.text
+    await chat.press("Gia đình học tập")
+    await chat.send("Trần Văn Bình", expect=2)
+    await chat.press("4")
+    await chat.press("1")
+    (done,) = await chat.press("✅ Xác nhận đăng ký")
+    assert "Số đăng ký: GD-2027-00001" in done.text
+    (family,) = rows(db, "SELECT * FROM registrations WHERE year = 2027")
+    assert family["number"] == "GD-2027-00001"
+
+    # /danhsach shows both years, the newest first.
+    (listing,) = await chat.send("/danhsach")
+    assert listing.text.startswith("Đăng ký năm 2027, 2026: 1–2 trên tổng số 2.")
+    assert numbers(listing) == ["GD-2027-00001", earlier.number]
+
+    # /minhchung: the list, then by name, then a photo stored under 2027.
+    (listing,) = await chat.send("/minhchung")
+    assert numbers(listing) == ["GD-2027-00001", earlier.number]
+    *_, card = await chat.send("tran van binh", expect=2)
+    assert card.text.startswith("Minh chứng của GD-2027-00001: Trần Văn Bình, Thôn Đông")
+    await chat.press("Trẻ em đi học đúng tuổi")
+    photo = picture(71)
+    (stored,) = await chat.send_photo(photo)
+    assert stored.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
+    (evidence,) = rows(db, "SELECT * FROM evidence WHERE registration_id = ?", family["id"])
+    assert evidence["path"] == f"2027/GD-2027-00001/{sha(photo)}.jpg"
+    assert (tmp_path / "media" / evidence["path"]).read_bytes() == photo
+    await chat.press("✅ Xong")
+
+    # /danhgia: the list, then the whole self-assessment, open until 30/11/2027.
+    (listing,) = await chat.send("/danhgia")
+    assert numbers(listing) == ["GD-2027-00001", earlier.number]
+    (screen,) = await chat.press("GD-2027-00001 · Trần Văn Bình")
+    assert "Chỉ tiêu 1/10: Trẻ em đi học đúng tuổi *" in screen.text
+    for points in FAMILY_POINTS:
+        (screen,) = await chat.press(points)
+    assert "Đã trả lời 10/10 chỉ tiêu" in screen.text
+    answers = rows(db, "SELECT value FROM self_assessments WHERE registration_id = ?", family["id"])
+    assert len(answers) == 10
+    dates = await storage.registrations.programme_year("01", 2027)
+    assert (dates.registration_close, dates.evaluation_lock, dates.recognition) == (
+        date(2027, 1, 31),
+        date(2027, 11, 30),
+        date(2027, 12, 31),
+    )
+
+    # /thieu names the 2027 family among those missing evidence, with both years.
+    (missing,) = await chat.send("/thieu")
+    assert missing.text.startswith("Năm 2027, 2026, Thôn Đông")
+    assert missing.text.index("GD-2027-00001") < missing.text.index(earlier.number)
+
+    # /nhapds: a pasted list registers for 2027; last year's families are 2026's.
+    await chat.send("/nhapds")
+    (prompt,) = await chat.press("📋 Nhập danh sách")
+    assert prompt.text.startswith("📋 Danh sách gia đình, Thôn Đông, năm 2027")
+    await chat.send("Đào Văn Một, 3, 1\nĐào Văn Hai, 5, 2", expect=2)
+    await chat.press("✅ Đăng ký 2 gia đình")
+    made = rows(db, "SELECT number, head_name FROM registrations WHERE year = 2027 ORDER BY seq")
+    assert [tuple(r) for r in made] == [
+        ("GD-2027-00001", "Trần Văn Bình"),
+        ("GD-2027-00002", "Đào Văn Một"),
+        ("GD-2027-00003", "Đào Văn Hai"),
+    ]
+    await chat.send("/nhapds")
+    (carry,) = await chat.press("🔁 Đăng ký lại từ năm trước")
+    assert carry.text.startswith("🔁 Đăng ký lại từ năm 2026, Thôn Đông")
+    assert carry.buttons[0] == ["✅ Lê Văn Cũ"]
+    await chat.send("/huy")
+
+    # Staff reports keep the current year: December is 2026's recognition time.
+    await enrol(1002, Role.STAFF, "00070")
+    (summary, *_) = await api.person(1002).send("/tongket")
+    assert summary.text.startswith("Tổng kết năm 2026")
+
+    # The self-assessment stays open until the 2027 lock, then it is locked.
+    bot.clock = lambda: datetime(2027, 11, 30, 3, 0, tzinfo=UTC)
+    (screen,) = await chat.send("/danhgia GD-2027-00001")
+    (screen,) = await chat.press("✏️ Kết quả học tập, hạnh kiểm")
+    await chat.press("10")
+    answer = rows(
+        db,
+        "SELECT value FROM self_assessments WHERE registration_id = ? AND indicator_code = ?",
+        family["id"],
+        "GD.1.2",
+    )
+    assert answer[0][0] == 10
+    bot.clock = lambda: datetime(2027, 12, 1, 3, 0, tzinfo=UTC)
+    (locked,) = await chat.send("/danhgia GD-2027-00001")
+    assert "khóa đánh giá" in locked.text
+
+
+async def test_in_january_everything_is_the_current_year(bot, api, storage, enrol, hamlets):
+    head = await enrol(1011, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    bot.clock = lambda: datetime(2026, 1, 20, 3, 0, tzinfo=UTC)
+    old = await register_family(storage, head, hamlets["Thôn Đông"], "Lê Văn Cũ", 2026)
+    bot.clock = lambda: JANUARY
+    new = await register_family(storage, head, hamlets["Thôn Đông"], "Trần Văn Mới", 2027)
+    chat = api.person(1011)
+    (screen,) = await chat.send("/dangky")
+    assert "Thôn Đông, năm 2027" in screen.text
+    await chat.send("/huy")
+    (listing,) = await chat.send("/danhsach")
+    assert listing.text.startswith("Đăng ký năm 2027: 1–1 trên tổng số 1.")
+    assert numbers(listing) == [new.number]
+    (listing,) = await chat.send("/minhchung")
+    assert numbers(listing) == [new.number]
+    (reply,) = await chat.send("le van cu")
+    assert reply.text.startswith("Không tìm thấy “le van cu” trong địa bàn của bạn.")
+    await chat.send("/huy")
+    (listing,) = await chat.send("/danhgia")
+    assert numbers(listing) == [new.number]
+    (missing,) = await chat.send("/thieu")
+    assert missing.text.startswith("Năm 2027, Thôn Đông") and old.number not in missing.text
+    await chat.send("/nhapds")
+    (prompt,) = await chat.press("📋 Nhập danh sách")
+    assert prompt.text.startswith("📋 Danh sách gia đình, Thôn Đông, năm 2027")
+
+
+async def test_in_june_both_dialogs_say_when_registration_reopens(
+    bot, api, storage, enrol, hamlets, tmp_path
+):
+    await enrol(1021, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    bot.clock = lambda: JUNE
+    chat = api.person(1021)
+    (closed,) = await chat.send("/dangky")
+    assert closed.text == CLOSED
+    await chat.send("/nhapds")
+    (closed,) = await chat.press("📋 Nhập danh sách")
+    assert closed.text == CLOSED and closed.buttons == []
+    await chat.send("/nhapds")
+    (closed,) = await chat.press("🔁 Đăng ký lại từ năm trước")
+    assert closed.text == CLOSED
+    assert rows(tmp_path / "hoctap.sqlite3", "SELECT COUNT(*) FROM registrations")[0][0] == 0

@@ -118,6 +118,15 @@ def _facts_values(facts: ImageFacts) -> tuple:
     )
 
 
+def in_programme_year(captured: datetime, registration: Registration) -> bool:
+    """Taken in the registration's year, or in the year before but not before the day it was
+    registered: a 2027 registration made in December 2026 may show that December's photos."""
+    if captured.year == registration.year:
+        return True
+    made = registration.created_at.date()
+    return captured.year == registration.year - 1 and captured.date() >= made
+
+
 class EvidenceRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -261,7 +270,7 @@ class EvidenceRepository:
                     distance=distance,
                 )
             )
-        if facts.captured_at is not None and facts.captured_at.year != registration.year:
+        if facts.captured_at is not None and not in_programme_year(facts.captured_at, registration):
             flags.append(Flag(kind=FlagKind.CAPTURED_OUTSIDE_YEAR, captured_at=facts.captured_at))
         return flags
 

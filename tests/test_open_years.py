@@ -4,6 +4,7 @@ registrations find both years' (newest first); staff reports keep the current ye
 
 import sqlite3
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from storage.models import Role
 from tests.test_evidence import picture, register_family, sha
@@ -63,12 +64,19 @@ async def test_in_december_a_family_registered_for_next_year_is_found_everywhere
     *_, card = await chat.send("tran van binh", expect=2)
     assert card.text.startswith("Minh chứng của GD-2027-00001: Trần Văn Bình, Thôn Đông")
     await chat.press("Trẻ em đi học đúng tuổi")
-    photo = picture(71)
+    # Taken on the day it was registered (in December 2026 for 2027): not flagged; taken
+    # before it was registered, in 2026: flagged as outside the programme year.
+    made = datetime.fromisoformat(family["created_at"]).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    photo = picture(71, exif_date=f"{made:%Y:%m:%d} 09:00:00")
     (stored,) = await chat.send_photo(photo)
     assert stored.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
-    (evidence,) = rows(db, "SELECT * FROM evidence WHERE registration_id = ?", family["id"])
-    assert evidence["path"] == f"2027/GD-2027-00001/{sha(photo)}.jpg"
-    assert (tmp_path / "media" / evidence["path"]).read_bytes() == photo
+    await chat.send_photo(picture(72, exif_date="2026:10:01 09:00:00"))
+    first, second = rows(
+        db, "SELECT * FROM evidence WHERE registration_id = ? ORDER BY id", family["id"]
+    )
+    assert first["path"] == f"2027/GD-2027-00001/{sha(photo)}.jpg"
+    assert (tmp_path / "media" / first["path"]).read_bytes() == photo
+    assert first["flags"] == "[]" and "captured_outside_year" in second["flags"]
     await chat.press("✅ Xong")
 
     # /danhgia: the list, then the whole self-assessment, open until 30/11/2027.

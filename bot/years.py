@@ -54,6 +54,22 @@ async def registration_year(
     return RegistrationYear(year, today.year, dates.registration_close, opens)
 
 
+async def closed_for(
+    storage: Storage, settings, province_code: str, year: int, today: date
+) -> str | None:
+    """Why a registration for `year` begun earlier (a draft) can no longer be made today in the
+    province, or None when `year` is still the year new registrations go to."""
+    choice = await registration_year(storage, settings, province_code, today)
+    if choice.year == year:
+        return None
+    if choice.year is None:
+        return choice.closed_text()
+    dates = await storage.registrations.programme_year(province_code, year)
+    return _("Registration for {year} closed on {date:%d/%m/%Y}.").format(
+        year=year, date=dates.registration_close
+    )
+
+
 async def open_years(storage: Storage, settings, area: Area | None, today: date) -> tuple[int, ...]:
     """The years people of `area` work on, newest first: the current year, and the next one
     once registration for it has opened in the area's province (for the whole country: from

@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_number
-from bot.years import registration_year
+from bot.years import closed_for, registration_year
 from conversations.common import buttons, step
 from conversations.registration_form import (
     FIELDS,
@@ -516,6 +516,13 @@ async def on_confirm(update: Update, context: BotContext, draft: Draft, value: N
         return await stale(update)
     storage = context.storage
     hamlet = await storage.areas.get(draft.hamlet_id)
+    closed = await closed_for(
+        storage, context.settings, hamlet.province_code, draft.year, context.today()
+    )
+    if closed:  # begun before the close; the draft stays until it expires
+        await update.callback_query.answer()
+        await edit_screen(update.callback_query.message, closed, None)
+        return ConversationHandler.END
     registration = await storage.registrations.register(draft, hamlet, context.person.id)
     await storage.audit.record(
         "registration.created",

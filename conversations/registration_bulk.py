@@ -27,7 +27,7 @@ from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.gate import command_name
 from bot.i18n import _, ngettext
-from bot.years import RegistrationYear, registration_year
+from bot.years import RegistrationYear, closed_for, registration_year
 from conversations import family_list
 from conversations.common import buttons
 from conversations.family_list import FileProblem, ListCheck, Row, Source
@@ -391,14 +391,8 @@ async def year_for(context: BotContext, hamlet: Area) -> RegistrationYear:
 
 async def closed_text(context: BotContext, hamlet: Area, year: int) -> str | None:
     """Why the hamlet's province takes no more registrations for `year`, if it does not."""
-    choice = await year_for(context, hamlet)
-    if choice.year == year:
-        return None
-    if choice.year is None:
-        return choice.closed_text()
-    dates = await context.storage.registrations.programme_year(hamlet.province_code, year)
-    return _("Registration for {year} closed on {date:%d/%m/%Y}.").format(
-        year=year, date=dates.registration_close
+    return await closed_for(
+        context.storage, context.settings, hamlet.province_code, year, context.today()
     )
 
 

@@ -6,7 +6,12 @@ import sqlite3
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.years import open_years, registration_year
 from storage.models import Role
+from storage.registrations import ProgrammeYear
+from tests.conftest import settings_for
 from tests.test_evidence import picture, register_family, sha
 
 DECEMBER = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
@@ -183,3 +188,68 @@ async def test_in_june_both_dialogs_say_when_registration_reopens(
     (closed,) = await chat.press("🔁 Đăng ký lại từ năm trước")
     assert closed.text == CLOSED
     assert rows(tmp_path / "hoctap.sqlite3", "SELECT COUNT(*) FROM registrations")[0][0] == 0
+
+
+async def test_a_draft_begun_before_the_close_is_not_registered_after_it(
+    bot, api, storage, enrol, hamlets, tmp_path
+):
+    await enrol(1031, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    bot.clock = lambda: datetime(2026, 1, 31, 14, 0, tzinfo=UTC)  # 21:00 on the last day
+    chat = api.person(1031)
+    (screen,) = await chat.send("/dangky")
+    assert "Thôn Đông, năm 2026" in screen.text
+    await chat.press("Gia đình học tập")
+    await chat.send("Trần Văn Muộn", expect=2)
+    await chat.press("4")
+    await chat.press("1")
+    bot.clock = lambda: datetime(2026, 2, 1, 2, 0, tzinfo=UTC)
+    (closed,) = await chat.press("✅ Xác nhận đăng ký")
+    assert closed.text == CLOSED and closed.buttons == []
+    assert rows(tmp_path / "hoctap.sqlite3", "SELECT COUNT(*) FROM registrations")[0][0] == 0
+
+
+@pytest.mark.parametrize(
+    ("today", "next_year_from", "expected"),
+    [
+        (date(2026, 1, 31), "01/12", 2026),  # the last day of this year's registration
+        (date(2026, 2, 1), "01/12", None),
+        (date(2026, 11, 30), "01/12", None),
+        (date(2026, 12, 1), "01/12", 2027),
+        (date(2026, 12, 31), "01/12", 2027),
+        (date(2026, 11, 15), "15/11", 2027),  # another next-year date
+        (date(2026, 11, 14), "15/11", None),
+    ],
+)
+async def test_the_year_a_new_registration_goes_to(
+    api, storage, tmp_path, today, next_year_from, expected
+):
+    settings = settings_for(api, tmp_path, next_year_from=next_year_from)
+    choice = await registration_year(storage, settings, "01", today)
+    assert choice.year == expected
+    assert (choice.closed_on, choice.opens_on.year) == (date(2026, 1, 31), 2026)
+    area = await storage.areas.by_code("00070")
+    years = await open_years(storage, settings, area, today)
+    assert years == ((2027, 2026) if expected == 2027 else (2026,))
+
+
+async def test_next_year_waits_while_this_years_registration_is_kept_open(api, storage, tmp_path):
+    """An administrator kept 2026's registration open to 15/12: until then new registrations
+    go to 2026, and 2027 is not worked on yet; then 2027 opens."""
+    await storage.registrations.set_programme_year(
+        ProgrammeYear(
+            province_code="01",
+            year=2026,
+            registration_close=date(2026, 12, 15),
+            evaluation_lock=date(2026, 12, 20),
+            recognition=date(2026, 12, 31),
+        )
+    )
+    settings = settings_for(api, tmp_path)
+    area = await storage.areas.by_code("00070")
+    december = date(2026, 12, 10)
+    assert (await registration_year(storage, settings, "01", december)).year == 2026
+    assert await open_years(storage, settings, area, december) == (2026,)
+    assert await open_years(storage, settings, None, december) == (2027, 2026)  # some province
+    later = date(2026, 12, 16)
+    assert (await registration_year(storage, settings, "01", later)).year == 2027
+    assert await open_years(storage, settings, area, later) == (2027, 2026)

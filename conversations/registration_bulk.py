@@ -332,15 +332,15 @@ async def menu(update: Update, context: BotContext) -> int:
 
 
 async def mode_chosen(update: Update, context: BotContext) -> str | int:
-    """bulk:list or bulk:carry: the hamlet (a hamlet head's own, or staff choose), then on."""
+    """bulk:list or bulk:carry: the hamlet (a hamlet head's own, or staff choose), then on.
+    The draft's year is settled by `with_hamlet`, once the hamlet (and its province) is known."""
     mode = BulkMode(update.callback_query.data.split(":")[1])
     person, year, repo = context.person, context.today().year, context.storage.registrations
     if mode is BulkMode.LIST:
         kept = await repo.bulk_draft_of(person.id, mode)
         if kept and kept.hamlet_id and kept.body.get("rows"):
             hamlet = await context.storage.areas.get(kept.hamlet_id)
-            same_year = allowed(context, hamlet) and (await year_for(context, hamlet)).year
-            if same_year == kept.year:
+            if allowed(context, hamlet) and (await year_for(context, hamlet)).year == kept.year:
                 return await with_hamlet(update, context, kept)  # the list entered so far
     if person.role is Role.HAMLET_HEAD:
         if context.area is None or context.area.level is not AreaLevel.HAMLET:

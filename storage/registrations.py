@@ -361,8 +361,9 @@ class RegistrationRepository:
     async def search(
         self, area: Area | None, year: int | tuple[int, ...], text: str, limit: int = 10
     ) -> list[Registration]:
-        """The area's registrations of the year whose head or clan name contains `text`,
-        compared without diacritics, case or extra spaces ('hoa' finds 'Nguyễn Văn Hoà')."""
+        """The area's registrations of the year (or years, newest first) whose head or clan name
+        contains `text`, compared without diacritics, case or extra spaces ('hoa' finds
+        'Nguyễn Văn Hoà')."""
         where, params = _filters(area, year, None, None)
         key = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = await self.db.conn.execute_fetchall(

@@ -4,6 +4,7 @@ from datetime import date
 
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.years import open_years
 from storage import Storage
 from storage.models import Area, Person
 
@@ -25,3 +26,8 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     def today(self) -> date:
         """Today's date where the programme runs."""
         return self.application.today()
+
+    async def open_years(self, area: Area | None = None) -> tuple[int, ...]:
+        """The programme years worked on in `area` (default: the person's own), newest first."""
+        area = area if area is not None else self.area
+        return await open_years(self.storage, self.settings, area, self.today())

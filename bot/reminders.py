@@ -23,6 +23,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.i18n import _, ngettext, use_locale
+from bot.years import open_years
 from storage.models import Person, Role
 from storage.registrations import Status
 
@@ -168,15 +169,17 @@ async def evidence_reminders(app: Application, today: date) -> list[tuple[Person
         area = await storage.areas.get(person.area_id) if person.area_id else None
         if area is None:
             continue
-        dates = await storage.registrations.programme_year(area.province_code, today.year)
-        left = within(dates.evaluation_lock, today, days)
-        if left is None:
-            continue
-        missing = await missing_evidence(app, area, today.year)
-        if not missing:
-            continue
-        with use_locale(person.locale):
-            due.append((person, render_evidence_reminder(dates.evaluation_lock, left, missing)))
+        for year in await open_years(storage, app.settings, area, today):
+            dates = await storage.registrations.programme_year(area.province_code, year)
+            left = within(dates.evaluation_lock, today, days)
+            if left is None:
+                continue
+            missing = await missing_evidence(app, area, year)
+            if missing:
+                with use_locale(person.locale):
+                    text = render_evidence_reminder(dates.evaluation_lock, left, missing)
+                due.append((person, text))
+                break  # one reminder a day (the two years' locks are a year apart)
     return due
 
 

@@ -233,7 +233,7 @@ async def begin(update: Update, context: BotContext) -> str | None:
 
 async def list_page(context: BotContext, offset: int, prompt: bool):
     found, total = await context.storage.evidence.by_coverage(
-        context.area, context.today().year, offset, PAGE
+        context.area, await context.open_years(), offset, PAGE
     )
     return render_list(found, total, offset, prompt)
 
@@ -261,7 +261,7 @@ async def open_by_text(update: Update, context: BotContext, text: str) -> str | 
     if not search_key(text):
         return State.FIND
     found = await context.storage.registrations.search(
-        context.area, context.today().year, text, PAGE
+        context.area, await context.open_years(), text, PAGE
     )
     if len(found) == 1:
         return await open_registration(update, context, found[0])

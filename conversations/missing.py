@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.i18n import _
+from bot.years import years_label
 from conversations.common import buttons
 from conversations.indicators import short_name
 from conversations.report_common import (
@@ -27,7 +28,7 @@ PAGE_SIZE = 10
 
 def render_missing(
     area: Area | None,
-    year: int,
+    year: int | str,
     found: list[Missing],
     offset: int,
     total: int,
@@ -73,15 +74,15 @@ def render_missing(
 
 
 async def page(context: BotContext, area: Area | None, offset: int):
-    year = context.application.today().year
-    found, total = await context.storage.summary.missing(area, year, offset, PAGE_SIZE)
+    years = await context.open_years(area)
+    found, total = await context.storage.summary.missing(area, years, offset, PAGE_SIZE)
     names = {}
     for item in found:
         set_id = item.registration.criteria_set_id
         stored = await context.storage.criteria.get(set_id)
         for indicator in stored.criteria_set.all_indicators() if stored else []:
             names[f"{set_id} {indicator.code}"] = short_name(indicator)
-    return render_missing(area, year, found, offset, total, names)
+    return render_missing(area, years_label(years), found, offset, total, names)
 
 
 async def show_missing(update: Update, context: BotContext) -> None:

@@ -11,8 +11,6 @@ and the earlier one is shortened to a one-line record of the answer. Buttons car
 they belong to, so a press on an old screen changes nothing.
 """
 
-from datetime import date
-
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -25,6 +23,7 @@ from telegram.ext import (
 from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_number
+from bot.years import closed_for, registration_year
 from conversations.common import buttons, step
 from conversations.registration_form import (
     FIELDS,
@@ -195,14 +194,6 @@ def render_resume(draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
     return text, keyboard
 
 
-def render_closed(year: int, closed_on: date, opens_on: date) -> str:
-    return _(
-        "Registration for {year} closed on {closed:%d/%m/%Y}. Registration for {next} opens on "
-        "{opens:%d/%m/%Y}.\nTo reopen it now, an administrator changes the closing date with "
-        "/namhoc."
-    ).format(year=year, closed=closed_on, next=year + 1, opens=opens_on)
-
-
 # --- showing a screen --------------------------------------------------------------------
 
 
@@ -324,19 +315,6 @@ async def hamlet_typed(update: Update, context: BotContext) -> str | None:
     return await hamlet_chosen(update, context, hamlet, screen, f"✔️ {hamlet.name}")
 
 
-async def registration_year(context: BotContext, hamlet: Area) -> tuple[int | None, str]:
-    """The programme year the hamlet registers for today, or None and why it cannot."""
-    today, registrations = context.today(), context.storage.registrations
-    dates = await registrations.programme_year(hamlet.province_code, today.year)
-    if today <= dates.registration_close:
-        return today.year, ""
-    opens = context.settings.next_year_opens(today.year)
-    following = await registrations.programme_year(hamlet.province_code, today.year + 1)
-    if opens <= today <= following.registration_close:
-        return today.year + 1, ""
-    return None, render_closed(today.year, dates.registration_close, opens)
-
-
 async def hamlet_chosen(
     update: Update,
     context: BotContext,
@@ -346,7 +324,10 @@ async def hamlet_chosen(
     fresh: bool = False,
 ) -> str | int:
     """Open a draft for the hamlet if its province still takes registrations."""
-    year, closed = await registration_year(context, hamlet)
+    choice = await registration_year(
+        context.storage, context.settings, hamlet.province_code, context.today()
+    )
+    year, closed = choice.year, choice.closed_text()
     if year is None:
         if update.callback_query and not fresh:
             await update.callback_query.answer()
@@ -535,6 +516,13 @@ async def on_confirm(update: Update, context: BotContext, draft: Draft, value: N
         return await stale(update)
     storage = context.storage
     hamlet = await storage.areas.get(draft.hamlet_id)
+    closed = await closed_for(
+        storage, context.settings, hamlet.province_code, draft.year, context.today()
+    )
+    if closed:  # begun before the close; the draft stays until it expires
+        await update.callback_query.answer()
+        await edit_screen(update.callback_query.message, closed, None)
+        return ConversationHandler.END
     registration = await storage.registrations.register(draft, hamlet, context.person.id)
     await storage.audit.record(
         "registration.created",

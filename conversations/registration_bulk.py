@@ -27,6 +27,7 @@ from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.gate import command_name
 from bot.i18n import _, ngettext
+from bot.years import RegistrationYear, closed_for, registration_year
 from conversations import family_list
 from conversations.common import buttons
 from conversations.family_list import FileProblem, ListCheck, Row, Source
@@ -331,14 +332,16 @@ async def menu(update: Update, context: BotContext) -> int:
 
 
 async def mode_chosen(update: Update, context: BotContext) -> str | int:
-    """bulk:list or bulk:carry: the hamlet (a hamlet head's own, or staff choose), then on."""
+    """bulk:list or bulk:carry: the hamlet (a hamlet head's own, or staff choose), then on.
+    The draft's year is settled by `with_hamlet`, once the hamlet (and its province) is known."""
     mode = BulkMode(update.callback_query.data.split(":")[1])
     person, year, repo = context.person, context.today().year, context.storage.registrations
     if mode is BulkMode.LIST:
         kept = await repo.bulk_draft_of(person.id, mode)
-        resumable = kept and kept.year == year and kept.hamlet_id and kept.body.get("rows")
-        if resumable and allowed(context, await context.storage.areas.get(kept.hamlet_id)):
-            return await with_hamlet(update, context, kept)  # the list entered so far
+        if kept and kept.hamlet_id and kept.body.get("rows"):
+            hamlet = await context.storage.areas.get(kept.hamlet_id)
+            if allowed(context, hamlet) and (await year_for(context, hamlet)).year == kept.year:
+                return await with_hamlet(update, context, kept)  # the list entered so far
     if person.role is Role.HAMLET_HEAD:
         if context.area is None or context.area.level is not AreaLevel.HAMLET:
             await update.callback_query.answer(
@@ -368,22 +371,28 @@ async def hamlets_of(context: BotContext) -> list[Area]:
 async def with_hamlet(update: Update, context: BotContext, draft: BulkDraft) -> str | int:
     """The draft's first screen, once its hamlet is known, if registration is still open."""
     hamlet = await context.storage.areas.get(draft.hamlet_id)
-    closed = await closed_text(context, hamlet, draft.year)
-    if closed:
-        return await end_with(update, context, draft, closed)
+    choice = await year_for(context, hamlet)
+    if choice.year is None:
+        return await end_with(update, context, draft, choice.closed_text())
+    if choice.year != draft.year:  # staff pick the hamlet after the draft began
+        draft = draft.model_copy(update={"year": choice.year})
+        await context.storage.registrations.save_bulk_draft(draft)
     if draft.mode is BulkMode.LIST:
         await show_list(update, context, draft, hamlet)
         return State.LIST
     return await show_carry(update, context, draft, hamlet, first=True)
 
 
+async def year_for(context: BotContext, hamlet: Area) -> RegistrationYear:
+    return await registration_year(
+        context.storage, context.settings, hamlet.province_code, context.today()
+    )
+
+
 async def closed_text(context: BotContext, hamlet: Area, year: int) -> str | None:
-    """Why the hamlet's province takes no more registrations this year, if it does not."""
-    dates = await context.storage.registrations.programme_year(hamlet.province_code, year)
-    if context.today() <= dates.registration_close:
-        return None
-    return _("Registration for {year} closed on {date:%d/%m/%Y}.").format(
-        year=year, date=dates.registration_close
+    """Why the hamlet's province takes no more registrations for `year`, if it does not."""
+    return await closed_for(
+        context.storage, context.settings, hamlet.province_code, year, context.today()
     )
 
 

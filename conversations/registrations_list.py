@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot.access import refuse, registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _
+from bot.years import years_label
 from conversations.common import area_path, buttons
 from conversations.indicators import short_name
 from conversations.registration_form import (
@@ -88,8 +89,9 @@ def local_date(value: date) -> str:
 
 
 def render_page(
-    registrations: list[Registration], chosen: Filters, offset: int, total: int, year: int
+    registrations: list[Registration], chosen: Filters, offset: int, total: int, year: int | str
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """`year`: the year, or the open years as '2027, 2026'."""
     if total == 0:
         text = _("No registrations of {year} match these filters.").format(year=year)
     else:
@@ -332,16 +334,16 @@ async def list_registrations(update: Update, context: BotContext) -> int:
 async def page(
     context: BotContext, chosen: Filters, offset: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    year = context.application.today().year
+    years = await context.open_years()
     registrations, total = await context.storage.registrations.in_area(
         context.area,
-        year,
+        years,
         kind=chosen.model_kind,
         status=chosen.model_status,
         offset=offset,
         limit=PAGE_SIZE,
     )
-    return render_page(registrations, chosen, offset, total, year)
+    return render_page(registrations, chosen, offset, total, years_label(years))
 
 
 async def page_pressed(update: Update, context: BotContext) -> int:

@@ -209,17 +209,20 @@ async def screen_of(
 
 async def begin(update: Update, context: BotContext) -> None:
     text = nfc(" ".join(context.args or []))
-    year = context.today().year
+    years = await context.open_years()
     registrations = context.storage.registrations
     if not text:
         found, total = await registrations.in_area(
-            context.area, year, status=Status.REGISTERED, limit=PAGE
+            context.area, years, status=Status.REGISTERED, limit=PAGE
         )
         text, keyboard = render_list(found, total, 0)
         await update.message.reply_text(text, reply_markup=keyboard)
         return
     registration = await registrations.by_number(text)
-    found = [registration] if registration else await registrations.search(context.area, year, text)
+    if registration is None:
+        found = await registrations.search(context.area, years, text)
+    else:
+        found = [registration]
     if len(found) != 1:
         if not found:
             await update.message.reply_text(
@@ -236,8 +239,9 @@ async def begin(update: Update, context: BotContext) -> None:
 
 async def list_pressed(update: Update, context: BotContext) -> None:
     offset = max(int(update.callback_query.data.rsplit(":", 1)[1]), 0)
+    years = await context.open_years()
     found, total = await context.storage.registrations.in_area(
-        context.area, context.today().year, status=Status.REGISTERED, offset=offset, limit=PAGE
+        context.area, years, status=Status.REGISTERED, offset=offset, limit=PAGE
     )
     await show(update, *render_list(found, total, offset))
 

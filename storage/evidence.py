@@ -118,6 +118,15 @@ def _facts_values(facts: ImageFacts) -> tuple:
     )
 
 
+def in_programme_year(captured: datetime, registration: Registration) -> bool:
+    """Taken in the registration's year, or in the year before but not before the day it was
+    registered: a 2027 registration made in December 2026 may show that December's photos."""
+    if captured.year == registration.year:
+        return True
+    made = registration.created_at.date()
+    return captured.year == registration.year - 1 and captured.date() >= made
+
+
 class EvidenceRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -261,7 +270,7 @@ class EvidenceRepository:
                     distance=distance,
                 )
             )
-        if facts.captured_at is not None and facts.captured_at.year != registration.year:
+        if facts.captured_at is not None and not in_programme_year(facts.captured_at, registration):
             flags.append(Flag(kind=FlagKind.CAPTURED_OUTSIDE_YEAR, captured_at=facts.captured_at))
         return flags
 
@@ -286,10 +295,11 @@ class EvidenceRepository:
         return bool(rows)
 
     async def by_coverage(
-        self, area: Area | None, year: int, offset: int = 0, limit: int = 10
+        self, area: Area | None, year: int | tuple[int, ...], offset: int = 0, limit: int = 10
     ) -> tuple[list[tuple[Registration, int]], int]:
         """A page of the area's registrations, those with evidence for fewest indicators first,
-        each with that number; and how many registrations there are in all."""
+        each with that number (newest year first, for several years); and how many
+        registrations there are in all."""
         where, params = _filters(area, year, None, None)
         total = await self.db.conn.execute_fetchall(
             f"SELECT COUNT(*) FROM registrations WHERE {where} AND status != 'withdrawn'", params
@@ -298,7 +308,7 @@ class EvidenceRepository:
             "SELECT r.*, (SELECT COUNT(DISTINCT e.indicator_code) FROM evidence e"
             " WHERE e.registration_id = r.id) AS covered"
             f" FROM registrations r WHERE {where} AND status != 'withdrawn'"
-            " ORDER BY covered, number LIMIT ? OFFSET ?",
+            " ORDER BY year DESC, covered, number LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         return [(_registration(row), row["covered"]) for row in rows], total[0][0]

@@ -338,34 +338,37 @@ class RegistrationRepository:
     async def in_area(
         self,
         area: Area | None,
-        year: int,
+        year: int | tuple[int, ...],
         *,
         kind: Kind | None = None,
         status: Status | None = None,
         offset: int = 0,
         limit: int = 10,
     ) -> tuple[list[Registration], int]:
-        """A page of the area's registrations for the year, and how many there are in all."""
+        """A page of the area's registrations of the year (or years, newest first), and how many
+        there are in all."""
         where, params = _filters(area, year, kind, status)
         total = await self.db.conn.execute_fetchall(
             f"SELECT COUNT(*) FROM registrations WHERE {where}", params
         )
         rows = await self.db.conn.execute_fetchall(
-            f"SELECT * FROM registrations WHERE {where} ORDER BY number LIMIT ? OFFSET ?",
+            f"SELECT * FROM registrations WHERE {where} ORDER BY year DESC, number"
+            " LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
         return [_registration(row) for row in rows], total[0][0]
 
     async def search(
-        self, area: Area | None, year: int, text: str, limit: int = 10
+        self, area: Area | None, year: int | tuple[int, ...], text: str, limit: int = 10
     ) -> list[Registration]:
-        """The area's registrations of the year whose head or clan name contains `text`,
-        compared without diacritics, case or extra spaces ('hoa' finds 'Nguyễn Văn Hoà')."""
+        """The area's registrations of the year (or years, newest first) whose head or clan name
+        contains `text`, compared without diacritics, case or extra spaces ('hoa' finds
+        'Nguyễn Văn Hoà')."""
         where, params = _filters(area, year, None, None)
         key = search_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = await self.db.conn.execute_fetchall(
             f"SELECT * FROM registrations WHERE {where} AND name_key LIKE ? ESCAPE '\\'"
-            " ORDER BY number LIMIT ?",
+            " ORDER BY year DESC, number LIMIT ?",
             (*params, f"%{key}%", limit),
         )
         return [_registration(row) for row in rows]
@@ -424,9 +427,10 @@ class RegistrationRepository:
 
     async def save_bulk_draft(self, draft: BulkDraft) -> None:
         await self.db.write(
-            "UPDATE bulk_drafts SET hamlet_id = ?, body = ?, updated_at = ? WHERE id = ?",
+            "UPDATE bulk_drafts SET hamlet_id = ?, year = ?, body = ?, updated_at = ? WHERE id = ?",
             (
                 draft.hamlet_id,
+                draft.year,
                 json.dumps(draft.body, ensure_ascii=False),
                 to_db(utcnow()),
                 draft.id,
@@ -568,10 +572,19 @@ class RegistrationRepository:
         )
 
 
+def year_clause(column: str, year: int | tuple[int, ...]) -> tuple[str, list]:
+    """`column = ?` for one programme year, `column IN (?, ?)` for the open years."""
+    years = (year,) if isinstance(year, int) else year
+    if len(years) == 1:
+        return f"{column} = ?", [years[0]]
+    return f"{column} IN ({', '.join('?' for _ in years)})", list(years)
+
+
 def _filters(
-    area: Area | None, year: int, kind: Kind | None, status: Status | None
+    area: Area | None, year: int | tuple[int, ...], kind: Kind | None, status: Status | None
 ) -> tuple[str, tuple]:
-    clauses, params = ["year = ?"], [year]
+    clause, params = year_clause("year", year)
+    clauses = [clause]
     if area is not None:
         column = {
             AreaLevel.PROVINCE: ("province_code", area.code),

@@ -29,7 +29,7 @@ from storage.criteria import ModelKind
 from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
 from storage.models import Area, AreaLevel
-from storage.registrations import Registration, _registration
+from storage.registrations import Registration, _registration, year_clause
 
 KINDS = (ModelKind.FAMILY, ModelKind.CLAN)
 FIGURES = ("registered", "evidence_complete", "assessed", "recognised", "not_recognised")
@@ -137,9 +137,10 @@ def summary_complete(required: dict[str, tuple[str, ...]]) -> tuple[str, list]:
     return f"(CASE r.criteria_set_id {' '.join(branches)} ELSE 1 END)", params
 
 
-def scope(area: Area | None, year: int) -> tuple[str, list]:
-    """WHERE clause (on alias `r`) for the registrations of the year in the area."""
-    clauses, params = ["r.year = ?"], [year]
+def scope(area: Area | None, year: int | tuple[int, ...]) -> tuple[str, list]:
+    """WHERE clause (on alias `r`) for the registrations of the year (or years) in the area."""
+    clause, params = year_clause("r.year", year)
+    clauses = [clause]
     if area is not None:
         column, attribute = _SCOPE_COLUMN[area.level]
         clauses.append(f"{column} = ?")
@@ -240,10 +241,11 @@ class SummaryRepository:
         )
 
     async def missing(
-        self, area: Area | None, year: int, offset: int = 0, limit: int = 10
+        self, area: Area | None, year: int | tuple[int, ...], offset: int = 0, limit: int = 10
     ) -> tuple[list[Missing], int]:
-        """A page of the registered registrations missing required evidence, by hamlet name
-        (without diacritics) then number, each with the codes missing; and how many in all."""
+        """A page of the registered registrations missing required evidence, newest year first,
+        by hamlet name (without diacritics) then number, each with the codes missing; and how
+        many in all."""
         required = await self.required()
         cte, params = required_cte(required)
         where, scope_params = scope(area, year)
@@ -253,7 +255,8 @@ class SummaryRepository:
             f"{base} SELECT COUNT(*) FROM missing", all_params
         )
         rows = await self.db.conn.execute_fetchall(
-            f"{base} SELECT * FROM missing ORDER BY hamlet_key, hamlet_id, number LIMIT ? OFFSET ?",
+            f"{base} SELECT * FROM missing ORDER BY year DESC, hamlet_key, hamlet_id, number"
+            " LIMIT ? OFFSET ?",
             (*all_params, limit, offset),
         )
         found = []

@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -408,11 +409,13 @@ async def test_staff_pick_a_hamlet_of_their_area_and_presses_are_checked(
 async def test_closed_registration_and_leaving_for_another_dialog(
     bot, api, storage, enrol, hamlets, tmp_path
 ):
+    bot.clock = lambda: datetime(2026, 6, 15, 3, 0, tzinfo=UTC)  # closed, 2027 not yet open
     head = await enrol(940, Role.HAMLET_HEAD, "00070/Thôn Đông")
     chat = api.person(940)
     await chat.send("/nhapds")
     (closed,) = await chat.press("📋 Nhập danh sách")
-    assert closed.text.startswith("Việc đăng ký năm") and closed.buttons == []
+    assert closed.text.startswith("Việc đăng ký năm 2026 đã kết thúc ngày 31/01/2026.")
+    assert "Đăng ký năm 2027 mở từ ngày 01/12/2026." in closed.text and closed.buttons == []
     assert await storage.registrations.bulk_draft_of(head.id, BulkMode.LIST) is None
 
 

@@ -47,6 +47,7 @@ class Poller:
         self._task: asyncio.Task | None = None
         self._stopping = False
         self._fetch: asyncio.Task | None = None
+        self._forgotten_below: int | None = None
 
     async def start(self) -> None:
         """Remove any webhook (getUpdates refuses to work beside one), then poll in a task."""
@@ -63,6 +64,15 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._confirm_last_batch()
+
+    async def _confirm_last_batch(self) -> None:
+        """Tell the server the last batch was handled, as PTB's Updater does when it stops."""
+        if self.offset is None or self.offset == self._forgotten_below:
+            return
+        with contextlib.suppress(TelegramError):
+            await self.app.bot.get_updates(offset=self.offset, limit=1, timeout=0)
+            await self._forget_confirmed()
 
     async def _loop(self) -> None:
         pause = self.backoff[0]
@@ -81,10 +91,21 @@ class Poller:
                 pause = min(pause * 2, self.backoff[1])
                 continue
             pause = self.backoff[0]
+            await self._forget_confirmed()
             if updates:
                 await self.process_batch(updates)
             if after is not None:
                 self.offset = after
+
+    async def _forget_confirmed(self) -> None:
+        """The request that just succeeded confirmed every id below our offset: Telegram never
+        sends those again, so their 'processed' marks are dropped. Only ids that may still be
+        redelivered stay marked, and a server whose ids start again at 1 (a restarted local
+        Bot API server) is not mistaken for a replay."""
+        if self.offset is None or self.offset == self._forgotten_below:
+            return
+        await self.app.storage.updates.forget_below(self.app.bot.id, self.offset)
+        self._forgotten_below = self.offset
 
     async def _fetch_batch(self) -> tuple[tuple[Update, ...] | list[Update], int | None]:
         """The next batch and the offset past it (None: nothing came)."""

@@ -32,6 +32,12 @@ class ProcessedUpdates:
     async def record(self, bot_id: int, update_id: int, now: datetime | None = None) -> None:
         await self.db.write(*self.record_statement(bot_id, update_id, now))
 
+    async def forget_below(self, bot_id: int, update_id: int) -> None:
+        """Drop the marks of ids the server has confirmed as delivered (below the offset)."""
+        await self.db.write(
+            "DELETE FROM processed_updates WHERE bot_id = ? AND update_id < ?", (bot_id, update_id)
+        )
+
     async def prune(self, now: datetime | None = None) -> int:
         """Forget ids older than a week; return how many."""
         cutoff = to_db((now or utcnow()) - KEEP)

@@ -189,6 +189,20 @@ async def test_a_new_bot_token_answers_updates_with_ids_the_old_bot_saw(
     assert reply.text.startswith("Tài khoản của bạn")
 
 
+async def test_a_restarted_server_numbering_updates_from_1_again_is_answered(
+    bot, api, storage, enrol, tmp_path
+):
+    await enrol(758, Role.STAFF, "00070")
+    (first,) = await api.person(758).send("/toi")  # update 1 of this server
+    assert first.text.startswith("Tài khoản của bạn")
+    await api.person(758).send("/toi")  # update 2: the server has now confirmed update 1
+    async with FakeBotApi() as restarted:  # same bot, a new server counting from 1 again
+        again = build_application(settings_for(restarted, tmp_path), storage)
+        async with polling(again, poll_timeout=0.5):
+            (reply,) = await restarted.person(758).send("/toi")  # update 1 again
+    assert reply.text.startswith("Tài khoản của bạn")
+
+
 async def test_a_channel_post_gets_the_line_and_the_bot_leaves(bot, api):
     channel = api.group(-100790, "Kênh xã", kind="channel")
     poster = api.member(api.person(790), channel)

@@ -5,7 +5,8 @@ Sheets (names and headings in the current locale; the command line uses Vietname
 - "Tổng hợp" (Summary): per child area and model kind, the five figures of `storage.summary`,
   then a total per kind;
 - "Danh sách đăng ký" (Registrations): one row per registration of the year, withdrawn ones
-  too, with its answers and its self-assessment as `code=value; …`;
+  too, with its answers, its evidence state (`storage.evidence_state`) and its self-assessment
+  as `code=value; …`;
 - "Minh chứng" (Evidence): one row per evidence photo: registration number, indicator, uploader,
   date sent, SHA-256, flags, latest review decision and its reason;
 - "Kết quả" (Results): registration number, name, self-assessed total and result (the criteria
@@ -32,6 +33,7 @@ from conversations.registration_form import kind_label, status_name
 from storage import Storage
 from storage.criteria import AnswerError, CriteriaSet, PassRuleKind, ScoringKind, evaluate
 from storage.evidence import Flag, FlagKind
+from storage.evidence_state import EvidenceState
 from storage.models import Area
 from storage.registrations import Status
 from storage.summary import KINDS, Counts, Summary
@@ -80,6 +82,15 @@ def decision_words(decision: str | None) -> str:
     if decision is None:
         return _("not reviewed")
     return {"accepted": _("accepted"), "needs_more": _("needs more")}[decision]
+
+
+def evidence_words(state: int) -> str:
+    """A registration's evidence state by the rule of `storage.evidence_state`."""
+    return {
+        EvidenceState.INCOMPLETE: _("evidence incomplete"),
+        EvidenceState.COMPLETE: _("evidence complete"),
+        EvidenceState.ASSESSED: _("assessed"),
+    }[EvidenceState(state)]
 
 
 def recognition_words(result: str | None, status: str) -> str:
@@ -169,6 +180,7 @@ def registrations_sheet(storage: Storage, area: Area | None, year: int, zone: tz
                 r["address"],
                 r["phone"],
                 status_name(Status(r["status"])),
+                evidence_words(r["evidence_state"]),
                 local_date(r["created_at"], zone),
                 "; ".join(sorted((r["assessment"] or "").split(";"))).strip("; "),
             ]
@@ -191,10 +203,11 @@ def registrations_sheet(storage: Storage, area: Area | None, year: int, zone: tz
             _("Address"),
             _("Phone"),
             _("Status"),
+            _("Evidence"),
             _("Registered on"),
             _("Self-assessment"),
         ],
-        [16, 18, 22, 22, 20, 28, 24, 16, 14, 10, 12, 10, 28, 14, 16, 14, 60],
+        [16, 18, 22, 22, 20, 28, 24, 16, 14, 10, 12, 10, 28, 14, 16, 20, 14, 60],
         rows(),
     )
 

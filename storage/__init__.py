@@ -7,6 +7,7 @@ from storage.audit import AuditLog
 from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
 from storage.evidence import EvidenceRepository
+from storage.evidence_state import EvidenceStates
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
 from storage.registrations import RegistrationRepository
@@ -34,6 +35,8 @@ class Storage:
         self.updates = ProcessedUpdates(db)
         self.summary = SummaryRepository(db, self.criteria)
         self.facts = RegistrationFacts(db)
+        self.evidence_states = EvidenceStates(db)
+        self.tallies = self.summary.tallies
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

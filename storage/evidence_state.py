@@ -206,10 +206,9 @@ class TallyRepository:
         one transaction; returns the number of tally rows."""
         async with self.db.transaction() as conn:
             await conn.execute(
-                "UPDATE registrations SET evidence_state = (SELECT x.state FROM"
-                " registration_evidence x WHERE x.registration_id = registrations.id)"
-                " WHERE evidence_state != (SELECT x.state FROM registration_evidence x"
-                " WHERE x.registration_id = registrations.id)"
+                "UPDATE registrations SET evidence_state = x.state FROM registration_evidence x"
+                " WHERE x.registration_id = registrations.id"
+                " AND registrations.evidence_state != x.state"
             )
             await conn.execute("DELETE FROM tallies")
             await conn.execute(

@@ -322,7 +322,13 @@ class RegistrationRepository:
         await self.db.write(
             "UPDATE registrations SET hamlet_id = ?, commune_code = ?, province_code = ?,"
             " updated_at = ? WHERE id = ?",
-            (hamlet.id, hamlet.commune_code, hamlet.province_code, to_db(utcnow()), registration_id),
+            (
+                hamlet.id,
+                hamlet.commune_code,
+                hamlet.province_code,
+                to_db(utcnow()),
+                registration_id,
+            ),
         )
         return await self.get(registration_id)
 

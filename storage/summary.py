@@ -133,7 +133,8 @@ class SummaryRepository:
         columns = "id, level, code, name, parent_id, province_code, commune_code"
         if area is None:
             rows = await conn.execute_fetchall(
-                f"SELECT {columns} FROM areas WHERE level = 'province' ORDER BY code"
+                f"SELECT {columns} FROM areas WHERE level = 'province' AND code IS NOT NULL"
+                " ORDER BY code"  # `code IS NOT NULL`: the partial index of official codes
             )
         elif area.level is AreaLevel.HAMLET:
             return [area]

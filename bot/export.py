@@ -17,18 +17,25 @@ CSV: a zip holding one UTF-8 CSV per sheet (with a byte-order mark, so that Exce
 diacritics), named after the sheet, dates written dd/mm/yyyy.
 
 XlsxWriter is imported only when an XLSX is made, so the running bot does not carry it otherwise.
+
+The bot makes the file in a worker process (`export_off_loop`), with its own connection and
+event loop, reading one snapshot of the database: writing a country's millions of cells would
+otherwise hold the bot's event loop, and everyone's button presses with it, for minutes.
 """
 
+import asyncio
 import csv
 import io
 import json
+import multiprocessing
 import zipfile
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
-from bot.i18n import _
+from bot.i18n import _, use_locale
 from conversations.registration_form import kind_label, status_name
 from storage import Storage
 from storage.criteria import AnswerError, CriteriaSet, PassRuleKind, ScoringKind, evaluate
@@ -342,3 +349,45 @@ async def export(
     parts = sheets(storage, summary, now.tzinfo)
     data = await (write_xlsx if fmt is Format.XLSX else write_csv_zip)(parts)
     return data, file_name(area, year, fmt)
+
+
+# --- off the event loop ----------------------------------------------------------------------
+
+_workers: ProcessPoolExecutor | None = None
+
+
+def _export_in_worker(
+    db_path: str, area_id: int | None, year: int, fmt: Format, now: datetime, locale: str
+) -> tuple[bytes, str]:
+    """In the worker process: open the database, read it in one snapshot, make the file."""
+
+    async def work() -> tuple[bytes, str]:
+        storage = await Storage.open(db_path)
+        try:
+            area = await storage.areas.get(area_id) if area_id is not None else None
+            await storage.db.conn.execute("BEGIN")  # one snapshot for every sheet
+            try:
+                with use_locale(locale):
+                    return await export(storage, area, year, fmt, now)
+            finally:
+                await storage.db.conn.execute("ROLLBACK")
+        finally:
+            await storage.close()
+
+    return asyncio.run(work())
+
+
+async def export_off_loop(
+    db_path, area: Area | None, year: int, fmt: Format, now: datetime, locale: str
+) -> tuple[bytes, str]:
+    """`export` in a worker process (one at a time; started at the first export, a fresh one
+    for each file so that its memory goes back when the file is made), awaited here."""
+    global _workers
+    if _workers is None:
+        _workers = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
+        )
+    area_id = area.id if area else None
+    return await asyncio.get_running_loop().run_in_executor(
+        _workers, _export_in_worker, str(db_path), area_id, year, fmt, now, locale
+    )

@@ -172,14 +172,14 @@ class SummaryRepository:
         self, area: Area | None, year: int, offset: int = 0, limit: int = 10
     ) -> tuple[list[Missing], int]:
         """A page of the registered registrations not evidence complete, by hamlet name
-        (without diacritics) then number, each with its missing codes; and how many in all."""
+        (without diacritics) then number, each with its missing codes; and how many in all
+        (from the tallies, so that a country's count reads a few rows)."""
         required = await self.required()
         where, params = scope(area, year)
         base = (
             "FROM registrations r JOIN areas a ON a.id = r.hamlet_id"
             f" WHERE {where} AND r.status != 'withdrawn' AND {INCOMPLETE_SQL}"
         )
-        total = await self.db.conn.execute_fetchall(f"SELECT COUNT(*) {base}", params)
         missing_codes = codes_in_state_sql((IndicatorState.MISSING,))
         rows = await self.db.conn.execute_fetchall(
             f"SELECT r.*, a.name AS hamlet_name, {missing_codes} AS missing_codes {base}"
@@ -191,7 +191,10 @@ class SummaryRepository:
             codes = set((row["missing_codes"] or "").split())
             ordered = tuple(c for c in required.get(row["criteria_set_id"], ()) if c in codes)
             found.append(Missing(_registration(row), row["hamlet_name"], ordered))
-        return found, total[0][0]
+        # How many in all, from the tallies: registered minus evidence complete.
+        tallies = await self.tallies.children(area, year)
+        total = sum(f[0] - f[1] for by_kind in tallies.values() for f in by_kind.values())
+        return found, total
 
     # --- per-registration rows, for the export ------------------------------------------------
 

@@ -183,6 +183,14 @@ class ReviewRepository:
         )
         return {row[0] for row in rows}
 
+    async def unreviewed(self, registration_id: int) -> int:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT COUNT(*) FROM evidence e LEFT JOIN evidence_reviews v"
+            " ON v.evidence_id = e.id WHERE e.registration_id = ? AND v.evidence_id IS NULL",
+            (registration_id,),
+        )
+        return rows[0][0]
+
     async def ready_for_recognition(
         self, area: Area | None, year: int, limit: int = 20
     ) -> list[Registration]:

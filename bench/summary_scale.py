@@ -657,6 +657,38 @@ def report(size: float, facts: dict | None, result: dict) -> None:
             print(f"    {kind}: {counts}")
 
 
+async def compare(paths: list[Path], args: argparse.Namespace) -> None:
+    """The three summaries on every file kept by --keep, in alternating rounds in this one
+    process (so that the shared machine's load falls on every size alike); medians."""
+    stores = [await Storage.open(path) for path in paths]
+    try:
+        province = await stores[0].areas.by_code(args.province)
+        rows = await stores[0].db.conn.execute_fetchall(
+            "SELECT code FROM areas WHERE level = 'commune' AND province_code = ? ORDER BY code"
+            " LIMIT 1",
+            (args.province,),
+        )
+        commune = await stores[0].areas.by_code(rows[0][0])
+        taken = datetime.now(ZONE)
+        levels = (("commune", commune), ("province", province), ("country", None))
+        times = {(label, i): [] for label, _ in levels for i in range(len(stores))}
+        for _ in range(args.repeat):
+            for label, area in levels:
+                for i, storage in enumerate(stores):
+                    started = time.perf_counter()
+                    await storage.summary.summary(area, YEAR, taken)
+                    times[(label, i)].append(time.perf_counter() - started)
+        print(f"\nalternating rounds ({args.repeat}), medians in ms; commune {commune.code}")
+        print("          " + "  ".join(f"{p.name:>22}" for p in paths) + "   last / first")
+        for label, _ in levels:
+            medians = [statistics.median(times[(label, i)]) for i in range(len(stores))]
+            cells = "  ".join(f"{1000 * m:22.2f}" for m in medians)
+            print(f"{label:9} {cells}   {medians[-1] / medians[0]:.2f}")
+    finally:
+        for storage in stores:
+            await storage.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -668,7 +700,13 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the databases in this folder")
     parser.add_argument("--reuse", type=Path, help="time a database kept by --keep earlier")
     parser.add_argument("--export", action="store_true", help="also time the province's export")
+    parser.add_argument(
+        "--compare", type=Path, nargs="+", help="time kept files against each other, alternately"
+    )
     args = parser.parse_args()
+    if args.compare:
+        asyncio.run(compare(args.compare, args))
+        return
 
     for line in machine_lines():
         print(line)

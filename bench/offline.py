@@ -56,6 +56,7 @@ class OfflineRequest(BaseRequest):
         self._ids = itertools.count(1)
         self.keyboards: dict[int, dict[str, Any]] = {}  # chat id -> the message with buttons
         self.last_text: dict[int, str] = {}  # chat id -> text of the last message sent or edited
+        self.documents: list[tuple[int, int]] = []  # (chat id, bytes) of each document sent
 
     async def initialize(self) -> None:
         pass
@@ -88,9 +89,26 @@ class OfflineRequest(BaseRequest):
             result = True
         elif api == "getMyCommands":
             result = []
+        elif api == "sendDocument":
+            files = (request_data.multipart_data or {}) if request_data else {}
+            size = sum(len(part[1]) for part in files.values())
+            result = self._document(params, size)
         else:
             raise UnexpectedMethod(api)
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _document(self, params: dict[str, Any], size: int) -> dict[str, Any]:
+        """A sent document (an export): its size is kept in `documents`."""
+        chat_id = int(params["chat_id"])
+        self.documents.append((chat_id, size))
+        return {
+            "message_id": next(self._ids),
+            "date": DATE,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Người"},
+            "from": BOT_USER,
+            "caption": params.get("caption", ""),
+            "document": {"file_id": f"doc{size}", "file_unique_id": f"d{size}"},
+        }
 
     def _message(self, api: str, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])

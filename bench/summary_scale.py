@@ -1,23 +1,25 @@
-"""/tongket at national scale: the summary figures against hand-tuned SQL, and a province's export.
+"""/tongket at the real scale: summaries from the tallies, flat as registrations grow.
 
-Generates a synthetic national dataset into a SQLite file made by the project's own migrations
+Generates synthetic national datasets into SQLite files made by the project's own migrations
 (`Storage.open`, the official provinces and communes, the shipped criteria sets stored by
-`in_force`), then fills it with the plain sqlite3 module: 100,000 hamlets, 1,000,000 family and
-100,000 clan registrations, 5,000,000 evidence photos, their reviews and the recognitions.
-Registrations are numbered in the order they arrive, from hamlets all over the country, and
-photos arrive in two waves, each in a random order of registrations, so that neither a
-commune's registrations nor a registration's photos sit together in the file (as in use).
+`in_force`), then fills them with the plain sqlite3 module: 100,000 hamlets at every size, and
+registrations (10 families to 1 clan), about 4.5 evidence photos each, their reviews and the
+recognitions. Registrations are numbered in the order they arrive, from hamlets all over the
+country, and photos arrive in two waves, each in a random order of registrations, so that
+neither a commune's registrations nor a registration's photos sit together in the file.
 
-Then times `SummaryRepository.summary` (what /tongket computes) for one commune, one province
-and the whole country against the same five figures written as hand-tuned SQL in this file,
-checks that both give exactly the same numbers, and times the XLSX export of the province.
+The bulk load runs with migration 0012's triggers dropped (as a restore or an import would);
+then the tallies are rebuilt from the rows (`TallyRepository.rebuild`, timed) and the triggers
+put back, so that the schema is the migrations' again (checked).
 
-Prints figures, never pass/fail. The issue's targets: a commune under 20 ms, a province under
-500 ms, the country under 3 s, each within 1.5x of the hand-tuned SQL; the province's export
-under 30 s.
+At each size (`--sizes`, in millions of registrations) it times `SummaryRepository.summary`
+(what /tongket computes) for one commune, one province and the whole country, and the recount
+that `python -m bot tallies check` does, and checks that the summaries' figures equal the
+recount's. Prints figures, never pass/fail. The issue's targets: each summary under 20 ms at
+every size, the largest size within 1.5x of the smallest.
 
-    PYTHONPATH=. .venv/bin/python bench/summary_scale.py [--scale 1] [--keep PATH]
-    PYTHONPATH=. .venv/bin/python bench/summary_scale.py --reuse PATH   # a file kept before
+    PYTHONPATH=. .venv/bin/python bench/summary_scale.py [--sizes 0.1,0.4,1] [--keep DIR]
+    PYTHONPATH=. .venv/bin/python bench/summary_scale.py --reuse F.sqlite3 [--export]
 """
 
 import argparse
@@ -39,7 +41,7 @@ from storage import Storage
 from storage.areas import official_communes, official_provinces
 from storage.criteria import ModelKind, ScoringKind, evaluate
 from storage.models import Area
-from storage.summary import FIGURES, KINDS, Summary
+from storage.summary import FIGURES, KINDS
 from storage.text import fold, search_key
 
 YEAR = 2025
@@ -47,9 +49,9 @@ SEED = 20250101
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # Full scale; --scale multiplies every count but the official areas.
 HAMLETS = 100_000
-FAMILIES = 1_000_000
-CLANS = 100_000
-EVIDENCE = 5_000_000
+FAMILIES = 1_000_000 * 10 // 11  # per million registrations
+CLANS = 1_000_000 // 11
+EVIDENCE = 4_500_000
 
 # Statuses, and for the registrations still 'registered', how far their evidence has got.
 STATUSES = [("registered", 65), ("withdrawn", 3), ("recognised", 28), ("not_recognised", 4)]
@@ -151,9 +153,23 @@ def schema(conn: sqlite3.Connection) -> list[tuple]:
     )
 
 
+def drop_triggers(conn: sqlite3.Connection) -> list[str]:
+    """Drop the triggers that keep the evidence state and the tallies on the bulk-loaded
+    tables (not the one on the `tally_changes` view, which the rebuild uses)."""
+    rows = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        f" AND tbl_name IN ({', '.join('?' for _ in NON_UNIQUE_INDEX_TABLES)})",
+        NON_UNIQUE_INDEX_TABLES,
+    ).fetchall()
+    for name, _sql in rows:
+        conn.execute(f"DROP TRIGGER {name}")
+    return [sql for _name, sql in rows]
+
+
 def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dict:
-    """Fill the database; return counts and timings. Self-assessments are written only for
-    the registrations of `assessed_province` (the exported one): nothing else reads them."""
+    """Fill the database with `scale` million registrations; return counts and timings.
+    Self-assessments are written only for the registrations of `assessed_province` (the
+    exported one): nothing else reads them."""
     started = time.perf_counter()
     sets = asyncio.run(prepare(path))
     rng = random.Random(seed)
@@ -163,6 +179,7 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
     conn.execute("PRAGMA cache_size = -1000000")  # 1 GB while loading
     migrated = schema(conn)
     recreate = drop_non_unique_indexes(conn)
+    triggers = drop_triggers(conn)
     conn.execute("BEGIN")
     facts: dict = {"timings": {}}
     mark = time.perf_counter()
@@ -177,7 +194,7 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
     communes = conn.execute(
         "SELECT id, code, province_code, name FROM areas WHERE level = 'commune' ORDER BY id"
     ).fetchall()
-    hamlet_total = max(len(communes), round(HAMLETS * scale))
+    hamlet_total = HAMLETS  # the same areas at every size: only the rows grow
     weights = [rng.uniform(0.5, 1.5) for _ in communes]
     share = hamlet_total / sum(weights)
     per_commune = [max(1, int(w * share)) for w in weights]
@@ -241,7 +258,7 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
 
     # Registrations, in the order they arrive (January), from hamlets all over the country;
     # some hamlets are keener than others.
-    families, clans = round(FAMILIES * scale), round(CLANS * scale)
+    families, clans = round(FAMILIES * scale), round(CLANS * scale)  # 10 : 1
     kinds = [ModelKind.FAMILY] * families + [ModelKind.CLAN] * clans
     rng.shuffle(kinds)
     total = len(kinds)
@@ -515,6 +532,11 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
     for sql in recreate:
         conn.execute(sql)
     lap("indexes")
+    conn.close()
+    facts["rebuild"] = asyncio.run(rebuild(path))
+    conn = sqlite3.connect(path, isolation_level=None)
+    for sql in triggers:
+        conn.execute(sql)
     same = schema(conn) == migrated
     conn.close()
     facts["schema_same"] = same
@@ -523,104 +545,26 @@ def generate(path: Path, scale: float, seed: int, assessed_province: str) -> dic
     return facts
 
 
-# --- the hand-tuned SQL ---------------------------------------------------------------------
-
-# The child area's column and the scope's column, by the level of the area reported on.
-RAW_CHILD = {None: "province_code", "province": "commune_code", "commune": "hamlet_id"}
-RAW_SCOPE = {"province": ("province_code", "code"), "commune": ("commune_code", "code")}
-
-
-def raw_sql(required: dict[str, tuple[str, ...]], area: Area | None) -> tuple[str, list]:
-    """The five figures per child area and kind, written for speed, independently of
-    storage.summary: each registration's required codes are probed one by one in the
-    (registration_id, indicator_code) index, stopping at the first missing; only a complete
-    one has its photos' reviews looked up, stopping at the first not accepted; the
-    per-registration states are computed once (LIMIT -1 keeps the subquery from being
-    flattened into the sums). Fastest of the variants tried (see README)."""
-    branches, params = [], []
-    for set_id, codes in sorted(required.items()):
-        if codes:
-            tests = " ".join(
-                "WHEN NOT EXISTS (SELECT 1 FROM evidence e WHERE e.registration_id = r.id"
-                " AND e.indicator_code = ?) THEN 0"
-                for _ in codes
-            )
-            branches.append(f"WHEN ? THEN CASE {tests} ELSE 1 END")
-            params += [set_id, *codes]
-    complete = f"CASE r.criteria_set_id {' '.join(branches)} ELSE 1 END" if branches else "1"
-    reviewed = (
-        "NOT EXISTS (SELECT 1 FROM evidence e LEFT JOIN evidence_reviews v"
-        " ON v.evidence_id = e.id WHERE e.registration_id = r.id"
-        " AND v.decision IS NOT 'accepted')"
-    )
-    level = area.level.value if area else None
-    where = "r.year = ?"
-    scope_params: list = [YEAR]
-    if area is not None:
-        column, attribute = RAW_SCOPE[level]
-        where += f" AND r.{column} = ?"
-        scope_params.append(getattr(area, attribute))
-    sql = (
-        "SELECT child, kind, COUNT(*), SUM(state >= 1), SUM(state = 2),"
-        " SUM(status = 'recognised'), SUM(status = 'not_recognised') FROM ("
-        f" SELECT r.{RAW_CHILD[level]} AS child, r.kind AS kind, r.status AS status,"
-        f" CASE WHEN {complete} THEN 1 + ({reviewed}) ELSE 0 END AS state"
-        f" FROM registrations r WHERE {where} AND r.status != 'withdrawn' LIMIT -1)"
-        " GROUP BY child, kind"
-    )
-    return sql, params + scope_params
-
-
-async def required_codes(storage: Storage) -> dict[str, tuple[str, ...]]:
-    """Read from the stored sets here, not through storage.summary."""
-    rows = await storage.db.conn.execute_fetchall("SELECT id FROM criteria_sets")
-    found = {}
-    for row in rows:
-        stored = await storage.criteria.get(row["id"])
-        if stored.criteria_set.model_kind in KINDS:
-            found[row["id"]] = tuple(
-                i.code for i in stored.criteria_set.all_indicators() if i.evidence_required
-            )
-    return found
+async def rebuild(path: Path) -> float:
+    """`TallyRepository.rebuild` on the loaded rows (the triggers are dropped); seconds."""
+    storage = await Storage.open(path)
+    try:
+        started = time.perf_counter()
+        await storage.tallies.rebuild()
+        return time.perf_counter() - started
+    finally:
+        await storage.close()
 
 
 # --- timing ---------------------------------------------------------------------------------
 
 
-def summary_figures(summary: Summary) -> dict[tuple[str, str], tuple[int, ...]]:
-    found = {}
-    for row in summary.rows:
-        for kind in KINDS:
-            counts = row.of(kind).as_tuple()
-            if any(counts):
-                key = str(row.area.id) if row.area.code is None else row.area.code
-                found[(key, kind.value)] = counts
-    return found
-
-
-def raw_figures(rows) -> dict[tuple[str, str], tuple[int, ...]]:
-    return {(str(row[0]), row[1]): tuple(v or 0 for v in row[2:]) for row in rows}
-
-
-async def timed(repeat: int, work) -> tuple[list[float], object]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = await work()
-        times.append(time.perf_counter() - started)
-    return times, result
-
-
 def ms(seconds: float) -> str:
-    return f"{1000 * seconds:,.1f} ms"
+    return f"{1000 * seconds:,.2f} ms"
 
 
-async def plan(storage: Storage, sql: str, params) -> list[str]:
-    rows = await storage.db.conn.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
-    return [row[3] for row in rows]
-
-
-async def measure(path: Path, args: argparse.Namespace) -> None:
+async def measure(path: Path, args: argparse.Namespace) -> dict:
+    """Median summary times per level, the recount's time, and whether they agree."""
     storage = await Storage.open(path)
     try:
         province = await storage.areas.by_code(args.province)
@@ -630,56 +574,44 @@ async def measure(path: Path, args: argparse.Namespace) -> None:
             (args.province, YEAR),
         )
         commune = await storage.areas.by_code(rows[0][0])
-        required = await required_codes(storage)
         taken = datetime.now(ZONE)
-        targets = {"commune": 0.020, "province": 0.500, "country": 3.0}
-        print(
-            f"\n/tongket figures, {args.repeat} runs each, alternating summary() and the raw SQL"
-            " on the same connection (the first run of each reads a cold page cache)"
-        )
-        for label, area in (
-            ("commune", commune),
-            ("province", province),
-            ("country", None),
-        ):
-            name = "the whole country" if area is None else f"{area.code} {area.name}"
-            sql, params = raw_sql(required, area)
-            summary_times, raw_times = [], []
-            summary = raw = None
+        started = time.perf_counter()
+        recount = await storage.tallies.recount(YEAR)
+        recount_seconds = time.perf_counter() - started
+        result = {"recount": recount_seconds, "levels": {}}
+        for label, area in (("commune", commune), ("province", province), ("country", None)):
+            times, summary = [], None
             for _ in range(args.repeat):
                 started = time.perf_counter()
                 summary = await storage.summary.summary(area, YEAR, taken)
-                summary_times.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                raw = await storage.db.conn.execute_fetchall(sql, params)
-                raw_times.append(time.perf_counter() - started)
-            same = summary_figures(summary) == raw_figures(raw)
-            registered = sum(summary.total(kind).registered for kind in KINDS)
-            med_s, med_r = statistics.median(summary_times), statistics.median(raw_times)
-            print(
-                f"{label} ({name}, {len(summary.rows):,} child areas, {registered:,} registered):"
-            )
-            print(
-                f"    summary(): median {ms(med_s)}, min {ms(min(summary_times))}"
-                f" (target under {ms(targets[label])})"
-            )
-            print(f"    raw SQL:   median {ms(med_r)}, min {ms(min(raw_times))}")
-            print(
-                f"    ratio summary/raw: median {med_s / med_r:.2f},"
-                f" min {min(summary_times) / min(raw_times):.2f} (target at most 1.5)"
-            )
-            print(f"    check: raw SQL gives exactly summary()'s figures: {same}")
-            for kind in KINDS:
-                counts = ", ".join(
-                    f"{f} {v:,}"
-                    for f, v in zip(FIGURES, summary.total(kind).as_tuple(), strict=True)
+                times.append(time.perf_counter() - started)
+            level = {None: "province", "province": "commune", "commune": "hamlet"}[
+                area.level.value if area else None
+            ]
+            counted = {(k[2], k[3]): v for k, v in recount.items() if k[1] == level}
+            zero = (0,) * len(FIGURES)
+            same = all(
+                row.of(kind).as_tuple()
+                == counted.get(
+                    (str(row.area.id) if row.area.code is None else row.area.code, kind.value), zero
                 )
-                print(f"    {kind.value}: {counts}")
-            if args.plan:
-                for line in await plan(storage, sql, params):
-                    print(f"    plan (raw): {line}")
-        if not args.no_export:
+                for row in summary.rows
+                for kind in KINDS
+            )
+            registered = sum(summary.total(kind).registered for kind in KINDS)
+            name = "the whole country" if area is None else f"{area.code} {area.name}"
+            result["levels"][label] = {
+                "median": statistics.median(times),
+                "min": min(times),
+                "same": same,
+                "rows": len(summary.rows),
+                "registered": registered,
+                "name": name,
+                "totals": {kind.value: summary.total(kind).as_tuple() for kind in KINDS},
+            }
+        if args.export:
             await time_export(storage, province, path.parent)
+        return result
     finally:
         await storage.close()
 
@@ -692,65 +624,124 @@ async def time_export(storage: Storage, province: Area, folder: Path) -> None:
     with use_locale("vi"):
         data, name = await export(storage, province, YEAR, Format.XLSX, datetime.now(ZONE))
     seconds = time.perf_counter() - started
-    counts = await storage.db.conn.execute_fetchall(
-        "SELECT COUNT(*), (SELECT COUNT(*) FROM evidence e JOIN registrations r"
-        " ON r.id = e.registration_id WHERE r.province_code = ? AND r.year = ?)"
-        " FROM registrations WHERE province_code = ? AND year = ?",
-        (province.code, YEAR, province.code, YEAR),
-    )
     print(
-        f"\nXLSX export of {province.code} {province.name} ({counts[0][0]:,} registrations,"
-        f" {counts[0][1]:,} photos): {seconds:.1f} s, {len(data) / 2**20:.1f} MB {name}"
-        " (target under 30 s)"
+        f"XLSX export of {province.code} {province.name}: {seconds:.1f} s,"
+        f" {len(data) / 2**20:.1f} MB {name}"
     )
+
+
+def report(size: float, facts: dict | None, result: dict) -> None:
+    print(f"\n== {size:g} million registrations ==")
+    if facts:
+        print(
+            f"generated in {facts['seconds']:.1f} s; schema identical to the migrations':"
+            f" {facts['schema_same']}; tallies rebuilt from the rows in {facts['rebuild']:.1f} s"
+        )
+        print("    " + ", ".join(f"{k} {v:.1f} s" for k, v in facts["timings"].items()))
+        print(
+            f"    {facts['hamlets']:,} hamlets, registrations {facts['registrations']},"
+            f" {facts['evidence']:,} evidence, {facts['evidence_reviews']:,} reviews,"
+            f" {facts['recognitions']:,} recognitions"
+        )
+    recount = result["recount"]
+    print(f"recount (what `tallies check` does): {recount:.2f} s")
+    for label, level in result["levels"].items():
+        print(
+            f"{label} ({level['name']}, {level['rows']:,} child areas,"
+            f" {level['registered']:,} registered): summary() median {ms(level['median'])},"
+            f" min {ms(level['min'])}; recount/summary {recount / level['median']:,.0f}x;"
+            f" same figures as the recount: {level['same']}"
+        )
+        for kind, totals in level["totals"].items():
+            counts = ", ".join(f"{f} {v:,}" for f, v in zip(FIGURES, totals, strict=True))
+            print(f"    {kind}: {counts}")
+
+
+async def compare(paths: list[Path], args: argparse.Namespace) -> None:
+    """The three summaries on every file kept by --keep, in alternating rounds in this one
+    process (so that the shared machine's load falls on every size alike); medians."""
+    stores = [await Storage.open(path) for path in paths]
+    try:
+        province = await stores[0].areas.by_code(args.province)
+        rows = await stores[0].db.conn.execute_fetchall(
+            "SELECT code FROM areas WHERE level = 'commune' AND province_code = ? ORDER BY code"
+            " LIMIT 1",
+            (args.province,),
+        )
+        commune = await stores[0].areas.by_code(rows[0][0])
+        taken = datetime.now(ZONE)
+        levels = (("commune", commune), ("province", province), ("country", None))
+        times = {(label, i): [] for label, _ in levels for i in range(len(stores))}
+        for _ in range(args.repeat):
+            for label, area in levels:
+                for i, storage in enumerate(stores):
+                    started = time.perf_counter()
+                    await storage.summary.summary(area, YEAR, taken)
+                    times[(label, i)].append(time.perf_counter() - started)
+        print(f"\nalternating rounds ({args.repeat}), medians in ms; commune {commune.code}")
+        print("          " + "  ".join(f"{p.name:>22}" for p in paths) + "   last / first")
+        for label, _ in levels:
+            medians = [statistics.median(times[(label, i)]) for i in range(len(stores))]
+            cells = "  ".join(f"{1000 * m:22.2f}" for m in medians)
+            print(f"{label:9} {cells}   {medians[-1] / medians[0]:.2f}")
+    finally:
+        for storage in stores:
+            await storage.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every count")
+    parser.add_argument(
+        "--sizes", default="0.1,0.4,1", help="millions of registrations, comma-separated"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--province", default="79", help="the province timed and exported")
-    parser.add_argument("--repeat", type=int, default=5, help="repetitions of each timing")
-    parser.add_argument("--keep", type=Path, help="write the database here and keep it")
+    parser.add_argument("--province", default="79", help="the province timed (and exported)")
+    parser.add_argument("--repeat", type=int, default=7, help="repetitions of each timing")
+    parser.add_argument("--keep", type=Path, help="keep the databases in this folder")
     parser.add_argument("--reuse", type=Path, help="time a database kept by --keep earlier")
-    parser.add_argument("--no-export", action="store_true", help="skip the export timing")
-    parser.add_argument("--plan", action="store_true", help="print EXPLAIN QUERY PLAN of the SQL")
+    parser.add_argument("--export", action="store_true", help="also time the province's export")
+    parser.add_argument(
+        "--compare", type=Path, nargs="+", help="time kept files against each other, alternately"
+    )
     args = parser.parse_args()
+    if args.compare:
+        asyncio.run(compare(args.compare, args))
+        return
 
     for line in machine_lines():
         print(line)
     print(f"sqlite {sqlite3.sqlite_version}")
-    tmp = None
     if args.reuse:
-        path = args.reuse
-    elif args.keep:
-        path = args.keep
+        report(0, None, asyncio.run(measure(args.reuse, args)))
+        return
+    results = {}
+    for size in [float(x) for x in args.sizes.split(",")]:
+        folder = args.keep or Path(tempfile.mkdtemp(prefix="hoctap-scale-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"hoctap-{size:g}M.sqlite3"
         if path.exists():
             parser.error(f"{path} exists; remove it or use --reuse")
-    else:
-        tmp = Path(tempfile.mkdtemp(prefix="hoctap-scale-"))
-        path = tmp / "hoctap.sqlite3"
-    try:
-        if not args.reuse:
-            free = shutil.disk_usage(path.parent).free
-            print(f"generating into {path} ({free / 2**30:.0f} GB free there), scale {args.scale}")
-            facts = generate(path, args.scale, args.seed, args.province)
-            print(
-                f"generated in {facts['seconds']:.1f} s; file {path.stat().st_size / 2**30:.2f} GB;"
-                f" schema identical to the migrations': {facts['schema_same']}"
-            )
-            print("    " + ", ".join(f"{k} {v:.1f} s" for k, v in facts["timings"].items()))
-            print(
-                f"    {facts['hamlets']:,} hamlets, {facts['people']:,} people,"
-                f" registrations {facts['registrations']}, statuses {dict(facts['statuses'])},"
-                f" {facts['evidence']:,} evidence, {facts['evidence_reviews']:,} reviews,"
-                f" {facts['recognitions']:,} recognitions,"
-                f" {facts['self_assessments']:,} self-assessment rows"
-            )
-        asyncio.run(measure(path, args))
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp)
+        free = shutil.disk_usage(folder).free
+        print(f"\ngenerating {size:g}M registrations into {path} ({free / 2**30:.0f} GB free)")
+        facts = generate(path, size, args.seed, args.province)
+        facts["file_gb"] = path.stat().st_size / 2**30
+        results[size] = asyncio.run(measure(path, args))
+        report(size, facts, results[size])
+        print(f"file {facts['file_gb']:.2f} GB")
+        if args.keep is None:
+            shutil.rmtree(folder)
+    smallest, largest = min(results), max(results)
+    print("\nmedians (ms) by size; last column: largest / smallest (target at most 1.5)")
+    for label in ("commune", "province", "country"):
+        medians = [results[size]["levels"][label]["median"] for size in sorted(results)]
+        cells = "  ".join(f"{1000 * m:8.2f}" for m in medians)
+        ratio = (
+            results[largest]["levels"][label]["median"]
+            / results[smallest]["levels"][label]["median"]
+        )
+        print(f"{label:9} {cells}   {ratio:.2f}")
+    recounts = "  ".join(f"{results[size]['recount']:8.2f}" for size in sorted(results))
+    print(f"recount (s) {recounts}")
 
 
 if __name__ == "__main__":

@@ -84,6 +84,13 @@ def parser() -> argparse.ArgumentParser:
     out.add_argument("--year", required=True, type=int)
     out.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     out.add_argument("out", type=Path)
+    tallies = commands.add_parser("tallies", help="check the report tallies, or rebuild them")
+    tally_actions = tallies.add_subparsers(dest="tallies_command", required=True)
+    check = tally_actions.add_parser(
+        "check", help="recount from the rows; print every difference (exit 1 if any)"
+    )
+    check.add_argument("--year", type=int)
+    tally_actions.add_parser("rebuild", help="rebuild the tallies from the rows")
     return top
 
 
@@ -409,6 +416,28 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_storage(settings, work)
 
 
+async def _tallies(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> int:
+        if args.tallies_command == "rebuild":
+            rows = await storage.tallies.rebuild()
+            print(f"tallies rebuilt: {rows} rows")
+            return 0
+        differences = await storage.tallies.check(args.year)
+        stale = await storage.tallies.stale_states(args.year)
+        for difference in differences:
+            print(difference)
+        for number, kept, counted in stale:
+            print(f"{number}: evidence state {kept} (counted {counted})")
+        where = f" of {args.year}" if args.year else ""
+        if differences or stale:
+            print(f"{len(differences)} tallies and {len(stale)} registrations{where} differ")
+            return 1
+        print(f"tallies{where} equal the recount")
+        return 0
+
+    return await _with_storage(settings, work)
+
+
 COMMANDS = {
     "run": _run,
     "init-db": _init_db,
@@ -423,4 +452,5 @@ COMMANDS = {
     "purge-trash": _purge_trash,
     "restore": _restore,
     "export": _export,
+    "tallies": _tallies,
 }

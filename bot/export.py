@@ -6,7 +6,8 @@ Sheets (names and headings in the current locale; the command line uses Vietname
   the households and the rate of households recognised against the national target (unknown
   unless every hamlet is counted), then a total per kind;
 - "Danh sách đăng ký" (Registrations): one row per registration of the year, withdrawn ones
-  too, with its answers and its self-assessment, one column per indicator;
+  too, with its answers, its evidence state (`storage.evidence_state`) and its
+  self-assessment, one column per indicator;
 - "Minh chứng" (Evidence): one row per evidence photo: registration number, indicator, uploader,
   date sent, the photo's file name (XLSX) or SHA-256 (CSV), flags, latest review decision and
   its reason;
@@ -22,18 +23,25 @@ CSV: a zip holding one UTF-8 CSV per sheet (with a byte-order mark, so that Exce
 diacritics), named after the sheet, dates written dd/mm/yyyy; no title rows, no STT.
 
 XlsxWriter is imported only when an XLSX is made, so the running bot does not carry it otherwise.
+
+The bot makes the file in a worker process (`export_off_loop`), with its own connection and
+event loop, reading one snapshot of the database: writing a country's millions of cells would
+otherwise hold the bot's event loop, and everyone's button presses with it, for minutes.
 """
 
+import asyncio
 import csv
 import io
 import json
+import multiprocessing
 import zipfile
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
-from bot.i18n import _
+from bot.i18n import _, use_locale
 from bot.labels import kind_label, status_name
 from storage import Storage
 from storage.criteria import (
@@ -45,6 +53,7 @@ from storage.criteria import (
     evaluate,
 )
 from storage.evidence import Flag, FlagKind
+from storage.evidence_state import EvidenceState
 from storage.households import CLAN_TARGET, FAMILY_TARGET, Households, family_rate
 from storage.models import Area, AreaLevel
 from storage.registrations import Status
@@ -110,6 +119,15 @@ def decision_words(decision: str | None) -> str:
     if decision is None:
         return _("not reviewed")
     return {"accepted": _("accepted"), "needs_more": _("needs more")}[decision]
+
+
+def evidence_words(state: int) -> str:
+    """A registration's evidence state by the rule of `storage.evidence_state`."""
+    return {
+        EvidenceState.INCOMPLETE: _("evidence incomplete"),
+        EvidenceState.COMPLETE: _("evidence complete"),
+        EvidenceState.ASSESSED: _("assessed"),
+    }[EvidenceState(state)]
 
 
 def recognition_words(result: str | None, status: str) -> str:
@@ -260,6 +278,7 @@ def registrations_sheet(
                 r["address"],
                 r["phone"],
                 status_name(Status(r["status"])),
+                evidence_words(r["evidence_state"]),
                 local_date(r["created_at"], zone),
                 *(values.get(code) for code in codes),
             ]
@@ -282,10 +301,11 @@ def registrations_sheet(
             _("Address"),
             _("Phone"),
             _("Status"),
+            _("Evidence"),
             _("Registered on"),
             *codes,
         ],
-        [16, 18, 22, 22, 20, 28, 24, 16, 14, 10, 12, 10, 28, 14, 16, 14] + [9] * len(codes),
+        [16, 18, 22, 22, 20, 28, 24, 16, 14, 10, 12, 10, 28, 14, 16, 20, 14] + [9] * len(codes),
         rows(),
     )
 
@@ -481,3 +501,45 @@ async def export(
     heading = Heading(_("the whole country") if area is None else area.name, year, now)
     data = await (write_xlsx if fmt is Format.XLSX else write_csv_zip)(parts, heading)
     return data, file_name(area, year, fmt)
+
+
+# --- off the event loop ----------------------------------------------------------------------
+
+_workers: ProcessPoolExecutor | None = None
+
+
+def _export_in_worker(
+    db_path: str, area_id: int | None, year: int, fmt: Format, now: datetime, locale: str
+) -> tuple[bytes, str]:
+    """In the worker process: open the database, read it in one snapshot, make the file."""
+
+    async def work() -> tuple[bytes, str]:
+        storage = await Storage.open(db_path)
+        try:
+            area = await storage.areas.get(area_id) if area_id is not None else None
+            await storage.db.conn.execute("BEGIN")  # one snapshot for every sheet
+            try:
+                with use_locale(locale):
+                    return await export(storage, area, year, fmt, now)
+            finally:
+                await storage.db.conn.execute("ROLLBACK")
+        finally:
+            await storage.close()
+
+    return asyncio.run(work())
+
+
+async def export_off_loop(
+    db_path, area: Area | None, year: int, fmt: Format, now: datetime, locale: str
+) -> tuple[bytes, str]:
+    """`export` in a worker process (one at a time; started at the first export, a fresh one
+    for each file so that its memory goes back when the file is made), awaited here."""
+    global _workers
+    if _workers is None:
+        _workers = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
+        )
+    area_id = area.id if area else None
+    return await asyncio.get_running_loop().run_in_executor(
+        _workers, _export_in_worker, str(db_path), area_id, year, fmt, now, locale
+    )

@@ -25,7 +25,6 @@ from telegram.ext import Application, ContextTypes
 from bot.i18n import _, ngettext, use_locale
 from bot.years import open_years
 from storage.models import Person, Role
-from storage.registrations import Status
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +82,7 @@ def render_digest(area_name: str, year: int, counts) -> str:
     return _(
         "Weekly digest for {area}, {year}:\n"
         "Registrations: {registrations} ({recognised} recognised)\n"
+        "Evidence complete: {complete}; assessed: {assessed}\n"
         "Evidence photos: {evidence}\n"
         "Waiting for review: {waiting} (/duyet)\n"
         "Marked “needs more”: {needs_more}\n"
@@ -92,6 +92,8 @@ def render_digest(area_name: str, year: int, counts) -> str:
         year=year,
         registrations=counts.registrations,
         recognised=counts.recognised,
+        complete=counts.evidence_complete,
+        assessed=counts.assessed,
         evidence=counts.evidence,
         waiting=counts.waiting,
         needs_more=counts.needs_more,
@@ -184,19 +186,9 @@ async def evidence_reminders(app: Application, today: date) -> list[tuple[Person
 
 
 async def missing_evidence(app: Application, area, year: int) -> list[tuple[str, int]]:
-    """(number, indicators missing required evidence) of the area's registered registrations."""
-    storage = app.storage
-    registrations, _total = await storage.registrations.in_area(
-        area, year, status=Status.REGISTERED, limit=100_000
-    )
-    missing = []
-    for registration in registrations:
-        criteria = (await storage.criteria.get(registration.criteria_set_id)).criteria_set
-        required = {i.code for i in criteria.all_indicators() if i.evidence_required}
-        lacking = required - await storage.reminders.evidence_codes(registration.id)
-        if lacking:
-            missing.append((registration.number, len(lacking)))
-    return missing
+    """(number, evidence-required indicators with no photo or "needs more") of the area's
+    registered registrations, by the evidence rule."""
+    return await app.storage.reminders.lacking(area, year)
 
 
 async def digests(app: Application, today: date) -> list[tuple[Person, str]]:

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import BotContext
-from bot.export import Format, export
+from bot.export import Format, export_off_loop
 from bot.i18n import _
 from conversations.report_common import area_in_reach, area_title, taken_at
 
@@ -48,7 +48,9 @@ async def export_area(update: Update, context: BotContext) -> None:
     ok, area = await area_in_reach(update, context, spec, "export")
     if not ok:
         return
-    data, name = await export(context.storage, area, year, fmt, now)
+    data, name = await export_off_loop(
+        context.settings.db_path, area, year, fmt, now, context.person.locale
+    )
     if len(data) > MAX_DOCUMENT:
         await update.message.reply_text(
             _(

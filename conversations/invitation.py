@@ -54,7 +54,7 @@ def render_areas(role: Role, choices: list[Area]) -> tuple[str, InlineKeyboardMa
     return text, buttons([[(area.name, f"inv:area:{area.id}")] for area in choices])
 
 
-def render_invite_made(invite: Invite, lineage: list[Area], bot_username: str) -> str:
+def render_invite_made(invite: Invite, lineage: list[Area], bot_username: str, zone=None) -> str:
     return _(
         "Invite created for a {role} in {area}.\nCode: {code}\nValid until {expires:%d/%m/%Y}.\n\n"
         "Send this link to the person; it opens the bot with the code filled in:\n{link}"
@@ -62,7 +62,7 @@ def render_invite_made(invite: Invite, lineage: list[Area], bot_username: str) -
         role=role_name(invite.role),
         area=area_path(lineage) if lineage else _("the whole country"),
         code=invite.code,
-        expires=invite.expires_at,
+        expires=invite.expires_at.astimezone(zone) if zone else invite.expires_at,
         link=f"https://t.me/{bot_username}?start={invite.code}",
     )
 
@@ -169,7 +169,7 @@ async def create(update: Update, context: BotContext, role: Role, area: Area | N
     )
     lineage = await context.storage.areas.lineage(area) if area else []
     await update.effective_message.reply_text(
-        render_invite_made(invite, lineage, context.bot.username)
+        render_invite_made(invite, lineage, context.bot.username, context.settings.tzinfo)
     )
     return True
 

@@ -1,7 +1,10 @@
 """/congnhan (recognise): the result of a registration by its criteria set's rule, shown
 criterion by criterion, then decided by staff and locked.
 
-A registration is ready once all its evidence photos are reviewed (/duyet). The card applies
+The list offers the registrations that are assessed by the evidence rule
+(`storage.evidence_state`: every evidence-required indicator accepted); any other one can still
+be opened by number and decided, its card saying which required evidence is not accepted. The
+card applies
 `storage.reviews.evaluate_with_evidence`: the set's pass rule on the self-assessment, except
 that an indicator requiring evidence counts as met only with at least one accepted photo.
 Staff choose Recognise (`rc:yes:<id>`) or Do not recognise (`rc:no:<id>`), then may type a
@@ -24,10 +27,11 @@ from bot.access import numbered_in_reach, refuse, registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from conversations.common import buttons, still_allowed
-from conversations.evidence import photos, shorten
+from conversations.evidence import shorten
 from conversations.registration_form import status_name
 from conversations.states import Recognition as State
 from storage.criteria import CriteriaSet, PassRuleKind, ScoringKind
+from storage.evidence_state import IndicatorState, IndicatorStatus
 from storage.models import Area, Role
 from storage.registrations import NUMBER_PATTERN, Registration, Status
 from storage.reviews import Assessed, Recognition, Result, evaluate_with_evidence
@@ -48,6 +52,24 @@ def evidence_rule() -> str:
         "Rule: an indicator that requires evidence counts as met only if at least one of its "
         "photos was accepted in /duyet; without one it counts as not met, with 0 points."
     )
+
+
+def state_words(state: IndicatorState) -> str:
+    return {
+        IndicatorState.ACCEPTED: _("accepted"),
+        IndicatorState.NEEDS_MORE: _("needs more"),
+        IndicatorState.WAITING: _("waiting for review"),
+        IndicatorState.MISSING: _("no photo"),
+    }[state]
+
+
+def render_evidence_states(states: list[IndicatorStatus]) -> str:
+    """The required indicators not accepted yet, by the evidence rule."""
+    open_ = [s for s in states if s.required and s.state is not IndicatorState.ACCEPTED]
+    if not open_:
+        return _("Evidence: every required indicator accepted.")
+    listed = ", ".join(f"{s.code} ({state_words(s.state)})" for s in open_)
+    return _("Required evidence not accepted yet: {codes}.").format(codes=listed)
 
 
 def result_name(result: Result) -> str:
@@ -124,6 +146,7 @@ def render_card(
     assessed: Assessed,
     assessment: dict[str, int],
     locale: str,
+    states: list[IndicatorStatus] = (),
 ) -> tuple[str, object]:
     lines = [
         _("Recognition of {number}: {name}, {hamlet}").format(
@@ -131,6 +154,7 @@ def render_card(
         ),
         _("Criteria set: {title}").format(title=criteria.title.get(locale)),
         evidence_rule(),
+        render_evidence_states(list(states)),
         "",
         *render_computation(criteria, assessed, assessment, locale),
         "",
@@ -222,7 +246,7 @@ async def assess(context: BotContext, registration: Registration):
 async def show(
     update: Update, context: BotContext, registration: Registration, hamlet: Area
 ) -> None:
-    """The card, or why there is none yet: decided, withdrawn, photos not yet reviewed."""
+    """The card, or why there is none: decided, or withdrawn."""
     storage = context.storage
     recognition = await storage.reviews.recognition(registration.id)
     if recognition is not None:
@@ -236,18 +260,10 @@ async def show(
             ),
         )
         return
-    unreviewed = await storage.reviews.unreviewed(registration.id)
-    if unreviewed:
-        await say(
-            update,
-            _("{number} still has {photos} not reviewed. Review them with /duyet first.").format(
-                number=registration.number, photos=photos(unreviewed)
-            ),
-        )
-        return
     criteria, assessment, assessed = await assess(context, registration)
+    states = await storage.evidence_states.of_registration(registration.id)
     text, keyboard = render_card(
-        registration, hamlet, criteria, assessed, assessment, context.person.locale
+        registration, hamlet, criteria, assessed, assessment, context.person.locale, states
     )
     await say(update, text, keyboard)
 
@@ -287,14 +303,15 @@ async def begin(update: Update, context: BotContext) -> int:
     if not ready:
         await update.message.reply_text(
             _(
-                "No registration in your area has all its evidence reviewed and no decision "
-                "yet. Send /congnhan with a number (e.g. /congnhan GD-2026-00001) to see one."
+                "No registration in your area has every required indicator's evidence accepted "
+                "and no decision yet. Send /congnhan with a number (e.g. /congnhan "
+                "GD-2026-00001) to see one."
             )
         )
         return ConversationHandler.END
     rows = [[(f"{r.number} · {shorten(r.name, 30)}", f"{PREFIX}:open:{r.id}")] for r in ready]
     await update.message.reply_text(
-        _("Ready for a decision (all evidence reviewed):"), reply_markup=buttons(rows)
+        _("Ready for a decision (required evidence accepted):"), reply_markup=buttons(rows)
     )
     return ConversationHandler.END
 
@@ -419,9 +436,6 @@ async def save(update: Update, context: BotContext, current: dict, day: date | N
         return ConversationHandler.END
     registration, hamlet = found
     storage = context.storage
-    if await storage.reviews.unreviewed(registration.id):
-        await show(update, context, registration, hamlet)  # a photo came in meanwhile
-        return ConversationHandler.END
     _criteria, assessment, assessed = await assess(context, registration)
     result = Result(current["result"])
     evaluation = assessed.evaluation.model_dump(mode="json") | {

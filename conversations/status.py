@@ -14,11 +14,12 @@ from bot.context import BotContext
 from bot.i18n import _, ngettext
 from conversations.common import buttons
 from conversations.evidence import flag_text
+from conversations.recognition import state_words
 from conversations.registration_form import status_name
 from conversations.registrations_list import Card, evaluation_lock, render_card
-from conversations.report_common import send_long, taken_at
-from storage.criteria import CriteriaSet
+from conversations.report_common import send_long
 from storage.evidence import Evidence
+from storage.evidence_state import IndicatorState, IndicatorStatus
 from storage.models import Area
 from storage.registrations import NUMBER_PATTERN, Registration, Status
 from storage.summary import HistoryEntry, Recognition, Review
@@ -27,50 +28,59 @@ PREFIX = "stt"
 HISTORY = 8
 
 
-def action_words(action: str) -> str:
-    words = {
-        "registration.created": _("registered"),
-        "registration.edited": _("answers edited"),
-        "registration.withdrawn": _("withdrawn"),
-        "evidence.deleted": _("a photo deleted"),
+def history_sentence(entry: HistoryEntry, zone) -> str:
+    """An audit entry as a sentence in the reader's language, with the local time; never the
+    action's code."""
+    who = entry.actor or _("the system")
+    when = local_moment(entry.at, zone)
+    after = entry.after or {}
+    code = after.get("indicator", "")
+    sentences = {
+        "registration.created": _("Registered by {who}, {when}"),
+        "registration.edited": _("Answers edited by {who}, {when}"),
+        "registration.withdrawn": _("Withdrawn by {who}, {when}"),
+        "registration.recognised": _("Recognised by {who}, {when}"),
+        "registration.not_recognised": _("Not recognised by {who}, {when}"),
+        "recognition.reopened": _("Decision reopened by {who}, {when}"),
+        "evidence.deleted": _("A photo deleted by {who}, {when}"),
     }
-    return words.get(action, action)
+    if entry.action == "evidence.reviewed" and after.get("decision") == "accepted":
+        text = _("Photo for {code} accepted by {who}, {when}")
+    elif entry.action == "evidence.reviewed":
+        text = _("Photo for {code} marked “needs more” by {who}, {when}")
+    else:
+        text = sentences.get(entry.action, _("Changed by {who}, {when}"))
+    return text.format(who=who, when=when, code=code)
 
 
-def review_state(photos: list[Evidence], decisions: dict[int, Review]) -> str:
-    if not photos:
-        return _("no photo")
-    latest = [decisions.get(photo.id) for photo in photos]
-    if any(d is not None and d.decision == "needs_more" for d in latest):
-        return _("needs more")
-    waiting = sum(1 for d in latest if d is None)
-    if waiting:
-        return ngettext("{n} not reviewed", "{n} not reviewed", waiting).format(n=waiting)
-    return _("accepted")
+def local_moment(moment, zone) -> str:
+    """dd/mm/yyyy HH:MM in local time."""
+    return f"{moment.astimezone(zone):%d/%m/%Y %H:%M}"
 
 
-def render_evidence(
-    criteria: CriteriaSet | None, photos: list[Evidence], reviews: list[Review]
-) -> list[str]:
-    decisions = {review.evidence_id: review for review in reviews}
-    by_code: dict[str, list[Evidence]] = {}
+MARKS = {
+    IndicatorState.ACCEPTED: "✅",
+    IndicatorState.NEEDS_MORE: "🔸",
+    IndicatorState.WAITING: "⏳",
+}
+
+
+def render_evidence(states: list[IndicatorStatus], photos: list[Evidence]) -> list[str]:
+    """Per indicator of the set: its photos and its state by the evidence rule."""
+    counts: dict[str, int] = {}
     for photo in photos:
-        by_code.setdefault(photo.indicator_code, []).append(photo)
-    indicators = criteria.all_indicators() if criteria else []
-    codes = [(i.code, i.evidence_required) for i in indicators]
-    codes += [(code, False) for code in sorted(by_code) if code not in {c for c, _r in codes}]
+        counts[photo.indicator_code] = counts.get(photo.indicator_code, 0) + 1
     lines = [_("Evidence (* required):")]
-    for code, required in codes:
-        found = by_code.get(code, [])
-        mark = "✅" if found else ("❌" if required else "⬜")
-        star = "*" if required else ""
-        n = len(found)
+    for status in states:
+        mark = MARKS.get(status.state, "❌" if status.required else "⬜")
+        star = "*" if status.required else ""
+        n = counts.get(status.code, 0)
         count = ngettext("{n} photo", "{n} photos", n).format(n=n)
-        lines.append(f"{mark} {code}{star}: {count} · {review_state(found, decisions)}")
+        lines.append(f"{mark} {status.code}{star}: {count} · {state_words(status.state)}")
     return lines
 
 
-def render_reviews(reviews: list[Review], recognition: Recognition | None) -> list[str]:
+def render_reviews(reviews: list[Review], recognition: Recognition | None, zone=None) -> list[str]:
     lines = [_("Review results:")]
     if not reviews:
         lines.append(_("no photo reviewed yet"))
@@ -88,7 +98,7 @@ def render_reviews(reviews: list[Review], recognition: Recognition | None) -> li
                     code=review.indicator_code,
                     reason=review.reason or "—",
                     who=review.reviewer,
-                    date=f"{review.reviewed_at:%d/%m/%Y}",
+                    date=f"{review.reviewed_at.astimezone(zone):%d/%m/%Y}",
                 )
             )
     if recognition is not None:
@@ -123,11 +133,7 @@ def render_history(entries: list[HistoryEntry], zone) -> list[str]:
     lines = [_("History (newest first):")]
     if not entries:
         lines.append(_("nothing recorded yet"))
-    for entry in entries:
-        lines.append(
-            f"{taken_at(entry.at.astimezone(zone))} · {action_words(entry.action)}"
-            f" · {entry.actor or _('the system')}"
-        )
+    lines += [history_sentence(entry, zone) for entry in entries]
     return lines
 
 
@@ -147,13 +153,14 @@ async def status_card(context: BotContext, registration: Registration, hamlet: A
     zone = context.settings.tzinfo
     text, _keyboard = render_card(card, registration.created_at.astimezone(zone).date())
     photos = await storage.evidence.of_registration(registration.id)
+    states = await storage.evidence_states.of_registration(registration.id)
     reviews = await storage.facts.reviews(registration.id)
     recognition = await storage.facts.recognition(registration.id)
     history = await storage.facts.history(registration, HISTORY)
     parts = [
         text,
-        "\n".join(render_evidence(criteria, photos, reviews)),
-        "\n".join(render_reviews(reviews, recognition)),
+        "\n".join(render_evidence(states, photos)),
+        "\n".join(render_reviews(reviews, recognition, zone)),
         "\n".join(render_flags(photos)),
         "\n".join(render_history(history, zone)),
     ]

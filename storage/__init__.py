@@ -7,6 +7,7 @@ from storage.audit import AuditLog
 from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
 from storage.evidence import EvidenceRepository
+from storage.evidence_state import EvidenceStates
 from storage.households import HouseholdRepository
 from storage.invites import EnrolmentFailures, InviteRepository
 from storage.people import PeopleRepository
@@ -36,6 +37,8 @@ class Storage:
         self.summary = SummaryRepository(db, self.criteria)
         self.facts = RegistrationFacts(db)
         self.households = HouseholdRepository(db)
+        self.evidence_states = EvidenceStates(db)
+        self.tallies = self.summary.tallies
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":

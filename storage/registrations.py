@@ -540,6 +540,22 @@ class RegistrationRepository:
                 )
         return made
 
+    async def move(self, registration_id: int, hamlet: Area) -> Registration:
+        """Put a registration under another hamlet (its commune and province follow); the
+        tallies follow by the database's triggers (migration 0012)."""
+        await self.db.write(
+            "UPDATE registrations SET hamlet_id = ?, commune_code = ?, province_code = ?,"
+            " updated_at = ? WHERE id = ?",
+            (
+                hamlet.id,
+                hamlet.commune_code,
+                hamlet.province_code,
+                to_db(utcnow()),
+                registration_id,
+            ),
+        )
+        return await self.get(registration_id)
+
     async def _one(self, sql: str, params: tuple) -> Registration | None:
         rows = await self.db.conn.execute_fetchall(sql, params)
         return _registration(rows[0]) if rows else None

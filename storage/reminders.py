@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from storage.db import Database
+from storage.evidence_state import TALLY_FIGURES, TallyRepository
 from storage.models import Area
 from storage.reviews import _area_clause
 
@@ -16,6 +17,8 @@ class DigestCounts:
     waiting: int  # photos not reviewed yet
     needs_more: int  # photos whose latest review is "needs more"
     recognised: int
+    evidence_complete: int = 0  # by the evidence rule (storage.evidence_state)
+    assessed: int = 0
 
 
 class ReminderRepository:
@@ -60,12 +63,15 @@ class ReminderRepository:
         return [row[0] for row in rows]
 
     async def digest_counts(self, area: Area | None, year: int) -> DigestCounts:
+        """Registrations by the tallies (the figures of /tongket), photos by their reviews."""
         where, params = _area_clause(area)
         scope = f"r.year = ? AND r.status != 'withdrawn' AND {where}"
         values = (year, *params)
-        registrations = await self._count(
-            f"SELECT COUNT(*) FROM registrations r WHERE {scope}", values
-        )
+        totals = [0] * len(TALLY_FIGURES)
+        for by_kind in (await TallyRepository(self.db).children(area, year)).values():
+            for figures in by_kind.values():
+                totals = [t + f for t, f in zip(totals, figures, strict=True)]
+        registrations, complete, assessed, recognised, _not = totals
         photos = (
             "FROM evidence e JOIN registrations r ON r.id = e.registration_id"
             " LEFT JOIN evidence_reviews v ON v.evidence_id = e.id"
@@ -77,11 +83,9 @@ class ReminderRepository:
         needs_more = await self._count(
             f"SELECT COUNT(*) {photos} WHERE {scope} AND v.decision = 'needs_more'", values
         )
-        recognised = await self._count(
-            f"SELECT COUNT(*) FROM registrations r WHERE {scope} AND r.status = 'recognised'",
-            values,
+        return DigestCounts(
+            registrations, evidence, waiting, needs_more, recognised, complete, assessed
         )
-        return DigestCounts(registrations, evidence, waiting, needs_more, recognised)
 
     async def _count(self, sql: str, params: tuple) -> int:
         rows = await self.db.conn.execute_fetchall(sql, params)
@@ -89,16 +93,18 @@ class ReminderRepository:
 
     # --- whom to remind -------------------------------------------------------------------
 
-    async def evidence_codes(self, registration_id: int) -> set[str]:
-        """Indicators with a photo that still counts: unreviewed or accepted (a photo marked
-        "needs more" does not)."""
+    async def lacking(self, area: Area, year: int) -> list[tuple[str, int]]:
+        """(number, how many) of the area's registered registrations with evidence-required
+        indicators `missing` or `needs_more` by the evidence rule, by number."""
+        where, params = _area_clause(area)
         rows = await self.db.conn.execute_fetchall(
-            "SELECT DISTINCT e.indicator_code FROM evidence e"
-            " LEFT JOIN evidence_reviews v ON v.evidence_id = e.id"
-            " WHERE e.registration_id = ? AND (v.decision IS NULL OR v.decision = 'accepted')",
-            (registration_id,),
+            "SELECT r.number, COUNT(*) FROM registrations r JOIN indicator_states s"
+            " ON s.registration_id = r.id AND s.required AND s.state IN ('missing', 'needs_more')"
+            f" WHERE r.year = ? AND r.status = 'registered' AND {where}"
+            " GROUP BY r.id ORDER BY r.number",
+            (year, *params),
         )
-        return {row[0] for row in rows}
+        return [(row[0], row[1]) for row in rows]
 
     async def drafts(self) -> list[tuple[int, int | None, int]]:
         """Every unfinished registration as (person id, hamlet id or None, year)."""

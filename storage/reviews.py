@@ -14,6 +14,7 @@ from storage.clock import to_db, utcnow
 from storage.criteria import CriteriaSet, Evaluation, ScoringKind, evaluate
 from storage.db import Database
 from storage.evidence import Evidence, _evidence
+from storage.evidence_state import ASSESSED_SQL
 from storage.models import Area, AreaLevel, Model
 from storage.registrations import Registration, Status, _filters, _registration
 
@@ -177,11 +178,10 @@ class ReviewRepository:
         return {row["evidence_id"]: _review(row) for row in rows}
 
     async def accepted_codes(self, registration_id: int) -> set[str]:
-        """Indicators of the registration with at least one accepted photo."""
+        """Indicators of the registration in the evidence rule's state `accepted`."""
         rows = await self.db.conn.execute_fetchall(
-            "SELECT DISTINCT e.indicator_code FROM evidence e"
-            " JOIN evidence_reviews v ON v.evidence_id = e.id"
-            " WHERE e.registration_id = ? AND v.decision = 'accepted'",
+            "SELECT indicator_code FROM indicator_states WHERE registration_id = ?"
+            " AND state = 'accepted'",
             (registration_id,),
         )
         return {row[0] for row in rows}
@@ -197,14 +197,11 @@ class ReviewRepository:
     async def ready_for_recognition(
         self, area: Area | None, year: int, limit: int = 20
     ) -> list[Registration]:
-        """Registrations of the area and year still registered, with evidence, all of it
-        reviewed, and no decision yet."""
+        """Registrations of the area and year still registered, assessed by the evidence rule
+        (every evidence-required indicator accepted), and with no decision yet."""
         where, params = _filters(area, year, None, Status.REGISTERED)
         rows = await self.db.conn.execute_fetchall(
-            f"SELECT * FROM registrations r WHERE {where}"
-            " AND EXISTS (SELECT 1 FROM evidence e WHERE e.registration_id = r.id)"
-            " AND NOT EXISTS (SELECT 1 FROM evidence e LEFT JOIN evidence_reviews v"
-            "   ON v.evidence_id = e.id WHERE e.registration_id = r.id AND v.evidence_id IS NULL)"
+            f"SELECT * FROM registrations r WHERE {where} AND {ASSESSED_SQL}"
             " AND NOT EXISTS (SELECT 1 FROM recognitions c WHERE c.registration_id = r.id)"
             " ORDER BY number LIMIT ?",
             (*params, limit),

@@ -1,26 +1,19 @@
-"""Report figures: what /tongket, /thieu, /xuat and /bieudo count, as SQL aggregates.
+"""Report figures: what /tongket, /thieu, /xuat and /bieudo count.
 
-The definitions, used everywhere the reports count (and nowhere else):
+The definitions (the evidence rule itself is in `storage.evidence_state`):
 
 - **registered**: registrations of the year and kind whose status is not 'withdrawn';
-- **evidence complete**: registered, and every indicator with `evidence_required` in the
-  registration's criteria set has at least one evidence row (any status, pending downloads
-  included: they are not lost);
-- **assessed**: evidence complete, every evidence row of the registration has a review row,
-  and none of those latest decisions is 'needs_more';
+- **evidence complete**: registered, and no evidence-required indicator is `missing`;
+- **assessed**: registered, and every evidence-required indicator is `accepted`;
 - **recognised** / **not recognised**: status 'recognised' / 'not_recognised'.
 
-Which indicators a set requires is read from the sets themselves (few per year, kept in memory
-by the criteria repository), once per report. Each table of figures is then ONE query grouped by
-child area: the per-registration tests are correlated `EXISTS` probes into the
-`evidence (registration_id, indicator_code)` index and the `evidence_reviews` primary key,
-never a query per registration. /tongket writes the required codes into the SQL as a `CASE` on
-the registration's set, probing one code after the other and stopping at the first missing
-(`summary_complete`); /thieu, which also lists the missing codes, joins them as a `VALUES` list
-of (criteria_set_id, indicator_code) in a common table expression (`COMPLETE`, `required_cte`).
-`bench/summary_scale.py` times this at national scale.
+/tongket and the export's summary read the tallies that the database keeps per year, area and
+kind in the same transaction as every write (one row per child area: the cost depends on the
+number of areas, not of registrations). /thieu lists the registrations whose kept evidence state
+is incomplete, with the codes the rule finds missing.
 """
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +21,12 @@ from datetime import datetime
 from storage.criteria import ModelKind
 from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
+from storage.evidence_state import (
+    INCOMPLETE_SQL,
+    IndicatorState,
+    TallyRepository,
+    codes_in_state_sql,
+)
 from storage.models import Area, AreaLevel
 from storage.registrations import Registration, _registration, year_clause
 
@@ -95,46 +94,6 @@ _SCOPE_COLUMN = {
     AreaLevel.COMMUNE: ("r.commune_code", "code"),
     AreaLevel.HAMLET: ("r.hamlet_id", "id"),
 }
-# The column naming a registration's child area, by the level of the area reported on.
-_CHILD_COLUMN = {
-    None: "r.province_code",
-    AreaLevel.PROVINCE: "r.commune_code",
-    AreaLevel.COMMUNE: "r.hamlet_id",
-    AreaLevel.HAMLET: "r.hamlet_id",
-}
-
-# A registration's required indicators all have evidence. Needs the `req` CTE and `r`.
-COMPLETE = (
-    "NOT EXISTS (SELECT 1 FROM req WHERE req.set_id = r.criteria_set_id AND NOT EXISTS"
-    " (SELECT 1 FROM evidence e WHERE e.registration_id = r.id"
-    " AND e.indicator_code = req.code))"
-)
-# Every evidence row of the registration reviewed, none of the latest decisions 'needs_more'.
-REVIEWED = (
-    "NOT EXISTS (SELECT 1 FROM evidence e LEFT JOIN evidence_reviews v ON v.evidence_id = e.id"
-    " WHERE e.registration_id = r.id AND (v.decision IS NULL OR v.decision = 'needs_more'))"
-)
-
-
-def summary_complete(required: dict[str, tuple[str, ...]]) -> tuple[str, list]:
-    """The COMPLETE test as a CASE on `r.criteria_set_id`: for each set, one index probe per
-    required code, stopping at the first one without evidence. A set requiring nothing, or
-    not listed, is complete (as with COMPLETE). Twice as fast as COMPLETE at national scale:
-    no scan of the `req` list per registration, and no probe after the first missing code."""
-    branches, params = [], []
-    for set_id, codes in sorted(required.items()):
-        if not codes:
-            continue
-        probes = " ".join(
-            "WHEN NOT EXISTS (SELECT 1 FROM evidence e WHERE e.registration_id = r.id"
-            " AND e.indicator_code = ?) THEN 0"
-            for _ in codes
-        )
-        branches.append(f"WHEN ? THEN CASE {probes} ELSE 1 END")
-        params += [set_id, *codes]
-    if not branches:
-        return "1", []
-    return f"(CASE r.criteria_set_id {' '.join(branches)} ELSE 1 END)", params
 
 
 def scope(area: Area | None, year: int | tuple[int, ...]) -> tuple[str, list]:
@@ -148,19 +107,11 @@ def scope(area: Area | None, year: int | tuple[int, ...]) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
-def required_cte(required: dict[str, tuple[str, ...]]) -> tuple[str, list]:
-    """`req(set_id, code)` as a VALUES list (an empty table when no set requires anything)."""
-    pairs = [(set_id, code) for set_id, codes in sorted(required.items()) for code in codes]
-    if not pairs:
-        return "req(set_id, code) AS (SELECT NULL, NULL WHERE 0)", []
-    values = ", ".join("(?, ?)" for _ in pairs)
-    return f"req(set_id, code) AS (VALUES {values})", [v for pair in pairs for v in pair]
-
-
 class SummaryRepository:
     def __init__(self, db: Database, criteria: CriteriaRepository) -> None:
         self.db = db
         self.criteria = criteria
+        self.tallies = TallyRepository(db)
 
     async def required(self) -> dict[str, tuple[str, ...]]:
         """Per stored family or clan criteria set: the codes of its evidence-required indicators,
@@ -183,7 +134,8 @@ class SummaryRepository:
         columns = "id, level, code, name, parent_id, province_code, commune_code"
         if area is None:
             rows = await conn.execute_fetchall(
-                f"SELECT {columns} FROM areas WHERE level = 'province' ORDER BY code"
+                f"SELECT {columns} FROM areas WHERE level = 'province' AND code IS NOT NULL"
+                " ORDER BY code"  # `code IS NOT NULL`: the partial index of official codes
             )
         elif area.level is AreaLevel.HAMLET:
             return [area]
@@ -195,76 +147,57 @@ class SummaryRepository:
         return [Area.model_validate(dict(row)) for row in rows]
 
     async def summary(self, area: Area | None, year: int, taken_at: datetime) -> Summary:
-        """The five figures per child area and kind, in one grouped query."""
-        complete, params = summary_complete(await self.required())
-        where, scope_params = scope(area, year)
-        child = _CHILD_COLUMN[area.level if area else None]
-        # state: 0 evidence incomplete, 1 complete, 2 complete and assessed (CASE stops early).
-        # MATERIALIZED: flattened into the outer query, `state` would be computed once for each
-        # SUM that reads it, every probe twice.
-        sql = (
-            "WITH counted AS MATERIALIZED ("
-            f" SELECT {child} AS child, r.kind AS kind, r.status AS status,"
-            f" CASE WHEN {complete} THEN 1 + ({REVIEWED}) ELSE 0 END AS state"
-            f" FROM registrations r WHERE {where} AND r.status != 'withdrawn')"
-            " SELECT child, kind, COUNT(*) AS registered,"
-            " SUM(state >= 1) AS evidence_complete, SUM(state = 2) AS assessed,"
-            " SUM(status = 'recognised') AS recognised,"
-            " SUM(status = 'not_recognised') AS not_recognised"
-            " FROM counted GROUP BY child, kind"
-        )
-        rows = await self.db.conn.execute_fetchall(sql, (*params, *scope_params))
-        found: dict[str, dict[ModelKind, Counts]] = {}
-        for row in rows:
-            found.setdefault(str(row["child"]), {})[ModelKind(row["kind"])] = Counts(
-                *(row[f] or 0 for f in FIGURES)
-            )
+        """The five figures per child area and kind, added up from the tallies (one row per
+        child area and kind, kept by the database with every write; see
+        `storage.evidence_state`)."""
+        found = await self.tallies.children(area, year)
         children = await self.child_areas(area)
-        key = (lambda a: str(a.id)) if child == "r.hamlet_id" else (lambda a: a.code)
-        figures = [AreaFigures(a, found.get(key(a), {})) for a in children]
+        hamlets = area is not None and area.level in (AreaLevel.COMMUNE, AreaLevel.HAMLET)
+        key = (lambda a: str(a.id)) if hamlets else (lambda a: a.code)
+        figures = [
+            AreaFigures(
+                a,
+                {
+                    ModelKind(kind): Counts(*values)
+                    for kind, values in found.get(key(a), {}).items()
+                    if kind in {k.value for k in KINDS}
+                },
+            )
+            for a in children
+        ]
         return Summary(area=area, year=year, rows=figures, taken_at=taken_at)
 
     # --- missing evidence ---------------------------------------------------------------------
 
-    def _missing_sql(self, cte: str, where: str) -> str:
-        missing_codes = (
-            "(SELECT group_concat(req.code, ' ') FROM req WHERE req.set_id = r.criteria_set_id"
-            " AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.registration_id = r.id"
-            " AND e.indicator_code = req.code))"
-        )
-        return (
-            f"WITH {cte}, missing AS (SELECT r.*, a.name AS hamlet_name,"
-            " a.search_key AS hamlet_key,"
-            f" {missing_codes} AS missing_codes"
-            " FROM registrations r JOIN areas a ON a.id = r.hamlet_id"
-            f" WHERE {where} AND r.status != 'withdrawn' AND NOT {COMPLETE})"
-        )
-
     async def missing(
         self, area: Area | None, year: int | tuple[int, ...], offset: int = 0, limit: int = 10
     ) -> tuple[list[Missing], int]:
-        """A page of the registered registrations missing required evidence, newest year first,
-        by hamlet name (without diacritics) then number, each with the codes missing; and how
-        many in all."""
+        """A page of the registered registrations not evidence complete, newest year first, by
+        hamlet name (without diacritics) then number, each with its missing codes; and how many
+        in all (from the tallies, so that a country's count reads a few rows)."""
         required = await self.required()
-        cte, params = required_cte(required)
-        where, scope_params = scope(area, year)
-        base = self._missing_sql(cte, where)
-        all_params = (*params, *scope_params)
-        total = await self.db.conn.execute_fetchall(
-            f"{base} SELECT COUNT(*) FROM missing", all_params
+        where, params = scope(area, year)
+        base = (
+            "FROM registrations r JOIN areas a ON a.id = r.hamlet_id"
+            f" WHERE {where} AND r.status != 'withdrawn' AND {INCOMPLETE_SQL}"
         )
+        missing_codes = codes_in_state_sql((IndicatorState.MISSING,))
         rows = await self.db.conn.execute_fetchall(
-            f"{base} SELECT * FROM missing ORDER BY year DESC, hamlet_key, hamlet_id, number"
-            " LIMIT ? OFFSET ?",
-            (*all_params, limit, offset),
+            f"SELECT r.*, a.name AS hamlet_name, {missing_codes} AS missing_codes {base}"
+            " ORDER BY r.year DESC, a.search_key, r.hamlet_id, r.number LIMIT ? OFFSET ?",
+            (*params, limit, offset),
         )
         found = []
         for row in rows:
             codes = set((row["missing_codes"] or "").split())
             ordered = tuple(c for c in required.get(row["criteria_set_id"], ()) if c in codes)
             found.append(Missing(_registration(row), row["hamlet_name"], ordered))
-        return found, total[0][0]
+        # How many in all, from the tallies: registered minus evidence complete.
+        total = 0
+        for one_year in year if isinstance(year, tuple) else (year,):
+            tallies = await self.tallies.children(area, one_year)
+            total += sum(f[0] - f[1] for by_kind in tallies.values() for f in by_kind.values())
+        return found, total
 
     # --- per-registration rows, for the export ------------------------------------------------
 
@@ -334,6 +267,7 @@ class HistoryEntry:
     at: datetime
     action: str
     actor: str | None
+    after: dict | None = None  # what the entry recorded after the change
 
 
 class RegistrationFacts:
@@ -373,7 +307,7 @@ class RegistrationFacts:
         """The newest audit entries about the registration or its evidence photos (deleted
         ones too, found by their hamlet and the registration id they recorded), newest first."""
         rows = await self.db.conn.execute_fetchall(
-            "SELECT a.id, a.at, a.action, p.full_name AS actor FROM audit_log a"
+            "SELECT a.id, a.at, a.action, p.full_name AS actor, a.after FROM audit_log a"
             " LEFT JOIN people p ON p.id = a.actor_id WHERE a.id IN ("
             " SELECT id FROM audit_log WHERE subject_type = 'registration' AND subject_id = ?"
             " UNION SELECT id FROM audit_log WHERE subject_type = 'evidence' AND subject_id IN"
@@ -390,6 +324,11 @@ class RegistrationFacts:
             ),
         )
         return [
-            HistoryEntry(datetime.fromisoformat(row["at"]), row["action"], row["actor"])
+            HistoryEntry(
+                datetime.fromisoformat(row["at"]),
+                row["action"],
+                row["actor"],
+                json.loads(row["after"]) if row["after"] else None,
+            )
             for row in rows
         ]

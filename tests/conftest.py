@@ -23,11 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 async def storage(tmp_path):
-    """A migrated database in a real SQLite file, with the official provinces and communes."""
+    """A migrated database in a real SQLite file, with the official provinces and communes;
+    after the test, its tallies must equal the recount."""
     store = await Storage.open(tmp_path / "hoctap.sqlite3")
     await store.areas.load_official(official_provinces(), official_communes())
     yield store
-    await store.close()
+    try:  # whatever the test wrote, the tallies equal the recount (issue 12)
+        assert await store.tallies.check() == []
+        assert await store.tallies.stale_states() == []
+    finally:
+        await store.close()
 
 
 @pytest.fixture

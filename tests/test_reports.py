@@ -212,8 +212,9 @@ def expected_per_registration(path) -> list[dict]:
             "   ON n.kind = r.kind AND n.code = e.indicator_code WHERE e.registration_id = r.id)"
             " AS covered,"
             " (SELECT COUNT(*) FROM need n WHERE n.kind = r.kind) AS needed,"
-            " (SELECT COUNT(*) FROM evidence e WHERE e.registration_id = r.id) AS photos,"
-            " (SELECT COUNT(*) FROM evidence e JOIN evidence_reviews v ON v.evidence_id = e.id"
+            " (SELECT COUNT(DISTINCT e.indicator_code) FROM evidence e JOIN need n"
+            "   ON n.kind = r.kind AND n.code = e.indicator_code"
+            "   JOIN evidence_reviews v ON v.evidence_id = e.id"
             "   WHERE e.registration_id = r.id AND v.decision = 'accepted') AS accepted"
             " FROM registrations r WHERE r.year = 2026 AND r.status <> 'withdrawn'"
         ).fetchall()
@@ -224,7 +225,7 @@ def expected_per_registration(path) -> list[dict]:
             dict(row)
             | {
                 "complete": complete,
-                "assessed": complete and row["photos"] == row["accepted"],
+                "assessed": row["accepted"] == row["needed"],
             }
         )
     return out
@@ -304,7 +305,7 @@ async def test_commune_summary_equals_sql_and_stays_in_the_commune(bot, api, sto
         assert by_kind[heading] == [*wanted, line("Tổng", total)]
     # The figures by hand, so that the SQL above is checked too.
     assert by_kind["Gia đình học tập"][0] == line("Thôn Đông", (5, 3, 2, 1, 0))
-    assert by_kind["Gia đình học tập"][1] == line("Thôn Nam", (2, 2, 1, 0, 1))
+    assert by_kind["Gia đình học tập"][1] == line("Thôn Nam", (2, 2, 2, 0, 1))
     assert by_kind["Gia đình học tập"][2] == line("Thôn Tây", (2, 2, 0, 0, 0))
     assert by_kind["Dòng họ học tập"][3] == line("Tổng", (3, 2, 1, 0, 0))
     assert "Thôn Bắc" not in text
@@ -333,7 +334,7 @@ async def test_province_and_country_summaries_drill_down(bot, api, storage, data
     assert line("Phường Hoàn Kiếm", expected[("00070", "family")]) in family
     assert line("Phường Cửa Nam", expected[("00073", "family")]) in family
     assert line("Phường Cửa Nam", (11, 1, 1, 1, 0)) in family
-    assert family[-1] == line("Tổng", (20, 8, 4, 2, 1))
+    assert family[-1] == line("Tổng", (20, 8, 5, 2, 1))
     assert by_kind["Dòng họ học tập"][-1] == line("Tổng", (5, 3, 2, 1, 0))
     # Buttons only for communes with registrations, on the last message.
     assert messages[-1].buttons == [["Phường Cửa Nam", "Phường Hoàn Kiếm"]]
@@ -358,8 +359,8 @@ async def test_province_and_country_summaries_drill_down(bot, api, storage, data
     assert country.startswith("Tổng kết năm 2026: toàn quốc")
     family = sections(country)["Gia đình học tập"]
     assert len(family) == 35  # 34 provinces and the total
-    assert line("Thành phố Hà Nội", (20, 8, 4, 2, 1)) in family
-    assert family[-1] == line("Tổng", (20, 8, 4, 2, 1))
+    assert line("Thành phố Hà Nội", (20, 8, 5, 2, 1)) in family
+    assert family[-1] == line("Tổng", (20, 8, 5, 2, 1))
 
 
 # --- /thieu ----------------------------------------------------------------------------------
@@ -440,15 +441,16 @@ async def test_status_card(bot, api, storage, dataset):
     assert "Trạng thái: đã đăng ký" in text
     assert "Trẻ em đi học đúng tuổi: 10/10 điểm" in text  # the self-assessment
     assert "✅ GD.1.1*: 1 ảnh · đạt" in text
-    assert "✅ GD.4.2*: 1 ảnh · cần bổ sung" in text
-    assert "✅ GD.1.3: 1 ảnh · 1 ảnh chưa xem xét" in text
+    assert "🔸 GD.4.2*: 1 ảnh · cần bổ sung" in text
+    assert "⏳ GD.1.3: 1 ảnh · chờ xem xét" in text
     assert "⬜ GD.3.2: 0 ảnh · chưa có ảnh" in text
     assert "5/6 ảnh đã xem xét được chấp nhận" in text
     assert "GD.4.2: cần bổ sung (ảnh mờ), Lê Văn Duyệt, 05/03/2026" in text
     assert "GD.1.3: ⚠️ Ảnh này đã là minh chứng của GD-2026-00001." in text
     history = text.split("Lịch sử (mới nhất trước):\n")[1].split("\n")
-    assert history[0].endswith(" · xoá một ảnh · Trần Thị Chi Hội")
-    assert history[1].endswith(" · đã đăng ký · Người Số 700")
+    assert history[0].startswith("Một ảnh bị xoá bởi Trần Thị Chi Hội, ")
+    assert history[1].startswith("Được đăng ký bởi Người Số 700, ")
+    assert "registration." not in text and "evidence." not in text  # no action codes
     assert card.buttons == []
 
     recognised = next(r for r in dataset["plans"]["recognised"] if r.commune_code == "00070")
@@ -525,7 +527,7 @@ def check_workbook(data: bytes, path, commune_code: str) -> None:
 
     registrations = sheet_rows(book, "Danh sách đăng ký")
     assert registrations[3][:7] == ["STT", "Số đăng ký", "Mô hình", "Tỉnh", "Xã", "Thôn", "Tên"]
-    assert registrations[3][17:19] == ["GD.1.1", "GD.1.2"]  # one column per indicator
+    assert registrations[3][18:20] == ["GD.1.1", "GD.1.2"]  # one column per indicator
     assert "DH.1.1" in registrations[3]
     in_commune = db_count(
         path,
@@ -533,10 +535,10 @@ def check_workbook(data: bytes, path, commune_code: str) -> None:
         commune_code,
     )
     assert len(registrations) - 4 == in_commune
-    assert book["Danh sách đăng ký"]["Q5"].number_format == "DD/MM/YYYY"
-    assert isinstance(book["Danh sách đăng ký"]["Q5"].value, datetime)
+    assert book["Danh sách đăng ký"]["R5"].number_format == "DD/MM/YYYY"
+    assert isinstance(book["Danh sách đăng ký"]["R5"].value, datetime)
     family = next(row for row in registrations[4:] if row[1].startswith("GD-"))
-    assert family[17:19] == [10, 8]
+    assert family[18:20] == [10, 8]
 
     evidence = sheet_rows(book, "Minh chứng")
     assert evidence[3] == [
@@ -621,7 +623,7 @@ async def test_export_xlsx_and_csv(bot, api, storage, dataset, tmp_path):
         db_path(bot), "SELECT created_at FROM registrations WHERE number = ?", rows[1][0]
     )
     local = datetime.fromisoformat(created).astimezone(bot.settings.tzinfo)
-    assert rows[1][15] == f"{local:%d/%m/%Y}"
+    assert rows[1][16] == f"{local:%d/%m/%Y}"
 
     (old,) = await chat.send("/xuat 2025")
     book = load_workbook(io.BytesIO(old.file_bytes()))

@@ -265,21 +265,26 @@ async def test_recognition_shows_how_is_locked_and_only_an_admin_reopens(
     await storage.reviews.decide(newer.id, Decision.ACCEPTED, None, staff.id)
 
     chat = api.person(952)
-    (waiting,) = await chat.send(f"/congnhan {hoa.number}")
-    assert waiting.text == (f"{hoa.number} còn 2 ảnh chưa được duyệt. Hãy duyệt bằng /duyet trước.")
+    # Not assessed (GD.2.2 and GD.4.2 wait for review): not offered, but open by number.
     (nothing,) = await chat.send("/congnhan")
-    assert nothing.text.startswith("Trong địa bàn của bạn chưa có đăng ký nào đã duyệt hết")
+    assert nothing.text.startswith("Trong địa bàn của bạn chưa có đăng ký nào được chấp nhận")
+    (early,) = await chat.send(f"/congnhan {hoa.number}")
+    assert (
+        "Minh chứng bắt buộc chưa được chấp nhận: GD.2.2 (chờ xem xét), GD.4.2 (chờ xem xét)."
+        in early.text.split("\n")
+    )
+    assert early.buttons == [["✅ Công nhận", "❌ Không công nhận"]]
     await storage.reviews.decide(photos["GD.2.2"].id, Decision.NEEDS_MORE, "Ảnh mờ", staff.id)
     await storage.reviews.decide(photos["GD.4.2"].id, Decision.ACCEPTED, None, staff.id)
+    (still,) = await chat.send("/congnhan")
+    assert still.text == nothing.text  # GD.2.2 needs more: not assessed
 
-    (ready,) = await chat.send("/congnhan")
-    assert ready.text == "Sẵn sàng để quyết định (đã duyệt hết minh chứng):"
-    assert ready.buttons == [[f"{hoa.number} · Nguyễn Văn Hoà"]]
-    (card,) = await chat.press(hoa.number)
+    (card,) = await chat.send(f"/congnhan {hoa.number}")
     lines = card.text.split("\n")
     assert lines[0] == f"Công nhận {hoa.number}: Nguyễn Văn Hoà, Thôn Đông"
     assert lines[2].startswith("Quy tắc: chỉ tiêu bắt buộc có minh chứng chỉ được tính là đạt")
-    assert lines[4] == "GD.1 Học tập của trẻ em trong gia đình: 30/30 điểm"
+    assert lines[3] == "Minh chứng bắt buộc chưa được chấp nhận: GD.2.2 (cần bổ sung)."
+    assert lines[5] == "GD.1 Học tập của trẻ em trong gia đình: 30/30 điểm"
     assert "  ✅ GD.1.1: 10/10" in lines
     assert "GD.2 Học tập của người lớn trong gia đình: 20/30 điểm" in lines
     assert "  ❌ GD.2.2: 0/10 (tự đánh giá 10 điểm; chưa có minh chứng được chấp nhận)" in lines
@@ -422,7 +427,7 @@ async def test_reminders_go_to_the_right_people_once_a_day_and_never_at_night(
     )
     assert api.person(885).last.text.startswith(
         f"Bản tin tuần của Phường Hoàn Kiếm, năm {year}:\nĐăng ký: 1 (0 được công nhận)\n"
-        "Ảnh minh chứng: 0\nChờ duyệt: 0 (/duyet)"
+        "Đủ minh chứng: 0; đã đánh giá: 0\nẢnh minh chứng: 0\nChờ duyệt: 0 (/duyet)"
     )
     for n in (880, 884, 886):
         assert people[n].messages == []

@@ -21,8 +21,9 @@ from bot.export import Format, export
 from bot.i18n import _, current_locale, format_number, format_share, ngettext
 from bot.web.auth import link_valid, sign_link
 from conversations.evidence import flag_text
+from conversations.recognition import state_words
 from conversations.registration_form import kind_label, status_name
-from conversations.status import action_words, local_day, review_state
+from conversations.status import history_sentence, local_day
 from storage import Storage
 from storage.browse import Filters, browse
 from storage.criteria import ModelKind
@@ -185,7 +186,6 @@ class Pages:
         page = max(1, _int(query.get("page", "1")))
         found, total = await browse(
             self.storage.db,
-            self.storage.summary,
             hamlet or area,
             year,
             filters,
@@ -252,6 +252,9 @@ class Pages:
         decisions = {review.evidence_id: review for review in reviews}
         recognition = await storage.facts.recognition(registration.id)
         history = await storage.facts.history(registration, 20)
+        states = {
+            s.code: s.state for s in await storage.evidence_states.of_registration(registration.id)
+        }
         zone, now, token = self.settings.tzinfo, self.now(), self.settings.token()
         indicators = []
         listed = criteria.all_indicators() if criteria else []
@@ -268,7 +271,7 @@ class Pages:
                     "name": names.get(code, ""),
                     "required": code in required,
                     "value": assessment.get(code),
-                    "state": review_state(mine, decisions),
+                    "state": state_words(states[code]) if code in states else "",
                     "photos": [
                         {
                             "thumb": sign_link(f"photo/{p.id}/thumb", token, now),
@@ -302,14 +305,7 @@ class Pages:
             recognition=recognition,
             recognition_result=status_name(Status(recognition.result)) if recognition else "",
             decision_date=local_day(recognition.decision_date) if recognition else "",
-            history=[
-                {
-                    "at": f"{entry.at.astimezone(zone):%d/%m/%Y %H:%M}",
-                    "action": action_words(entry.action),
-                    "actor": entry.actor or _("the system"),
-                }
-                for entry in history
-            ],
+            history=[history_sentence(entry, zone) for entry in history],
         )
 
     async def registration_in_reach(

@@ -55,6 +55,7 @@ from storage import Storage
 from storage.persistence import SqlitePersistence
 
 log = logging.getLogger(__name__)
+LAST_ALBUM = "last_unanswered_album"  # chat_data: the album already answered by not_understood
 
 
 def build_application(
@@ -122,6 +123,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(CommandHandler("huy", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, not_understood))
     app.add_error_handler(on_error)
 
 
@@ -140,6 +142,19 @@ async def nothing_to_cancel(update: Update, context: BotContext) -> None:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     await update.message.reply_text(_("I do not know that command. Send /trogiup to see yours."))
+
+
+async def not_understood(update: Update, context: BotContext) -> None:
+    """A message no open dialog is waiting for (a "thank you" after a dialog ended, a photo
+    outside /minhchung) still gets an answer: once per album, and never to a guest."""
+    album = update.message.media_group_id
+    if context.person is None or (album and context.chat_data.get(LAST_ALBUM) == album):
+        return
+    if album:
+        context.chat_data[LAST_ALBUM] = album
+    await update.message.reply_text(
+        _("I am not waiting for a message now. Send /trogiup to see what you can do.")
+    )
 
 
 async def on_start(app: HoctapApplication) -> None:

@@ -108,7 +108,7 @@ def family(row: Row) -> NewRegistration | Problem:
         return Problem.TOO_MANY
     name, people, young, address, phone = (*row.cells, *[""] * (COLUMNS - len(row.cells)))
     answers = {"kind": ModelKind.FAMILY, "head_name": person_name(name)}
-    if answers["head_name"] is None:
+    if answers["head_name"] is None or len(name.split()) < 2:  # "xong", "ok": no full name
         return Problem.NAME
     for key, text, read, problem in (
         ("members", people, members, Problem.MEMBERS),
@@ -148,7 +148,7 @@ def check_list(rows: list[Row], registered: dict[str, Registration]) -> ListChec
 
 def problem_text(problem: Problem) -> str:
     return {
-        Problem.NAME: _("not a full name (letters only, 2 to 60)"),
+        Problem.NAME: _("not a full name (family and given name, letters only, 2 to 60)"),
         Problem.MEMBERS: _("the number of people must be from 1 to 50"),
         Problem.CHILDREN: _("the number of children must be from 0 to 50"),
         Problem.MORE_CHILDREN: _("more children than people"),

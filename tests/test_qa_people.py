@@ -1,0 +1,42 @@
+"""What people do around the newly merged features that broke or went unanswered: the real
+bot, the fake Bot API over HTTP, a real SQLite file."""
+
+from storage.models import Role
+
+NOT_WAITING = "Hiện tôi không chờ tin nhắn nào. Gửi /trogiup để xem bạn có thể làm gì."
+
+
+async def test_a_message_after_a_dialog_ended_is_answered(
+    bot, api, storage, enrol, hamlets, registration_open
+):
+    """A hamlet head who says thanks after /nhapds, or sends photos outside /minhchung, is
+    answered (once per album), never met with silence."""
+    await enrol(900, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    chat = api.person(900)
+    await chat.send("/nhapds")
+    await chat.press("📋 Nhập danh sách")
+    await chat.send("Nguyễn Văn An, 4, 1", expect=2)
+    (done,) = await chat.press("✅ Đăng ký 1 gia đình")
+    assert "GD-" in done.text
+    (answer,) = await chat.send("cảm ơn")
+    assert answer.text == NOT_WAITING
+    answers = await chat.send_album([b"one", b"two", b"three"], quiet=0.5)
+    assert [a.text for a in answers] == [NOT_WAITING]
+    assert await chat.send_sticker() and chat.last.text == NOT_WAITING
+
+
+async def test_a_word_typed_after_the_list_is_no_family(
+    bot, api, storage, enrol, hamlets, registration_open
+):
+    """ "xong" (done) or "ok" typed after a pasted list is shown as a line that cannot be used,
+    not registered as a family called Xong."""
+    await enrol(900, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    chat = api.person(900)
+    await chat.send("/nhapds")
+    await chat.press("📋 Nhập danh sách")
+    await chat.send("nguyen van an, 4, 1\ntran thi binh 3 1", expect=2)
+    *_, screen = await chat.send("xong", expect=2)
+    assert "Đã đọc 3 dòng." in screen.text
+    assert "✅ Sẵn sàng đăng ký: 2 gia đình" in screen.text
+    assert "• dòng 3: «xong»: không phải họ tên đầy đủ" in screen.text
+    assert screen.buttons[0] == ["✅ Đăng ký 2 gia đình"]

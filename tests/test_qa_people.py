@@ -40,3 +40,28 @@ async def test_a_word_typed_after_the_list_is_no_family(
     assert "✅ Sẵn sàng đăng ký: 2 gia đình" in screen.text
     assert "• dòng 3: «xong»: không phải họ tên đầy đủ" in screen.text
     assert screen.buttons[0] == ["✅ Đăng ký 2 gia đình"]
+
+
+async def test_soho_with_hamlets_typed_plainly_numbered_or_a_slip(
+    bot, api, storage, enrol, hamlets, registration_open
+):
+    """Staff type hamlet names without diacritics, hamlets are often numbered ("Thôn 5"), and
+    a slip of the thumb makes a huge count: each gets an answer, never an apology."""
+    commune = await storage.areas.by_code("00070")
+    numbered, _new = await storage.areas.add_hamlet(commune, "Thôn 5")
+    await enrol(800, Role.STAFF, "00070")
+    chat = api.person(800)
+    (set_plainly,) = await chat.send("/soho 00070/thon dong 120")
+    assert set_plainly.text == "Thôn Đông: 120 hộ."
+    assert (await chat.send("/soho 00070/Thôn 5 80"))[0].text == "Thôn 5: 80 hộ."
+    (shown,) = await chat.send("/soho 00070/Thôn 5")
+    assert shown.text == "Thôn 5: 80 hộ."
+    (slip,) = await chat.send("/soho 00070/Thôn Đông 99999999999999999999999")
+    assert slip.text.startswith("Gửi /soho kèm thôn và số hộ")
+    assert await storage.households.of(hamlets["Thôn Đông"]) == 120
+    assert await storage.households.of(numbered) == 80
+    # The same plain typing names the hamlet for /nhapds.
+    await chat.send("/nhapds")
+    await chat.press("📋 Nhập danh sách")
+    *_, prompt = await chat.send("00070/thon tay", expect=2)
+    assert prompt.text.startswith("📋 Danh sách gia đình, Thôn Tây, năm")

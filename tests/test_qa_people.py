@@ -1,7 +1,11 @@
 """What people do around the newly merged features that broke or went unanswered: the real
 bot, the fake Bot API over HTTP, a real SQLite file."""
 
+import logging
+
 from storage.models import Role
+from tests.test_webapp import get, init_for
+from tests.webapp_data import STAFF_PROVINCE
 
 NOT_WAITING = "Hiện tôi không chờ tin nhắn nào. Gửi /trogiup để xem bạn có thể làm gì."
 
@@ -65,3 +69,15 @@ async def test_soho_with_hamlets_typed_plainly_numbered_or_a_slip(
     await chat.press("📋 Nhập danh sách")
     *_, prompt = await chat.send("00070/thon tay", expect=2)
     assert prompt.text.startswith("📋 Danh sách gia đình, Thôn Tây, năm")
+
+
+async def test_dashboard_addresses_with_huge_numbers_find_nothing(web_bot, web_data, caplog):
+    """An address edited by hand (a huge area, page or registration number) gets a refusal or
+    the first page, never a server error."""
+    init = init_for(web_bot, STAFF_PROVINCE)
+    huge = "9" * 25
+    assert (await get(web_bot, "f/summary", init, area=huge))[0] == 403
+    status, body, _headers = await get(web_bot, "f/registrations", init, page=huge)
+    assert status == 200 and "Danh sách đăng ký" in body.decode()
+    assert (await get(web_bot, f"f/registration/{huge}", init))[0] == 403
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

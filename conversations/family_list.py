@@ -24,7 +24,9 @@ from storage.registrations import NewRegistration, Registration
 from storage.text import nfc, search_key
 
 SEPARATORS = re.compile(r"\t|;|,|\s+[-–]\s+")
-NUMBERING = re.compile(r"^\d{1,4}\s*[.)]\s+")  # "12. " or "3) " before a name
+# "12. ", "3) ", "4/ ", "5- " or a bullet ("- ", "• ", "* ", "+ ") before a name, as lists copied
+# from Zalo or Word have them
+NUMBERING = re.compile(r"^\s*(?:\d{1,4}\s*[.)/-]|[-–•*+·])\s*")
 TRAILING_NUMBERS = re.compile(r"^(.*\D)\s+(\d{1,2})(?:\s+(\d{1,2}))?$")  # "Trần Bình 5 2"
 COLUMNS = 5  # name, people, children, address, phone
 MAX_ROWS = 1000  # a hamlet has about 250 households

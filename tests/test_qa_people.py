@@ -2,6 +2,7 @@
 bot, the fake Bot API over HTTP, a real SQLite file."""
 
 import logging
+import sqlite3
 
 from storage.models import Role
 from tests.test_webapp import get, init_for
@@ -81,3 +82,27 @@ async def test_dashboard_addresses_with_huge_numbers_find_nothing(web_bot, web_d
     assert status == 200 and "Danh sách đăng ký" in body.decode()
     assert (await get(web_bot, f"f/registration/{huge}", init))[0] == 403
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_bulleted_list_copied_from_zalo_is_read(
+    bot, api, storage, enrol, hamlets, registration_open, tmp_path
+):
+    """Lists copied from Zalo or Word come with bullets or "1/" numbering: the names are
+    registered without them, not refused (nor registered as "- Nguyễn Văn An")."""
+    await enrol(900, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    chat = api.person(900)
+    await chat.send("/nhapds")
+    await chat.press("📋 Nhập danh sách")
+    pasted = ["- Nguyễn Văn An, 4, 1", "• Trần Thị Bình", "1/ Lê Văn Cường 3 1", "2- Phạm Văn Dũng"]
+    *_, screen = await chat.send("\n".join([*pasted, "* Hồ Thị Em"]), expect=2)
+    assert "✅ Sẵn sàng đăng ký: 5 gia đình" in screen.text
+    await chat.press("✅ Đăng ký 5 gia đình")
+    with sqlite3.connect(tmp_path / "hoctap.sqlite3") as conn:
+        stored = conn.execute("SELECT head_name FROM registrations ORDER BY id").fetchall()
+    assert [name for (name,) in stored] == [
+        "Nguyễn Văn An",
+        "Trần Thị Bình",
+        "Lê Văn Cường",
+        "Phạm Văn Dũng",
+        "Hồ Thị Em",
+    ]

@@ -153,7 +153,10 @@ async def not_understood(update: Update, context: BotContext) -> None:
     if album:
         context.chat_data[LAST_ALBUM] = album
     await update.message.reply_text(
-        _("I am not waiting for a message now. Send /trogiup to see what you can do.")
+        _(
+            "I was not expecting this message. If there are buttons above, please tap one; or "
+            "send /trogiup to see what you can do."
+        )
     )
 
 

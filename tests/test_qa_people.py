@@ -8,7 +8,10 @@ from storage.models import Role
 from tests.test_webapp import get, init_for
 from tests.webapp_data import STAFF_PROVINCE
 
-NOT_WAITING = "Hiện tôi không chờ tin nhắn nào. Gửi /trogiup để xem bạn có thể làm gì."
+NOT_WAITING = (
+    "Tôi chưa hiểu tin nhắn này. Nếu phía trên có nút, xin vui lòng bấm chọn; hoặc gửi /trogiup "
+    "để xem bạn có thể làm gì."
+)
 
 
 async def test_a_message_after_a_dialog_ended_is_answered(

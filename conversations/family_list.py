@@ -31,6 +31,10 @@ TRAILING_NUMBERS = re.compile(r"^(.*\D)\s+(\d{1,2})(?:\s+(\d{1,2}))?$")  # "Tr�
 COLUMNS = 5  # name, people, children, address, phone
 MAX_ROWS = 1000  # a hamlet has about 250 households
 MAX_FILE_BYTES = 2 * 1024 * 1024
+# What people type after pasting a list ("cảm ơn", "xong rồi"): no family, though two words
+CHAT_WORDS = frozenset(
+    {"cam on", "xin cam on", "cam on nhe", "xong roi", "het roi", "da xong", "thank you"}
+)
 members = whole_number(1, 50)
 children = whole_number(0, 50)
 
@@ -110,7 +114,7 @@ def family(row: Row) -> NewRegistration | Problem:
         return Problem.TOO_MANY
     name, people, young, address, phone = (*row.cells, *[""] * (COLUMNS - len(row.cells)))
     answers = {"kind": ModelKind.FAMILY, "head_name": person_name(name)}
-    if answers["head_name"] is None or len(name.split()) < 2:  # "xong", "ok": no full name
+    if answers["head_name"] is None or len(name.split()) < 2 or search_key(name) in CHAT_WORDS:
         return Problem.NAME
     for key, text, read, problem in (
         ("members", people, members, Problem.MEMBERS),

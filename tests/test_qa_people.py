@@ -43,10 +43,12 @@ async def test_a_word_typed_after_the_list_is_no_family(
     await chat.send("/nhapds")
     await chat.press("📋 Nhập danh sách")
     await chat.send("nguyen van an, 4, 1\ntran thi binh 3 1", expect=2)
-    *_, screen = await chat.send("xong", expect=2)
-    assert "Đã đọc 3 dòng." in screen.text
+    await chat.send("xong", expect=2)
+    *_, screen = await chat.send("Cảm ơn", expect=2)
+    assert "Đã đọc 4 dòng." in screen.text
     assert "✅ Sẵn sàng đăng ký: 2 gia đình" in screen.text
     assert "• dòng 3: «xong»: không phải họ tên đầy đủ" in screen.text
+    assert "• dòng 4: «Cảm ơn»: không phải họ tên đầy đủ" in screen.text
     assert screen.buttons[0] == ["✅ Đăng ký 2 gia đình"]
 
 

@@ -132,12 +132,15 @@ class AreaRepository:
             )
         return await self.get(cursor.lastrowid), True
 
-    async def resolve(self, spec: str) -> Area | None:
+    async def resolve(self, spec: str, commune: Area | None = None) -> Area | None:
         """An area written as `01` (province), `00070` (commune) or `00070/Thôn Đông` (hamlet,
-        also `00070/thon dong`)."""
+        also `00070/thon dong`); with `commune` (the person's own), also `Thôn Đông` alone."""
         code, _, hamlet_name = nfc(spec).partition("/")
         area = await self.by_code(code.strip())
         if not hamlet_name:
+            if area is None and commune is not None and commune.level is AreaLevel.COMMUNE:
+                name = code.strip()
+                return await self.hamlet(commune, name) or await self._typed_plainly(commune, name)
             return area
         if area is None or area.level is not AreaLevel.COMMUNE:
             return None

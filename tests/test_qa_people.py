@@ -111,3 +111,21 @@ async def test_a_bulleted_list_copied_from_zalo_is_read(
         "Phạm Văn Dũng",
         "Hồ Thị Em",
     ]
+
+
+async def test_commune_staff_name_their_hamlets_without_the_commune_code(
+    bot, api, storage, enrol, hamlets, registration_open
+):
+    """A commune's staff write "Thôn Tây" or "thon tay" alone for a hamlet of their commune, in
+    /soho, the reports and /nhapds; a hamlet of another commune stays out of reach."""
+    await enrol(800, Role.STAFF, "00070")
+    chat = api.person(800)
+    assert (await chat.send("/soho thon tay 50"))[0].text == "Thôn Tây: 50 hộ."
+    (summary,) = await chat.send("/tongket Thôn Đông")
+    assert summary.text.startswith("Tổng kết năm") and "Thôn Đông" in summary.text.split("\n")[0]
+    (other,) = await chat.send("/soho Thôn Bắc 5")
+    assert other.text.startswith("Không tìm thấy địa bàn Thôn Bắc")
+    await chat.send("/nhapds")
+    await chat.press("📋 Nhập danh sách")
+    *_, prompt = await chat.send("thon dong", expect=2)
+    assert prompt.text.startswith("📋 Danh sách gia đình, Thôn Đông, năm")

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.cli import configure_logging
+from bot.cli import logging_to_stderr
 from bot.config import Settings
 from bot.errors import redact
 
@@ -77,15 +77,10 @@ def test_ids_and_registration_numbers_are_not_taken_for_phones():
 
 def test_the_log_level_comes_from_configuration(tmp_path):
     root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
-        configure_logging(Settings(_env_file=None, log_level="debug"))
+    with logging_to_stderr(Settings(_env_file=None, log_level="debug")):
         assert root.level == logging.DEBUG
-        configure_logging(Settings(_env_file=None))
+    with logging_to_stderr(Settings(_env_file=None)):
         assert root.level == logging.INFO
-    finally:
-        root.handlers[:], _ = saved
-        root.setLevel(saved[1])
 
 
 def test_a_bad_log_level_names_the_variable(run_cli, cli_env):

@@ -4,6 +4,7 @@ bot, the fake Bot API over HTTP, a real SQLite file."""
 import logging
 import sqlite3
 
+from conversations.family_list import rows_from_table
 from storage.models import Role
 from tests.test_webapp import get, init_for
 from tests.webapp_data import STAFF_PROVINCE
@@ -129,3 +130,35 @@ async def test_commune_staff_name_their_hamlets_without_the_commune_code(
     await chat.press("📋 Nhập danh sách")
     *_, prompt = await chat.send("thon dong", expect=2)
     assert prompt.text.startswith("📋 Danh sách gia đình, Thôn Đông, năm")
+
+
+async def test_a_table_copied_from_excel_with_its_titles_and_stt(
+    bot, api, storage, enrol, hamlets, registration_open, tmp_path
+):
+    """Cells copied from Excel arrive separated by tabs, often with the title row and an STT
+    column: every column is read (the tabs were turned into spaces and the line refused), and
+    the titles and STT are left out; the same for a spreadsheet of one's own."""
+    await enrol(900, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    chat = api.person(900)
+    await chat.send("/nhapds")
+    await chat.press("📋 Nhập danh sách")
+    table = [
+        "STT\tHọ và tên chủ hộ\tSố nhân khẩu\tSố trẻ em\tĐịa chỉ\tSố điện thoại",
+        "1\tNguyễn Văn An\t4\t1\tXóm 1\t0912 345 678",
+        "2\tTrần Thị Bình\t3\t0\t\t",
+    ]
+    *_, screen = await chat.send("\n".join(table), expect=2)
+    assert "Đã đọc 2 dòng." in screen.text
+    assert "✅ Sẵn sàng đăng ký: 2 gia đình" in screen.text
+    await chat.press("✅ Đăng ký 2 gia đình")
+    with sqlite3.connect(tmp_path / "hoctap.sqlite3") as conn:
+        stored = conn.execute(
+            "SELECT head_name, members, school_age_children, address, phone FROM registrations"
+            " ORDER BY id"
+        ).fetchall()
+    assert stored == [
+        ("Nguyễn Văn An", 4, 1, "Xóm 1", "+84912345678"),
+        ("Trần Thị Bình", 3, 0, None, None),
+    ]
+    made = rows_from_table([["STT", "Họ tên", "Số khẩu"], ["1", "Lê Văn Cường", "5"]])
+    assert [row.cells for row in made] == [("Lê Văn Cường", "5")]

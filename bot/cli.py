@@ -206,7 +206,7 @@ async def _households(settings: Settings, args: argparse.Namespace) -> int:
                 count = None if args.count == "unknown" else households_of(args.count)
             except ValueError:
                 raise UsageError(
-                    "the count must be a whole number, 0 or more, or 'unknown'"
+                    "the count must be a whole number from 0 to 100000, or 'unknown'"
                 ) from None
             async with storage.db.transaction():
                 await storage.households.set(hamlet, count)

@@ -43,10 +43,13 @@ async def import_hamlets(storage: Storage, path: Path) -> ImportReport:
     return report
 
 
+MAX_HOUSEHOLDS = 100_000  # a hamlet has about 250; more is a typing slip (and past SQLite's int)
+
+
 def households_of(text: str) -> int | None:
     """A household count as written in a cell or on the command line; ValueError if bad."""
     count = int(text.strip())
-    if count < 0:
+    if not 0 <= count <= MAX_HOUSEHOLDS:
         raise ValueError(text)
     return count
 

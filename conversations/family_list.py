@@ -9,7 +9,9 @@ Nothing here talks to Telegram or storage: the dialog (registration_bulk) does.
 import csv
 import io
 import re
+import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,11 +26,18 @@ from storage.registrations import NewRegistration, Registration
 from storage.text import nfc, search_key
 
 SEPARATORS = re.compile(r"\t|;|,|\s+[-–]\s+")
-NUMBERING = re.compile(r"^\d{1,4}\s*[.)]\s+")  # "12. " or "3) " before a name
+# "12. ", "3) ", "4/ ", "5- " or a bullet ("- ", "• ", "* ", "+ ") before a name, as lists copied
+# from Zalo or Word have them
+NUMBERING = re.compile(r"^\s*(?:\d{1,4}(?:\s*[.)/-]|\t)|[-–•*+·])\s*")  # "1<tab>": an STT column
+ORDINAL = re.compile(r"\d{1,4}[.)]?")  # a spreadsheet's STT cell
 TRAILING_NUMBERS = re.compile(r"^(.*\D)\s+(\d{1,2})(?:\s+(\d{1,2}))?$")  # "Trần Bình 5 2"
 COLUMNS = 5  # name, people, children, address, phone
 MAX_ROWS = 1000  # a hamlet has about 250 households
 MAX_FILE_BYTES = 2 * 1024 * 1024
+# What people type after pasting a list ("cảm ơn", "xong rồi"): no family, though two words
+CHAT_WORDS = frozenset(
+    {"cam on", "xin cam on", "cam on nhe", "xong roi", "het roi", "da xong", "thank you"}
+)
 members = whole_number(1, 50)
 children = whole_number(0, 50)
 
@@ -85,7 +94,8 @@ class ListCheck:
 
 
 def split_line(line: str) -> tuple[str, ...]:
-    parts = [nfc(part) for part in SEPARATORS.split(NUMBERING.sub("", nfc(line)))]
+    line = unicodedata.normalize("NFC", line)  # not nfc(): it would turn the tabs into spaces
+    parts = [nfc(part) for part in SEPARATORS.split(NUMBERING.sub("", line))]
     found = TRAILING_NUMBERS.match(parts[0]) if len(parts) == 1 else None
     if found:  # numbers after the name with spaces only, as typed on a phone
         parts = [part for part in found.groups() if part is not None]
@@ -95,11 +105,20 @@ def split_line(line: str) -> tuple[str, ...]:
 
 
 def rows_from_text(text: str, first_number: int) -> list[Row]:
-    """The non-blank lines of a pasted text, numbered on from `first_number`."""
+    """The non-blank lines of a pasted text, numbered on from `first_number`; the title line
+    of a table copied from Excel ("STT, Họ và tên, …") is left out."""
     lines = [line for line in text.splitlines() if line.strip()]
-    return [
+    rows = [
         Row(first_number + index, Source.TEXT, split_line(line)) for index, line in enumerate(lines)
     ]
+    return rows[1:] if first_number == 1 and rows and is_header(rows[0].cells) else rows
+
+
+def is_header(cells: Sequence[str]) -> bool:
+    """A table's title row: the template's (in either language), or one of a list made by hand
+    ("STT", "Họ và tên", "Họ tên chủ hộ")."""
+    key = search_key(cells[0]) if cells else ""
+    return key in _header_keys() or key == "stt" or key.startswith(("ho ten", "ho va ten"))
 
 
 def family(row: Row) -> NewRegistration | Problem:
@@ -108,7 +127,7 @@ def family(row: Row) -> NewRegistration | Problem:
         return Problem.TOO_MANY
     name, people, young, address, phone = (*row.cells, *[""] * (COLUMNS - len(row.cells)))
     answers = {"kind": ModelKind.FAMILY, "head_name": person_name(name)}
-    if answers["head_name"] is None:
+    if answers["head_name"] is None or len(name.split()) < 2 or search_key(name) in CHAT_WORDS:
         return Problem.NAME
     for key, text, read, problem in (
         ("members", people, members, Problem.MEMBERS),
@@ -148,7 +167,7 @@ def check_list(rows: list[Row], registered: dict[str, Registration]) -> ListChec
 
 def problem_text(problem: Problem) -> str:
     return {
-        Problem.NAME: _("not a full name (letters only, 2 to 60)"),
+        Problem.NAME: _("not a full name (family and given name, letters only, 2 to 60)"),
         Problem.MEMBERS: _("the number of people must be from 1 to 50"),
         Problem.CHILDREN: _("the number of children must be from 0 to 50"),
         Problem.MORE_CHILDREN: _("more children than people"),
@@ -262,14 +281,15 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 def rows_from_table(table: list[list[str]]) -> list[Row]:
     """A table's families with their row numbers, skipping blank rows and a header row."""
-    header_keys = _header_keys()
     rows = []
     for number, cells in enumerate(table, start=1):
         cells = [cell.strip() for cell in cells]
         while cells and not cells[-1]:
             cells.pop()
-        if not cells or (number == 1 and search_key(cells[0]) in header_keys):
+        if not cells or (number == 1 and is_header(cells)):
             continue
+        if len(cells) > 1 and ORDINAL.fullmatch(cells[0]):  # an STT column before the name
+            cells = cells[1:]
         rows.append(Row(number, Source.FILE, tuple(cells)))
     if len(rows) > MAX_ROWS:
         raise FileProblem(

@@ -38,7 +38,10 @@ def render_households(hamlet: Area, count: int | None) -> str:
 
 
 async def households(update: Update, context: BotContext) -> None:
-    spec, word = parse(nfc(" ".join(context.args or [])))
+    text = nfc(" ".join(context.args or []))
+    spec, word = parse(text)
+    if word not in (None, "unknown") and await context.storage.areas.resolve(text, context.area):
+        spec, word = text, None  # a hamlet named with a number, "00070/Thôn 5": shown
     usage = _(
         "Send /soho with a hamlet and its number of households, e.g. "
         "/soho 00070/Thôn Đông 120 (or chưa rõ to clear it)."

@@ -415,7 +415,7 @@ async def hamlet_typed(update: Update, context: BotContext) -> str | int | None:
     draft = await open_draft(update, context, BulkMode, hamlet_needed=False)
     if draft is None:
         return ConversationHandler.END
-    hamlet = await context.storage.areas.resolve(update.message.text)
+    hamlet = await context.storage.areas.resolve(update.message.text, context.area)
     if hamlet is None or hamlet.level is not AreaLevel.HAMLET:
         await update.message.reply_text(_("I do not know that hamlet. Please check and retype."))
         return None

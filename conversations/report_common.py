@@ -70,7 +70,7 @@ async def area_in_reach(
     """
     if not spec:
         return True, context.area
-    area = await context.storage.areas.resolve(spec)
+    area = await context.storage.areas.resolve(spec, context.area)
     if area is None:
         await update.effective_message.reply_text(
             _(

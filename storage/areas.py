@@ -132,15 +132,29 @@ class AreaRepository:
             )
         return await self.get(cursor.lastrowid), True
 
-    async def resolve(self, spec: str) -> Area | None:
-        """An area written as `01` (province), `00070` (commune) or `00070/Thôn Đông` (hamlet)."""
+    async def resolve(self, spec: str, commune: Area | None = None) -> Area | None:
+        """An area written as `01` (province), `00070` (commune) or `00070/Thôn Đông` (hamlet,
+        also `00070/thon dong`); with `commune` (the person's own), also `Thôn Đông` alone."""
         code, _, hamlet_name = nfc(spec).partition("/")
         area = await self.by_code(code.strip())
         if not hamlet_name:
+            if area is None and commune is not None and commune.level is AreaLevel.COMMUNE:
+                name = code.strip()
+                return await self.hamlet(commune, name) or await self._typed_plainly(commune, name)
             return area
         if area is None or area.level is not AreaLevel.COMMUNE:
             return None
-        return await self.hamlet(area, hamlet_name)
+        return await self.hamlet(area, hamlet_name) or await self._typed_plainly(area, hamlet_name)
+
+    async def _typed_plainly(self, commune: Area, name: str) -> Area | None:
+        """The one hamlet of the commune whose name is `name` typed without diacritics
+        (`thon dong` for Thôn Đông); none when two hamlets would read alike."""
+        rows = await self.db.conn.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM areas WHERE level = 'hamlet' AND parent_id = ?"
+            " AND search_key = ? LIMIT 2",
+            (commune.id, search_key(name)),
+        )
+        return _area(rows[0]) if len(rows) == 1 else None
 
     async def lineage(self, area: Area) -> list[Area]:
         """The area and its ancestors, nearest first: hamlet, commune, province."""

@@ -354,12 +354,17 @@ class Pages:
 
 # --- pure helpers ------------------------------------------------------------------------------
 
+MAX_NUMBER = 2**53  # any id or page; a page times its size stays within SQLite's integers
+
 
 def _int(text: str) -> int:
+    """A whole number from the address, or -1; one too big for SQLite (an id, a page) is -1
+    too, so that it finds nothing instead of failing the request."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         return -1
+    return value if abs(value) <= MAX_NUMBER else -1
 
 
 def _choice(enum, value: str | None):

@@ -27,6 +27,7 @@ from conversations.evidence_intake import Outcome, Result, intake, received_from
 from conversations.states import Evidence as State
 from storage.criteria import CriteriaSet, Indicator
 from storage.evidence import Flag, FlagKind, MediaFolder
+from storage.images import MAX_PIXELS
 from storage.models import Area
 from storage.registrations import Registration
 from storage.text import nfc, search_key
@@ -112,6 +113,15 @@ def flag_text(flag: Flag) -> str:
         return _("⚠️ This photo looks like a copy of a photo of {number}.").format(
             number=flag.registration_number
         )
+    if flag.kind is FlagKind.SAME_REGISTRATION:
+        return _("⚠️ This looks like the photo already sent for indicator {code}.").format(
+            code=flag.indicator_code
+        )
+    if flag.kind is FlagKind.BLANK:
+        return _(
+            "⚠️ This photo looks blank (almost one colour). It is kept; if it was a mistake, "
+            "send a clearer photo (you can delete this one with /xemminhchung)."
+        )
     return _("⚠️ Taken on {date:%d/%m/%Y}, outside the programme year.").format(
         date=flag.captured_at
     )
@@ -141,6 +151,7 @@ def render_outcomes(code: str, outcomes: list[Outcome]) -> str:
     for result, explain in ((Result.NOT_IMAGE, not_an_image), (Result.TOO_BIG, too_big)):
         if any(o.result is result for o in outcomes):
             lines.append(explain())
+    lines.extend(too_large(o.pixels) for o in outcomes if o.result is Result.TOO_LARGE)
     for outcome in outcomes:
         lines.extend(flag_text(flag) for flag in outcome.flags)
     lines.append(_("Send more photos, or press Done."))
@@ -156,6 +167,24 @@ def not_an_image() -> str:
 
 def too_big() -> str:
     return _("This file is larger than 20 MB. Please send a smaller photo.")
+
+
+def too_large(pixels: tuple[int, int] | None) -> str:
+    width, height = pixels or (0, 0)
+    if width and height:
+        size = _("This image is {width} × {height} pixels, too large to check.").format(
+            width=width, height=height
+        )
+    else:
+        size = _("This image is too large to check.")
+    return (
+        size
+        + " "
+        + _(
+            "Please send it as a photo (not as a file), or a smaller copy of at most "
+            "{megapixels} megapixels."
+        ).format(megapixels=MAX_PIXELS // 1_000_000)
+    )
 
 
 def wrong_content(message: Message) -> str:

@@ -16,7 +16,7 @@ from telegram.ext import Application
 from bot.i18n import _, use_locale
 from storage import Storage
 from storage.evidence import Evidence, Flag, MediaFolder, MediaKind, Received
-from storage.images import NotAnImage, inspect
+from storage.images import NotAnImage, TooLarge, examine
 from storage.registrations import Registration
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class Result(StrEnum):
     DUPLICATE = "duplicate"  # already evidence of this indicator: refused
     NOT_IMAGE = "not_image"
     TOO_BIG = "too_big"
+    TOO_LARGE = "too_large"  # too many pixels to check: refused before decoding
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Outcome:
     result: Result
     flags: list[Flag] = field(default_factory=list)
     evidence: Evidence | None = None
+    pixels: tuple[int, int] | None = None  # width and height of an image too large
 
 
 class DownloadFailed(Exception):
@@ -106,9 +108,11 @@ async def keep(
 ) -> Outcome:
     """Check downloaded bytes and store them with their row, or say why not."""
     try:
-        facts = inspect(data)
+        facts = await examine(data)
     except NotAnImage:
         return Outcome(Result.NOT_IMAGE)
+    except TooLarge as error:
+        return Outcome(Result.TOO_LARGE, pixels=(error.width, error.height))
     if facts.size > MAX_BYTES:
         return Outcome(Result.TOO_BIG)
     repo = storage.evidence
@@ -163,9 +167,9 @@ async def retry_pending_downloads(bot: Bot, storage: Storage, media: MediaFolder
             await repo.download_failed(pending.id, str(error))
             continue
         try:
-            facts = inspect(data)
-        except NotAnImage as error:
-            await repo.download_failed(pending.id, f"not an image: {error}")
+            facts = await examine(data)
+        except (NotAnImage, TooLarge) as error:
+            await repo.download_failed(pending.id, f"not an image we can check: {error!r}")
             continue
         if await repo.same_in_indicator(
             registration.id, pending.indicator_code, sha256=facts.sha256, except_id=pending.id

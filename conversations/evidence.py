@@ -148,10 +148,14 @@ def render_outcomes(code: str, outcomes: list[Outcome]) -> str:
                 photos=photos(duplicates), code=code
             )
         )
-    for result, explain in ((Result.NOT_IMAGE, not_an_image), (Result.TOO_BIG, too_big)):
+    explained = (
+        (Result.NOT_IMAGE, not_an_image),
+        (Result.TOO_BIG, too_big),
+        (Result.TOO_LARGE, too_large),
+    )
+    for result, explain in explained:
         if any(o.result is result for o in outcomes):
             lines.append(explain())
-    lines.extend(too_large(o.pixels) for o in outcomes if o.result is Result.TOO_LARGE)
     for outcome in outcomes:
         lines.extend(flag_text(flag) for flag in outcome.flags)
     lines.append(_("Send more photos, or press Done."))
@@ -169,22 +173,11 @@ def too_big() -> str:
     return _("This file is larger than 20 MB. Please send a smaller photo.")
 
 
-def too_large(pixels: tuple[int, int] | None) -> str:
-    width, height = pixels or (0, 0)
-    if width and height:
-        size = _("This image is {width} × {height} pixels, too large to check.").format(
-            width=width, height=height
-        )
-    else:
-        size = _("This image is too large to check.")
-    return (
-        size
-        + " "
-        + _(
-            "Please send it as a photo (not as a file), or a smaller copy of at most "
-            "{megapixels} megapixels."
-        ).format(megapixels=MAX_PIXELS // 1_000_000)
-    )
+def too_large() -> str:
+    return _(
+        "This image is too large to check (more than {megapixels} megapixels). Please send it "
+        "as a photo (not as a file), or a smaller copy."
+    ).format(megapixels=MAX_PIXELS // 1_000_000)
 
 
 def wrong_content(message: Message) -> str:

@@ -17,6 +17,7 @@ from bot.i18n import _, use_locale
 from storage import Storage
 from storage.evidence import Evidence, Flag, MediaFolder, MediaKind, Received
 from storage.images import NotAnImage, TooLarge, examine
+from storage.near_duplicates import reindex
 from storage.registrations import Registration
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "webp", "heic", "heif"})
 DOWNLOAD_DELAYS = (0.3, 1.0)
 RETRY_EVERY = 600  # seconds between runs of the background job
 RETRY_JOB = "evidence-retry-downloads"
+REINDEX_JOB = "evidence-reindex"
 
 
 class Result(StrEnum):
@@ -44,7 +46,6 @@ class Outcome:
     result: Result
     flags: list[Flag] = field(default_factory=list)
     evidence: Evidence | None = None
-    pixels: tuple[int, int] | None = None  # width and height of an image too large
 
 
 class DownloadFailed(Exception):
@@ -111,8 +112,8 @@ async def keep(
         facts = await examine(data)
     except NotAnImage:
         return Outcome(Result.NOT_IMAGE)
-    except TooLarge as error:
-        return Outcome(Result.TOO_LARGE, pixels=(error.width, error.height))
+    except TooLarge:
+        return Outcome(Result.TOO_LARGE)
     if facts.size > MAX_BYTES:
         return Outcome(Result.TOO_BIG)
     repo = storage.evidence
@@ -210,7 +211,17 @@ async def retry_pending_job(context) -> None:
     await retry_pending_downloads(context.bot, app.storage, MediaFolder(app.settings.media_dir))
 
 
+async def reindex_job(context) -> None:
+    """Put stored photos missing from the copy index (stored before migration 0013) in it."""
+    app = context.application
+    indexed, unreadable = await reindex(app.storage.evidence.near, app.settings.media_dir)
+    if indexed or unreadable:
+        log.info("copy index: %s photo(s) indexed, %s unreadable", indexed, unreadable)
+
+
 def schedule(app: Application) -> None:
-    """Run the retry job every RETRY_EVERY seconds, if the application has a JobQueue."""
+    """Run the retry job every RETRY_EVERY seconds, and the reindexing once soon after the
+    start, if the application has a JobQueue."""
     if app.job_queue is not None:
         app.job_queue.run_repeating(retry_pending_job, RETRY_EVERY, first=60, name=RETRY_JOB)
+        app.job_queue.run_once(reindex_job, 30, name=REINDEX_JOB)

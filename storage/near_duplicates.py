@@ -1,11 +1,11 @@
 """The near-duplicate index: every stored photo within a few bits of a new one, without a scan.
 
-Multi-index hashing. Each region hash of a stored photo (64 bits, storage/images.py) is split
-into BANDS bands of 16 bits, and `evidence_bands` keeps one row per band: (band and its value,
-the whole hash, the photo and region). Two hashes at most 2 * BANDS - 1 bits apart agree
-exactly in some band or differ there in one bit (pigeonhole), so looking up each band's value
-and its 16 one-bit neighbours (68 B-tree probes) finds every stored hash within
-NEAR_DUPLICATE_DISTANCE bits; the candidates' whole hashes are then compared. The finer
+Multi-index hashing. The 64-bit hash of each stored photo (storage/images.py) is split into
+three bands of 21, 21 and 22 bits, and `evidence_bands` keeps one row per band: (band and its
+value, the whole hash, the photo). Two hashes at most 5 bits apart differ in at most one bit
+in some band (pigeonhole: 2 + 2 + 2 > 5), so looking up each band's value and its one-bit
+neighbours (67 keys per hash) finds every stored hash within NEAR_DUPLICATE_DISTANCE bits of
+any of the new photo's probe hashes; the candidates' whole hashes are then compared. The finer
 hashes (`evidence_fingerprints`) are read only for the closest candidates, to confirm them.
 
 Blank images are not put in the bands: they are never near-duplicates of anything.
@@ -19,33 +19,31 @@ from pathlib import Path
 from storage.db import Database
 from storage.images import (
     CONFIRM_DISTANCE,
-    FULL_FRAME,
     NEAR_DUPLICATE_DISTANCE,
     Fingerprint,
     NotAnImage,
     TooLarge,
+    aligned_distances,
     examine,
 )
 
 log = logging.getLogger(__name__)
 
-BANDS = 4
-BAND_BITS = 16
-BAND_MASK = (1 << BAND_BITS) - 1
-REGIONS_PER_PHOTO = 8  # ref = evidence id * 8 + region
-FINE_BYTES = 32
-CONFIRM_AT_MOST = 50  # candidates confirmed per new photo, closest first
-assert NEAR_DUPLICATE_DISTANCE <= 2 * BANDS - 1, "one-bit neighbours would miss matches"
+BANDS = ((0, 21), (21, 21), (42, 22))  # (first bit, bits)
+KEY_SHIFT = 22  # key = band << 22 | band value
+ALL_BITS = (1 << 64) - 1
+CONFIRM_AT_MOST = 5  # candidates confirmed per new photo, closest first
+assert 2 * len(BANDS) > NEAR_DUPLICATE_DISTANCE, "one-bit neighbours would miss matches"
 
 
 @dataclass(frozen=True, order=True)
 class Match:
-    """A stored photo like the new one: `distance` bits between the new photo's whole frame
-    and the stored photo's closest `region` (0: its whole frame)."""
+    """A stored photo like the new one: `distance` bits between its hash and the new photo's
+    closest probe (`probe`: which of storage.images.HYPOTHESES)."""
 
     distance: int
     evidence_id: int
-    region: int
+    probe: int
 
 
 def signed(value: int) -> int:
@@ -53,45 +51,31 @@ def signed(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def unsigned(value: int) -> int:
-    return value + (1 << 64) if value < 0 else value
-
-
 def band_keys(value: int) -> list[int]:
-    """The key (band << 16 | value) of each band of a hash."""
-    return [band << BAND_BITS | (value >> (band * BAND_BITS)) & BAND_MASK for band in range(BANDS)]
+    """The key of each band of a hash."""
+    return [
+        band << KEY_SHIFT | (value >> first) & ((1 << bits) - 1)
+        for band, (first, bits) in enumerate(BANDS)
+    ]
 
 
 def probe_keys(value: int) -> list[int]:
-    """Each band's key and its one-bit neighbours: 4 x 17 keys."""
+    """Each band's key and its one-bit neighbours."""
     keys = []
-    for key in band_keys(value):
+    for key, (_first, bits) in zip(band_keys(value), BANDS, strict=True):
         keys.append(key)
-        keys.extend(key ^ (1 << bit) for bit in range(BAND_BITS))
+        keys.extend(key ^ (1 << bit) for bit in range(bits))
     return keys
 
 
-def fine_distance(first: bytes, second: bytes) -> int:
-    return (int.from_bytes(first, "big") ^ int.from_bytes(second, "big")).bit_count()
-
-
-def pack_hashes(hashes: tuple[int, ...]) -> bytes:
-    return b"".join(value.to_bytes(8, "big") for value in hashes)
-
-
-def unpack_fine(blob: bytes) -> list[bytes]:
-    return [blob[i : i + FINE_BYTES] for i in range(0, len(blob), FINE_BYTES)]
-
-
-def scan(stored: dict[int, tuple[int, ...]], value: int, limit: int) -> list[Match]:
-    """The reference answer: every stored photo (id -> region hashes) with a region within
-    `limit` bits of `value`, by reading all of them. Tests compare the index with it."""
+def scan(stored: dict[int, int], probes: tuple[int, ...], limit: int) -> list[Match]:
+    """The reference answer, by reading every stored hash (evidence id -> hash): each photo
+    within `limit` bits of one of the probes, at its closest. Tests compare the index with it."""
     found = []
-    for evidence_id, hashes in stored.items():
-        distances = [(value ^ h).bit_count() for h in hashes]
-        best = min(distances)
-        if best <= limit:
-            found.append(Match(best, evidence_id, distances.index(best)))
+    for evidence_id, value in stored.items():
+        distance, probe = min(((p ^ value).bit_count(), i) for i, p in enumerate(probes))
+        if distance <= limit:
+            found.append(Match(distance, evidence_id, probe))
     return sorted(found)
 
 
@@ -107,72 +91,64 @@ class NearDuplicateIndex:
     async def add_in(conn, evidence_id: int, fingerprint: Fingerprint) -> None:
         """Within the caller's transaction."""
         await conn.execute(
-            "INSERT OR REPLACE INTO evidence_fingerprints (evidence_id, blank, hashes, fine)"
+            "INSERT OR REPLACE INTO evidence_fingerprints (evidence_id, blank, hash, fine)"
             " VALUES (?, ?, ?, ?)",
-            (
-                evidence_id,
-                int(fingerprint.blank),
-                pack_hashes(fingerprint.hashes),
-                b"".join(fingerprint.fine),
-            ),
+            (evidence_id, int(fingerprint.blank), signed(fingerprint.hash), fingerprint.fine),
         )
-        if fingerprint.blank:
-            return
-        await conn.executemany(
-            "INSERT OR IGNORE INTO evidence_bands (key, hash, ref) VALUES (?, ?, ?)",
-            [
-                (key, signed(value), evidence_id * REGIONS_PER_PHOTO + region)
-                for region, value in enumerate(fingerprint.hashes)
-                for key in band_keys(value)
-            ],
-        )
+        if not fingerprint.blank:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO evidence_bands (key, hash, evidence_id) VALUES (?, ?, ?)",
+                [
+                    (key, signed(fingerprint.hash), evidence_id)
+                    for key in band_keys(fingerprint.hash)
+                ],
+            )
 
     @staticmethod
     async def remove_in(conn, evidence_id: int) -> None:
-        """Forget a photo about to be deleted, within the caller's transaction (its band rows
-        are found from its stored hashes)."""
+        """Forget a photo about to be deleted, within the caller's transaction."""
         cursor = await conn.execute(
-            "SELECT hashes FROM evidence_fingerprints WHERE evidence_id = ?", (evidence_id,)
+            "SELECT hash FROM evidence_fingerprints WHERE evidence_id = ?", (evidence_id,)
         )
         row = await cursor.fetchone()
         if row is None:
             return
-        blob = row[0]
-        hashes = [int.from_bytes(blob[i : i + 8], "big") for i in range(0, len(blob), 8)]
+        keys = band_keys(row[0] & ALL_BITS)
         await conn.executemany(
-            "DELETE FROM evidence_bands WHERE key = ? AND ref = ?",
-            [
-                (key, evidence_id * REGIONS_PER_PHOTO + region)
-                for region, value in enumerate(hashes)
-                for key in band_keys(value)
-            ],
+            "DELETE FROM evidence_bands WHERE key = ? AND evidence_id = ?",
+            [(key, evidence_id) for key in keys],
         )
         await conn.execute(
             "DELETE FROM evidence_fingerprints WHERE evidence_id = ?", (evidence_id,)
         )
 
-    async def candidates(self, value: int, limit: int = NEAR_DUPLICATE_DISTANCE) -> list[Match]:
-        """Every indexed photo with a region within `limit` bits of `value`, closest first
-        (one match per photo, its closest region)."""
-        keys = probe_keys(value)
+    async def candidates(
+        self, probes: tuple[int, ...], limit: int = NEAR_DUPLICATE_DISTANCE
+    ) -> list[Match]:
+        """Every indexed photo within `limit` bits of one of `probes`, closest first (one match
+        per photo, at its closest probe)."""
+        wanted: dict[int, list[int]] = {}
+        for index, value in enumerate(probes):
+            for key in probe_keys(value):
+                wanted.setdefault(key, []).append(index)
         rows = await self.db.conn.execute_fetchall(
-            f"SELECT hash, ref FROM evidence_bands WHERE key IN ({','.join(map(str, keys))})"
+            "SELECT key, hash, evidence_id FROM evidence_bands"
+            f" WHERE key IN ({','.join(map(str, wanted))})"
         )
         best: dict[int, Match] = {}
-        query = signed(value)
-        for stored, ref in rows:
-            distance = (query ^ stored).bit_count()
-            if distance > limit:
-                continue
-            evidence_id, region = divmod(ref, REGIONS_PER_PHOTO)
-            match = Match(distance, evidence_id, region)
-            if evidence_id not in best or match < best[evidence_id]:
-                best[evidence_id] = match
+        for key, stored, evidence_id in rows:
+            for index in wanted[key]:
+                distance = (probes[index] ^ stored & ALL_BITS).bit_count()
+                if distance > limit:
+                    continue
+                match = Match(distance, evidence_id, index)
+                if evidence_id not in best or match < best[evidence_id]:
+                    best[evidence_id] = match
         return sorted(best.values())
 
     async def confirmed(self, fingerprint: Fingerprint, matches: list[Match]) -> list[Match]:
-        """The candidates whose finer hash of the matching region is also close to the new
-        photo's: a re-sent copy, not another filled copy of the same printed form."""
+        """The closest candidates whose finer hash, aligned, is also close to the new photo's:
+        a re-sent copy, not another filled copy of the same printed form."""
         matches = matches[:CONFIRM_AT_MOST]
         if not matches:
             return []
@@ -180,21 +156,18 @@ class NearDuplicateIndex:
         rows = await self.db.conn.execute_fetchall(
             f"SELECT evidence_id, fine FROM evidence_fingerprints WHERE evidence_id IN ({ids})"
         )
-        fine = {row[0]: unpack_fine(row[1]) for row in rows}
-        mine = fingerprint.fine[FULL_FRAME]
-        return [
-            m
-            for m in matches
-            if m.evidence_id in fine
-            and fine_distance(mine, fine[m.evidence_id][m.region]) <= CONFIRM_DISTANCE
-        ]
+        fine = {row[0]: row[1] for row in rows}
+        matches = [m for m in matches if m.evidence_id in fine]
+        distances = await aligned_distances(
+            fingerprint, [(m.probe, fine[m.evidence_id]) for m in matches]
+        )
+        return [m for m, d in zip(matches, distances, strict=True) if d <= CONFIRM_DISTANCE]
 
     async def similar(self, fingerprint: Fingerprint) -> list[Match]:
         """Confirmed near-duplicates of an image, closest first; none for a blank image."""
         if fingerprint.blank:
             return []
-        found = await self.candidates(fingerprint.hashes[FULL_FRAME])
-        return await self.confirmed(fingerprint, found)
+        return await self.confirmed(fingerprint, await self.candidates(fingerprint.probes))
 
     async def missing(self, after: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
         """Stored photos not yet in the index, by id from `after`: (evidence id, path)."""

@@ -172,15 +172,16 @@ def as_sent(image: Image.Image, side: int = 1280) -> Image.Image:
 
 
 def cropped(image: Image.Image, fraction: float, anchor: str = "centre") -> Image.Image:
-    """`fraction` of each side cut away: from every side, or keeping one corner."""
+    """`fraction` of the width and height cut from every side, or from the two sides away
+    from the corner kept."""
     width, height = image.size
     dx, dy = round(width * fraction), round(height * fraction)
     boxes = {
         "centre": (dx, dy, width - dx, height - dy),
-        "top-left": (0, 0, width - 2 * dx, height - 2 * dy),
-        "top-right": (2 * dx, 0, width, height - 2 * dy),
-        "bottom-left": (0, 2 * dy, width - 2 * dx, height),
-        "bottom-right": (2 * dx, 2 * dy, width, height),
+        "top-left": (0, 0, width - dx, height - dy),
+        "top-right": (dx, 0, width, height - dy),
+        "bottom-left": (0, dy, width - dx, height),
+        "bottom-right": (dx, dy, width, height),
     }
     return image.crop(boxes[anchor])
 

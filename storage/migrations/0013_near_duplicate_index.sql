@@ -4,21 +4,20 @@
 -- once (it reads the files already in the media folder, nothing is downloaded again; the bot
 -- also indexes what is missing in the background when it starts).
 
--- Per photo: whether it is blank, its six region pHashes (6 x 8 bytes) and finer hashes
--- (6 x 32 bytes). Read only by id: for confirming candidates and for removing a photo.
+-- Per photo: whether it is blank, the 64-bit pHash (signed) and the finer 256-bit hash of
+-- its centre (storage/images.py). Read by id only: to confirm candidates, to remove a photo.
 CREATE TABLE evidence_fingerprints (
     evidence_id INTEGER PRIMARY KEY REFERENCES evidence (id) ON DELETE CASCADE,
     blank INTEGER NOT NULL,
-    hashes BLOB NOT NULL,
+    hash INTEGER NOT NULL,
     fine BLOB NOT NULL
 );
 
--- Multi-index hashing: one row per 16-bit band of each region hash of a photo that is not
--- blank. key = band << 16 | band value; hash = the region's whole 64-bit pHash (signed);
--- ref = evidence id * 8 + region. Looked up by key only.
+-- Multi-index hashing: one row per band (21, 21, 22 bits) of the hash of each photo that is
+-- not blank: key = band << 22 | band value, the whole hash, the photo. Looked up by key only.
 CREATE TABLE evidence_bands (
     key INTEGER NOT NULL,
     hash INTEGER NOT NULL,
-    ref INTEGER NOT NULL,
-    PRIMARY KEY (key, ref)
+    evidence_id INTEGER NOT NULL,
+    PRIMARY KEY (key, evidence_id)
 ) WITHOUT ROWID;

@@ -136,10 +136,11 @@ def sha256_of(data: bytes) -> str:
 
 async def examine(data: bytes) -> ImageFacts:
     """`inspect` in a worker thread, so the bot keeps answering others meanwhile."""
-    return await _in_worker(lambda: inspect(data))
+    return await in_worker(lambda: inspect(data))
 
 
-async def _in_worker(work):
+async def in_worker(work):
+    """Run `work()` in the image worker threads."""
     global _workers
     if _workers is None:
         _workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="images")
@@ -219,7 +220,7 @@ def aligned_distance(fingerprint: Fingerprint, probe: int, stored_fine: bytes) -
 
 async def aligned_distances(fingerprint: Fingerprint, pairs: list[tuple[int, bytes]]) -> list[int]:
     """`aligned_distance` of each (probe, stored finer hash), in the worker thread."""
-    return await _in_worker(
+    return await in_worker(
         lambda: [aligned_distance(fingerprint, probe, fine) for probe, fine in pairs]
     )
 

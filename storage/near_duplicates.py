@@ -13,6 +13,8 @@ Blank images are not put in the bands: they are never near-duplicates of anythin
 
 import asyncio
 import logging
+import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from storage.images import (
     TooLarge,
     aligned_distances,
     examine,
+    in_worker,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,54 @@ def probe_keys(value: int) -> list[int]:
     return keys
 
 
+def wanted_keys(probes: tuple[int, ...]) -> dict[int, list[int]]:
+    """The keys to look up for all probes, each with the probes it came from."""
+    wanted: dict[int, list[int]] = {}
+    for index, value in enumerate(probes):
+        for key in probe_keys(value):
+            wanted.setdefault(key, []).append(index)
+    return wanted
+
+
+def lookup(path: str, probes: tuple[int, ...], limit: int) -> list[Match]:
+    """`NearDuplicateIndex.candidates`, on the calling thread."""
+    wanted = wanted_keys(probes)
+    rows = _read(
+        path,
+        "SELECT key, hash, evidence_id FROM evidence_bands"
+        f" WHERE key IN ({','.join(map(str, sorted(wanted)))})",
+    )
+    best: dict[int, Match] = {}
+    for key, stored, evidence_id in rows:
+        for index in wanted[key]:
+            distance = (probes[index] ^ stored & ALL_BITS).bit_count()
+            if distance > limit:
+                continue
+            match = Match(distance, evidence_id, index)
+            if evidence_id not in best or match < best[evidence_id]:
+                best[evidence_id] = match
+    return sorted(best.values())
+
+
+_readers = threading.local()
+MMAP_BYTES = 1 << 34  # SQLite caps it at its compile-time maximum
+
+
+def _read(path: str, sql: str) -> list[tuple]:
+    """A query on this worker thread's own read-only connection (WAL lets it read while the
+    bot's connection writes), so lookups never queue behind the bot's other statements."""
+    conn = getattr(_readers, "conn", None)
+    if getattr(_readers, "path", None) != path:
+        if conn is not None:
+            conn.close()
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # Memory-mapped: a lookup reads about 2,000 B-tree pages scattered over the index,
+        # which through read() calls would cost more than the lookup itself.
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        _readers.conn, _readers.path = conn, path
+    return conn.execute(sql).fetchall()
+
+
 def scan(stored: dict[int, int], probes: tuple[int, ...], limit: int) -> list[Match]:
     """The reference answer, by reading every stored hash (evidence id -> hash): each photo
     within `limit` bits of one of the probes, at its closest. Tests compare the index with it."""
@@ -82,6 +133,13 @@ def scan(stored: dict[int, int], probes: tuple[int, ...], limit: int) -> list[Ma
 class NearDuplicateIndex:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.path: str | None = None  # of the database file
+
+    async def _path(self) -> str:
+        if self.path is None:
+            rows = await self.db.conn.execute_fetchall("PRAGMA database_list")
+            self.path = rows[0][2]
+        return self.path
 
     async def add(self, evidence_id: int, fingerprint: Fingerprint) -> None:
         async with self.db.transaction() as conn:
@@ -126,25 +184,9 @@ class NearDuplicateIndex:
         self, probes: tuple[int, ...], limit: int = NEAR_DUPLICATE_DISTANCE
     ) -> list[Match]:
         """Every indexed photo within `limit` bits of one of `probes`, closest first (one match
-        per photo, at its closest probe)."""
-        wanted: dict[int, list[int]] = {}
-        for index, value in enumerate(probes):
-            for key in probe_keys(value):
-                wanted.setdefault(key, []).append(index)
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT key, hash, evidence_id FROM evidence_bands"
-            f" WHERE key IN ({','.join(map(str, wanted))})"
-        )
-        best: dict[int, Match] = {}
-        for key, stored, evidence_id in rows:
-            for index in wanted[key]:
-                distance = (probes[index] ^ stored & ALL_BITS).bit_count()
-                if distance > limit:
-                    continue
-                match = Match(distance, evidence_id, index)
-                if evidence_id not in best or match < best[evidence_id]:
-                    best[evidence_id] = match
-        return sorted(best.values())
+        per photo, at its closest probe). Worked out in the image worker thread."""
+        path = await self._path()
+        return await in_worker(lambda: lookup(path, probes, limit))
 
     async def confirmed(self, fingerprint: Fingerprint, matches: list[Match]) -> list[Match]:
         """The closest candidates whose finer hash, aligned, is also close to the new photo's:

@@ -154,7 +154,6 @@ def fill(path: Path, start: int, count: int, seed: int) -> None:
     band rows in key order, as the index would hold them."""
     rng = np.random.default_rng(seed)
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -1000000")
     step = 1_000_000

@@ -119,7 +119,9 @@ async def keep(
     repo = storage.evidence
     if await repo.same_in_indicator(registration.id, received.indicator_code, sha256=facts.sha256):
         return Outcome(Result.DUPLICATE)
-    flags = await repo.flags_for(registration, facts, received.file_unique_id)
+    flags = await repo.flags_for(
+        registration, facts, received.file_unique_id, received.indicator_code
+    )
     relative = media.relative_path(
         registration.year, registration.number, facts.sha256, facts.extension
     )
@@ -178,7 +180,9 @@ async def retry_pending_downloads(bot: Bot, storage: Storage, media: MediaFolder
             await repo.delete(pending.id)
             done += 1
             continue
-        flags = await repo.flags_for(registration, facts, pending.file_unique_id)
+        flags = await repo.flags_for(
+            registration, facts, pending.file_unique_id, pending.indicator_code, pending.id
+        )
         relative = media.relative_path(
             registration.year, registration.number, facts.sha256, facts.extension
         )

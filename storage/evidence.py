@@ -239,10 +239,13 @@ class EvidenceRepository:
         registration: Registration,
         facts: ImageFacts,
         file_unique_id: str,
+        indicator_code: str | None = None,
+        except_id: int | None = None,
     ) -> list[Flag]:
-        """Flags for a photo about to be kept: the same file or a near copy already evidence of
-        another registration (the earliest / the closest) or of another indicator of this one;
-        blank; taken outside the registration's programme year. Index lookups only."""
+        """Flags for a photo about to be kept for `indicator_code` (row `except_id` if it has
+        one): the same file or a near copy already evidence of another registration (the
+        earliest / the closest) or of another indicator of this one; blank; taken outside the
+        registration's programme year. Index lookups only."""
         rows = await self.db.conn.execute_fetchall(
             "SELECT e.id, e.registration_id, e.indicator_code, r.number FROM evidence e"
             " JOIN registrations r ON r.id = e.registration_id WHERE e.sha256 = ?"
@@ -266,6 +269,7 @@ class EvidenceRepository:
                 for m in matches
                 if m.evidence_id in by_id and m.evidence_id not in exact
             ]
+        same = [(d, row) for d, row in same if row["id"] != except_id]
         flags = []
         elsewhere = [(d, row) for d, row in same if row["registration_id"] != registration.id]
         if elsewhere:
@@ -279,7 +283,11 @@ class EvidenceRepository:
                     distance=None if kind is FlagKind.DUPLICATE else distance,
                 )
             )
-        here = [(d, row) for d, row in same if row["registration_id"] == registration.id]
+        here = [
+            (d, row)
+            for d, row in same
+            if row["registration_id"] == registration.id and row["indicator_code"] != indicator_code
+        ]
         if here:
             distance, row = min(here, key=lambda pair: (pair[0], pair[1]["id"]))
             flags.append(

@@ -55,6 +55,9 @@ def parser() -> argparse.ArgumentParser:
     copy = commands.add_parser("backup", help="copy the database and media to DEST_DIR")
     copy.add_argument("dest_dir", type=Path)
     commands.add_parser("purge-trash", help="delete the evidence photos moved to the trash")
+    commands.add_parser(
+        "reindex-evidence", help="put stored evidence photos missing from the copy index in it"
+    )
     criteria = commands.add_parser("criteria", help="check or activate a criteria set (YAML)")
     actions = criteria.add_subparsers(dest="criteria_command", required=True)
     validate = actions.add_parser("validate", help="check a criteria file, change nothing")
@@ -285,6 +288,17 @@ async def _purge_trash(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reindex_evidence(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.near_duplicates import reindex
+
+    async def work(storage: Storage) -> int:
+        indexed, unreadable = await reindex(storage.evidence.near, settings.media_dir)
+        print(f"{indexed} photo(s) indexed, {unreadable} unreadable (see the log)")
+        return 0
+
+    return await _with_storage(settings, work)
+
+
 def _read_criteria(path: Path) -> LoadedSet:
     try:
         return read_criteria_file(path)
@@ -450,6 +464,7 @@ COMMANDS = {
     "demo": _demo,
     "programme-year": _programme_year,
     "purge-trash": _purge_trash,
+    "reindex-evidence": _reindex_evidence,
     "restore": _restore,
     "export": _export,
     "tallies": _tallies,

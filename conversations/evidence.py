@@ -28,6 +28,7 @@ from conversations.screen import close_screen, edit_screen
 from conversations.states import Evidence as State
 from storage.criteria import CriteriaSet, Indicator
 from storage.evidence import Flag, FlagKind, MediaFolder
+from storage.images import MAX_PIXELS
 from storage.models import Area
 from storage.registrations import NUMBER_PATTERN, Registration
 from storage.text import nfc, search_key
@@ -117,6 +118,15 @@ def flag_text(flag: Flag) -> str:
         return _("⚠️ This photo looks like a copy of a photo of {number}.").format(
             number=flag.registration_number
         )
+    if flag.kind is FlagKind.SAME_REGISTRATION:
+        return _("⚠️ This looks like the photo already sent for indicator {code}.").format(
+            code=flag.indicator_code
+        )
+    if flag.kind is FlagKind.BLANK:
+        return _(
+            "⚠️ This photo looks blank (almost one colour). It is kept; if it was a mistake, "
+            "send a clearer photo (you can delete this one with /xemminhchung)."
+        )
     return _("⚠️ Taken on {date:%d/%m/%Y}, outside the programme year.").format(
         date=flag.captured_at
     )
@@ -144,7 +154,12 @@ def render_outcomes(code: str, outcomes: list[Outcome]) -> str:
                 photos=photos(duplicates), code=code
             )
         )
-    for result, explain in ((Result.NOT_IMAGE, not_an_image), (Result.TOO_BIG, too_big)):
+    explained = (
+        (Result.NOT_IMAGE, not_an_image),
+        (Result.TOO_BIG, too_big),
+        (Result.TOO_LARGE, too_large),
+    )
+    for result, explain in explained:
         if any(o.result is result for o in outcomes):
             lines.append(explain())
     not_saved = sum(1 for o in outcomes if o.result is Result.NOT_SAVED)
@@ -170,6 +185,13 @@ def not_an_image() -> str:
 
 def too_big() -> str:
     return _("This file is larger than 20 MB. Please send a smaller photo.")
+
+
+def too_large() -> str:
+    return _(
+        "This image is too large to check (more than {megapixels} megapixels). Please send it "
+        "as a photo (not as a file), or a smaller copy."
+    ).format(megapixels=MAX_PIXELS // 1_000_000)
 
 
 def wrong_content(message: Message) -> str:

@@ -17,7 +17,8 @@ from bot.i18n import _, use_locale
 from conversations.indicators import short_name
 from storage import Storage
 from storage.evidence import Evidence, Flag, MediaFolder, MediaKind, Received
-from storage.images import NotAnImage, inspect
+from storage.images import NotAnImage, TooLarge, examine
+from storage.near_duplicates import reindex
 from storage.registrations import Registration
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "webp", "heic", "heif"})
 DOWNLOAD_DELAYS = (0.3, 1.0)
 RETRY_EVERY = 600  # seconds between runs of the background job
 RETRY_JOB = "evidence-retry-downloads"
+REINDEX_JOB = "evidence-reindex"
 
 
 class Result(StrEnum):
@@ -38,6 +40,7 @@ class Result(StrEnum):
     NOT_IMAGE = "not_image"
     TOO_BIG = "too_big"
     NOT_SAVED = "not_saved"  # the media folder could not take it (disk full): nothing kept
+    TOO_LARGE = "too_large"  # too many pixels to check: refused before decoding
 
 
 @dataclass
@@ -108,15 +111,19 @@ async def keep(
 ) -> Outcome:
     """Check downloaded bytes and store them with their row, or say why not."""
     try:
-        facts = inspect(data)
+        facts = await examine(data)
     except NotAnImage:
         return Outcome(Result.NOT_IMAGE)
+    except TooLarge:
+        return Outcome(Result.TOO_LARGE)
     if facts.size > MAX_BYTES:
         return Outcome(Result.TOO_BIG)
     repo = storage.evidence
     if await repo.same_in_indicator(registration.id, received.indicator_code, sha256=facts.sha256):
         return Outcome(Result.DUPLICATE)
-    flags = await repo.flags_for(registration, facts, received.file_unique_id)
+    flags = await repo.flags_for(
+        registration, facts, received.file_unique_id, received.indicator_code
+    )
     relative = media.relative_path(
         registration.year, registration.number, facts.sha256, facts.extension
     )
@@ -169,9 +176,9 @@ async def retry_pending_downloads(bot: Bot, storage: Storage, media: MediaFolder
             await repo.download_failed(pending.id, str(error))
             continue
         try:
-            facts = inspect(data)
-        except NotAnImage as error:
-            await repo.download_failed(pending.id, f"not an image: {error}")
+            facts = await examine(data)
+        except (NotAnImage, TooLarge) as error:
+            await repo.download_failed(pending.id, f"not an image we can check: {error!r}")
             continue
         if await repo.same_in_indicator(
             registration.id, pending.indicator_code, sha256=facts.sha256, except_id=pending.id
@@ -179,7 +186,9 @@ async def retry_pending_downloads(bot: Bot, storage: Storage, media: MediaFolder
             await repo.delete(pending.id)
             done += 1
             continue
-        flags = await repo.flags_for(registration, facts, pending.file_unique_id)
+        flags = await repo.flags_for(
+            registration, facts, pending.file_unique_id, pending.indicator_code, pending.id
+        )
         relative = media.relative_path(
             registration.year, registration.number, facts.sha256, facts.extension
         )
@@ -221,7 +230,17 @@ async def retry_pending_job(context) -> None:
     await retry_pending_downloads(context.bot, app.storage, MediaFolder(app.settings.media_dir))
 
 
+async def reindex_job(context) -> None:
+    """Put stored photos missing from the copy index (stored before migration 0013) in it."""
+    app = context.application
+    indexed, unreadable = await reindex(app.storage.evidence.near, app.settings.media_dir)
+    if indexed or unreadable:
+        log.info("copy index: %s photo(s) indexed, %s unreadable", indexed, unreadable)
+
+
 def schedule(app: Application) -> None:
-    """Run the retry job every RETRY_EVERY seconds, if the application has a JobQueue."""
+    """Run the retry job every RETRY_EVERY seconds, and the reindexing once soon after the
+    start, if the application has a JobQueue."""
     if app.job_queue is not None:
         app.job_queue.run_repeating(retry_pending_job, RETRY_EVERY, first=60, name=RETRY_JOB)
+        app.job_queue.run_once(reindex_job, 30, name=REINDEX_JOB)

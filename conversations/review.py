@@ -14,7 +14,7 @@ indicator button) that opens /minhchung at that indicator. The new photo has no 
 is back in the queue by itself.
 """
 
-from telegram import Update
+from telegram import InputMediaDocument, InputMediaPhoto, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
@@ -152,12 +152,61 @@ async def send_next(update: Update, context: BotContext) -> None:
         max(waiting, 1),
         context.settings.tzinfo,
     )
-    if evidence.media_kind is MediaKind.PHOTO:
+    resembled = await resembled_photo(storage, evidence)
+    if resembled is not None:
+        await send_side_by_side(context, chat_id, evidence, resembled)
+        await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+    elif evidence.media_kind is MediaKind.PHOTO:
         await context.bot.send_photo(chat_id, evidence.file_id, caption=text, reply_markup=keyboard)
     else:
         await context.bot.send_document(
             chat_id, evidence.file_id, caption=text, reply_markup=keyboard
         )
+
+
+async def resembled_photo(storage, evidence: Evidence) -> Evidence | None:
+    """The stored photo a flagged photo is the same as or a copy of, if it still exists."""
+    for flag in evidence.flags:
+        if flag.evidence_id is not None and flag.evidence_id != evidence.id:
+            found = await storage.evidence.get(flag.evidence_id)
+            if found is not None:
+                return found
+    return None
+
+
+async def pair_caption(storage, evidence: Evidence, heading: str) -> str:
+    registration = await storage.registrations.get(evidence.registration_id)
+    sender = await storage.people.get(evidence.uploaded_by)
+    return _("{heading}: {number}, indicator {code}, sent by {name}").format(
+        heading=heading,
+        number=registration.number if registration else "?",
+        code=evidence.indicator_code,
+        name=sender.full_name if sender else "?",
+    )
+
+
+async def send_side_by_side(
+    context: BotContext, chat_id: int, evidence: Evidence, resembled: Evidence
+) -> None:
+    """The flagged photo and the photo it resembles, as an album of two, each captioned with
+    its registration, indicator and sender (photos and files cannot share an album)."""
+    pair = [
+        (evidence, await pair_caption(context.storage, evidence, _("To review"))),
+        (resembled, await pair_caption(context.storage, resembled, _("Resembles"))),
+    ]
+    if evidence.media_kind is resembled.media_kind:
+        kind = InputMediaPhoto if evidence.media_kind is MediaKind.PHOTO else InputMediaDocument
+        await context.bot.send_media_group(
+            chat_id, [kind(item.file_id, caption=caption) for item, caption in pair]
+        )
+        return
+    for item, caption in pair:
+        send = (
+            context.bot.send_photo
+            if item.media_kind is MediaKind.PHOTO
+            else context.bot.send_document
+        )
+        await send(chat_id, item.file_id, caption=caption)
 
 
 async def in_reach(

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from storage.clock import to_db, utcnow
 from storage.db import Database
-from storage.images import ImageFacts, hash_distance, near_duplicate
+from storage.images import ImageFacts
 from storage.models import Area, Model
+from storage.near_duplicates import NearDuplicateIndex
 from storage.registrations import Registration, _filters, _registration
 
 TRASH = "trash"
@@ -33,13 +34,16 @@ class MediaKind(StrEnum):
 
 class FlagKind(StrEnum):
     DUPLICATE = "duplicate"  # the same file is evidence of another registration
-    NEAR_DUPLICATE = "near_duplicate"  # a resized or recompressed copy of another's photo
+    NEAR_DUPLICATE = "near_duplicate"  # a resized, cropped or recompressed copy of another's
+    SAME_REGISTRATION = "same_registration"  # the same photo or a copy, for another indicator
+    BLANK = "blank"  # almost no detail: one colour, or nearly
     CAPTURED_OUTSIDE_YEAR = "captured_outside_year"  # EXIF date not in the programme year
 
 
 class Flag(Model):
     kind: FlagKind
     registration_number: str | None = None
+    indicator_code: str | None = None
     evidence_id: int | None = None
     distance: int | None = None
     captured_at: datetime | None = None
@@ -130,6 +134,7 @@ def in_programme_year(captured: datetime, registration: Registration) -> bool:
 class EvidenceRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.near = NearDuplicateIndex(db)
 
     # --- rows ---------------------------------------------------------------------------
 
@@ -175,6 +180,8 @@ class EvidenceRepository:
                 now,
             ),
         )
+        if facts is not None:
+            await self.near.add(cursor.lastrowid, facts.fingerprint)
         return await self.get(cursor.lastrowid)
 
     async def complete_download(
@@ -187,6 +194,7 @@ class EvidenceRepository:
             " WHERE id = ?",
             (*_facts_values(facts), path, _flags_json(flags), to_db(utcnow()), evidence_id),
         )
+        await self.near.add(evidence_id, facts.fingerprint)
         return await self.get(evidence_id)
 
     async def download_failed(self, evidence_id: int, error: str) -> None:
@@ -240,36 +248,68 @@ class EvidenceRepository:
         registration: Registration,
         facts: ImageFacts,
         file_unique_id: str,
+        indicator_code: str | None = None,
+        except_id: int | None = None,
     ) -> list[Flag]:
-        """Flags for a photo about to be kept: used for another registration (the same file or
-        a near copy), or taken outside the registration's programme year."""
-        flags: list[Flag] = []
+        """Flags for a photo about to be kept for `indicator_code` (row `except_id` if it has
+        one): the same file or a near copy already evidence of another registration (the
+        earliest / the closest) or of another indicator of this one; blank; taken outside the
+        registration's programme year. Index lookups only."""
         rows = await self.db.conn.execute_fetchall(
-            "SELECT e.id, e.sha256, e.file_unique_id, e.phash, r.number FROM evidence e"
-            " JOIN registrations r ON r.id = e.registration_id"
-            " WHERE e.registration_id != ? AND (e.phash IS NOT NULL OR e.file_unique_id = ?)"
-            " ORDER BY e.id",
-            (registration.id, file_unique_id),
+            "SELECT e.id, e.registration_id, e.indicator_code, r.number FROM evidence e"
+            " JOIN registrations r ON r.id = e.registration_id WHERE e.sha256 = ?"
+            " UNION SELECT e.id, e.registration_id, e.indicator_code, r.number FROM evidence e"
+            " JOIN registrations r ON r.id = e.registration_id WHERE e.file_unique_id = ?"
+            " ORDER BY 1",
+            (facts.sha256, file_unique_id),
         )
-        seen: set[str] = set()
-        for row in rows:
-            if row["number"] in seen:
-                continue
-            if row["sha256"] == facts.sha256 or row["file_unique_id"] == file_unique_id:
-                kind, distance = FlagKind.DUPLICATE, None
-            elif row["phash"] and near_duplicate(row["phash"], facts.phash):
-                kind, distance = FlagKind.NEAR_DUPLICATE, hash_distance(row["phash"], facts.phash)
-            else:
-                continue
-            seen.add(row["number"])
+        exact = {row["id"] for row in rows}
+        same = [(0, row) for row in rows]
+        matches = await self.near.similar(facts.fingerprint)
+        if matches:
+            ids = ",".join(str(m.evidence_id) for m in matches)
+            found = await self.db.conn.execute_fetchall(
+                "SELECT e.id, e.registration_id, e.indicator_code, r.number FROM evidence e"
+                f" JOIN registrations r ON r.id = e.registration_id WHERE e.id IN ({ids})"
+            )
+            by_id = {row["id"]: row for row in found}
+            same += [
+                (m.distance, by_id[m.evidence_id])
+                for m in matches
+                if m.evidence_id in by_id and m.evidence_id not in exact
+            ]
+        same = [(d, row) for d, row in same if row["id"] != except_id]
+        flags = []
+        elsewhere = [(d, row) for d, row in same if row["registration_id"] != registration.id]
+        if elsewhere:
+            distance, row = min(elsewhere, key=lambda pair: (pair[0], pair[1]["id"]))
+            kind = FlagKind.DUPLICATE if row["id"] in exact else FlagKind.NEAR_DUPLICATE
             flags.append(
                 Flag(
                     kind=kind,
                     registration_number=row["number"],
                     evidence_id=row["id"],
+                    distance=None if kind is FlagKind.DUPLICATE else distance,
+                )
+            )
+        here = [
+            (d, row)
+            for d, row in same
+            if row["registration_id"] == registration.id and row["indicator_code"] != indicator_code
+        ]
+        if here:
+            distance, row = min(here, key=lambda pair: (pair[0], pair[1]["id"]))
+            flags.append(
+                Flag(
+                    kind=FlagKind.SAME_REGISTRATION,
+                    registration_number=row["number"],
+                    indicator_code=row["indicator_code"],
+                    evidence_id=row["id"],
                     distance=distance,
                 )
             )
+        if facts.fingerprint.blank:
+            flags.append(Flag(kind=FlagKind.BLANK))
         if facts.captured_at is not None and not in_programme_year(facts.captured_at, registration):
             flags.append(Flag(kind=FlagKind.CAPTURED_OUTSIDE_YEAR, captured_at=facts.captured_at))
         return flags
@@ -284,6 +324,7 @@ class EvidenceRepository:
         """Delete the photo's row and its review, if any (the audit log keeps both); False
         when it was gone already (a double tap, two people at once)."""
         async with self.db.transaction() as conn:
+            await NearDuplicateIndex.remove_in(conn, evidence_id)
             await conn.execute("DELETE FROM evidence_reviews WHERE evidence_id = ?", (evidence_id,))
             cursor = await conn.execute("DELETE FROM evidence WHERE id = ?", (evidence_id,))
         return cursor.rowcount == 1

@@ -64,15 +64,6 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self._confirm_last_batch()
-
-    async def _confirm_last_batch(self) -> None:
-        """Tell the server the last batch was handled, as PTB's Updater does when it stops."""
-        if self.offset is None or self.offset == self._forgotten_below:
-            return
-        with contextlib.suppress(TelegramError):
-            await self.app.bot.get_updates(offset=self.offset, limit=1, timeout=0)
-            await self._forget_confirmed()
 
     async def _loop(self) -> None:
         pause = self.backoff[0]

@@ -109,7 +109,8 @@ def render_indicator(
     return text, done_button(registration, indicator.code)
 
 
-def flag_text(flag: Flag) -> str:
+def flag_text(flag: Flag, names: dict[str, str] | None = None) -> str:
+    """`names`: indicators' short names by code, for the flag that names another indicator."""
     if flag.kind is FlagKind.DUPLICATE:
         return _("⚠️ The same photo is already evidence of {number}.").format(
             number=flag.registration_number
@@ -120,7 +121,7 @@ def flag_text(flag: Flag) -> str:
         )
     if flag.kind is FlagKind.SAME_REGISTRATION:
         return _("⚠️ This looks like the photo already sent for indicator {code}.").format(
-            code=flag.indicator_code
+            code=(names or {}).get(flag.indicator_code, flag.indicator_code)
         )
     if flag.kind is FlagKind.BLANK:
         return _(
@@ -132,9 +133,9 @@ def flag_text(flag: Flag) -> str:
     )
 
 
-def render_outcomes(code: str, outcomes: list[Outcome]) -> str:
-    """`code` is the indicator as people see it: its short name."""
-    """The one reply to a photo or an album: what was stored, refused or is still coming."""
+def render_outcomes(code: str, outcomes: list[Outcome], names: dict[str, str] | None = None) -> str:
+    """The one reply to a photo or an album: what was stored, refused or is still coming.
+    `code` is the indicator as people see it (its short name); `names` as in `flag_text`."""
     stored = [o for o in outcomes if o.result is Result.STORED]
     lines = []
     if stored:
@@ -171,7 +172,7 @@ def render_outcomes(code: str, outcomes: list[Outcome]) -> str:
             ).format(photos=photos(not_saved))
         )
     for outcome in outcomes:
-        lines.extend(flag_text(flag) for flag in outcome.flags)
+        lines.extend(flag_text(flag, names) for flag in outcome.flags)
     lines.append(_("Send more photos, or press Done."))
     return "\n".join(lines)
 
@@ -334,6 +335,14 @@ async def indicator_name(context: BotContext, registration: Registration, code: 
         return code
 
 
+async def flag_names(
+    context: BotContext, registration: Registration, outcomes: list[Outcome]
+) -> dict[str, str]:
+    """The short names of the indicators that the outcomes' flags point to."""
+    codes = {f.indicator_code for o in outcomes for f in o.flags if f.indicator_code}
+    return {code: await indicator_name(context, registration, code) for code in codes}
+
+
 async def send_checklist(
     update: Update,
     context: BotContext,
@@ -442,7 +451,8 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
         if outcome.result is Result.STORED:
             await context.storage.evidence.count_stored(context.person.id)
     if message.media_group_id is None:
-        text = render_outcomes(name, [outcome])
+        names = await flag_names(context, registration, [outcome])
+        text = render_outcomes(name, [outcome], names)
         await message.reply_text(text, reply_markup=done_button(registration, code))
         return None
     group_id = message.media_group_id
@@ -465,8 +475,9 @@ async def album_done(context: BotContext) -> None:
 
 
 async def reply_album(context: BotContext, album: Album) -> None:
+    names = await flag_names(context, album.registration, album.outcomes)
     with use_locale(album.locale):
-        text = render_outcomes(album.name, album.outcomes)
+        text = render_outcomes(album.name, album.outcomes, names)
         keyboard = done_button(album.registration, album.code)
     await context.bot.send_message(album.chat_id, text, reply_markup=keyboard)
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from storage.backup import DB_FILE, MEDIA_FOLDER, backup, prune
 from storage.evidence import MediaFolder, MediaKind, Received
-from storage.images import ImageFacts
+from storage.images import Fingerprint, ImageFacts
 from storage.models import Role
 from storage.registrations import Kind
 
@@ -50,7 +50,10 @@ async def photos_on_disk(storage, enrol, hamlets, media: MediaFolder, count: int
             message_date=datetime.now(TZ),
             uploaded_by=head.id,
         )
-        facts = ImageFacts(digest, size, 10, 10, "image/jpeg", "jpg", None, f"{index:016x}")
+        fingerprint = Fingerprint(hash=index, fine=bytes(32), blank=False)
+        facts = ImageFacts(
+            digest, size, 10, 10, "image/jpeg", "jpg", None, f"{index:016x}", fingerprint
+        )
         await storage.evidence.add(received, facts, relative)
         paths.append(relative)
     return paths

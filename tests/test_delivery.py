@@ -67,16 +67,33 @@ async def test_an_update_redelivered_after_a_restart_is_skipped(api, storage, en
     await enrol(701, Role.STAFF, "00070")
     person = api.person(701)
     settings = settings_for(api, tmp_path)
-    async with polling(build_application(settings, storage), poll_timeout=0.5):
+    first_bot = build_application(settings, storage)
+    handling, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(update: Update, context) -> None:
+        handling.set()
+        await release.wait()
+
+    first_bot.add_handler(TypeHandler(Update, hold), group=-200)
+    async with polling(first_bot, poll_timeout=0.5):
         await person.send("/toi", wait=False)
-        payload = api.pending_updates()[-1]
-        (first,) = await person.wait()
-    # As if the process had died before confirming: Telegram sends the update again.
-    api.add_update(dict(payload))
+        update_id = api.last_update_id
+        await asyncio.wait_for(handling.wait(), 5)
+        # As if the process died after answering, before the next getUpdates confirmed it.
+        api.fail_next("getUpdates", 1000, 502, "Bad Gateway")
+        release.set()
+        await asyncio.wait_for(answered(api, person), 10)  # answered, never confirmed
+    api.recover("getUpdates")
+    assert api.confirmed_offset <= update_id  # Telegram will send it again
     mark = len(api.calls)
     async with polling(build_application(settings, storage), poll_timeout=0.5):
-        await asked_past(api, mark, payload["update_id"])
-    assert [m.text for m in person.messages] == [first.text]
+        await asked_past(api, mark, update_id)
+    assert len(person.messages) == 1 and person.messages[0].text.startswith("Tài khoản của bạn")
+
+
+async def answered(api, person) -> None:
+    while not person.messages:
+        await api.wait_for_change(0.1)
 
 
 async def test_an_update_is_confirmed_only_after_it_was_answered(bot, api, enrol):

@@ -101,9 +101,9 @@ async def test_a_copy_for_another_indicator_of_the_same_registration_is_flagged(
     assert "⚠️" not in first.text
     await open_indicator(chat, hoa.number, "GD.2.1")
     (same,) = await chat.send_photo(pictures.jpeg(original))  # the same bytes
-    assert "⚠️ Giống ảnh đã gửi cho chỉ tiêu GD.1.1." in same.text
+    assert "⚠️ Giống ảnh đã gửi cho chỉ tiêu Trẻ em đi học đúng tuổi." in same.text
     (copy,) = await chat.send_photo(pictures.jpeg(pictures.as_sent(original, 800), 70))
-    assert "⚠️ Giống ảnh đã gửi cho chỉ tiêu GD.1.1." in copy.text
+    assert "⚠️ Giống ảnh đã gửi cho chỉ tiêu Trẻ em đi học đúng tuổi." in copy.text
     rows = [
         r for r in await storage.evidence.of_registration(hoa.id) if r.indicator_code != "GD.1.1"
     ]
@@ -124,7 +124,7 @@ async def test_blank_photos_are_told_blank_and_never_copies_of_each_other(
     hoa, lan = families["hoa"], families["lan"]
     await open_indicator(chat, hoa.number, "GD.1.1")
     (black,) = await chat.send_photo(pictures.jpeg(pictures.blank((5, 5, 5))))
-    assert black.text.startswith("Đã lưu 1 ảnh cho GD.1.1.")
+    assert black.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
     assert "⚠️ Ảnh này trông như để trống" in black.text
     await open_indicator(chat, lan.number, "GD.1.1")
     (white,) = await chat.send_photo(pictures.jpeg(pictures.blank((250, 250, 250))))
@@ -183,7 +183,7 @@ async def test_images_too_large_are_refused_before_decoding_with_a_second_chance
     (reply,) = await chat.send_document(huge_png(12000, 12000, "L"), "big.png", "image/png")
     assert reply.text == too_large
     (reply,) = await chat.send_photo(pictures.jpeg(pictures.photograph(4, (800, 600))))
-    assert reply.text.startswith("Đã lưu 1 ảnh cho GD.1.1.")  # the step stayed open
+    assert reply.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")  # the step stayed open
     assert len(await storage.evidence.of_registration(hoa.id)) == 1
     with sqlite3.connect(tmp_path / "hoctap.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM evidence_fingerprints").fetchone() == (1,)

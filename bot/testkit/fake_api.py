@@ -336,6 +336,10 @@ class FakeBotApi:
             return ApiError(404, "Not Found").response()
         return web.Response(body=stored.data, content_type="application/octet-stream")
 
+    def recover(self, method: str) -> None:
+        """Stop failing ``method`` (see ``fail_next``)."""
+        self._failures.pop(method.lower(), None)
+
     def _raise_injected_failure(self, method: str) -> None:
         failure = self._failures.get(method.lower())
         if failure is None:

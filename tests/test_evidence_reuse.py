@@ -183,7 +183,8 @@ async def test_images_too_large_are_refused_before_decoding_with_a_second_chance
     (reply,) = await chat.send_document(huge_png(12000, 12000, "L"), "big.png", "image/png")
     assert reply.text == too_large
     (reply,) = await chat.send_photo(pictures.jpeg(pictures.photograph(4, (800, 600))))
-    assert reply.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")  # the step stayed open
+    # The step stayed open.
+    assert reply.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
     assert len(await storage.evidence.of_registration(hoa.id)) == 1
     with sqlite3.connect(tmp_path / "hoctap.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM evidence_fingerprints").fetchone() == (1,)

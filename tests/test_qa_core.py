@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storage.models import Role
+from tests.test_evidence import picture
 
 DECEMBER = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10:00 on 02/12/2026 in Việt Nam
 NEXT = 2027
@@ -44,3 +45,26 @@ async def test_staff_find_a_next_year_registration_by_name(december, api, storag
     assert none.text == (
         f"Không có bản đăng ký nào năm {year}, {year - 1} trong địa bàn của bạn khớp với tran thi."
     )
+
+
+async def test_a_hamlet_head_sees_the_photos_by_indicator_name(
+    december, api, storage, enrol, hamlets
+):
+    """A hamlet head who sent a photo looks at it with /xemminhchung and deletes it: captions,
+    list and questions name the indicator in words, never by its code (issue 15)."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await register_by_taps(head, "Nguyễn Văn Hoà")
+    number = f"GD-{NEXT}-00001"
+    await head.send(f"/minhchung {number}")
+    await head.press("⬜ Trẻ em đi học đúng tuổi *")
+    await head.send_photo(picture(5))
+    await head.press("✅ Xong")
+    photo, listing = await head.send(f"/xemminhchung {number}", expect=2)
+    assert photo.text == "#1 · Trẻ em đi học đúng tuổi · người gửi: Người Số 800"
+    assert listing.text.split("\n")[1].startswith("#1 Trẻ em đi học đúng tuổi · Người Số 800 · ")
+    (question,) = await head.press("🗑 #1")
+    assert question.text.startswith("Xoá ảnh này của Trẻ em đi học đúng tuổi?")
+    *_, done = await head.press("Có, xoá", expect=2)
+    assert done.text == f"Đã xoá một ảnh của Trẻ em đi học đúng tuổi thuộc {number}."
+    assert "GD." not in photo.text + listing.text + question.text + done.text.replace(number, "")

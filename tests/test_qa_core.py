@@ -2,7 +2,7 @@
 the fake Bot API over HTTP, a real SQLite file. Today is in December, so a new registration
 goes to the next programme year (bot/years.py)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -68,3 +68,26 @@ async def test_a_hamlet_head_sees_the_photos_by_indicator_name(
     *_, done = await head.press("Có, xoá", expect=2)
     assert done.text == f"Đã xoá một ảnh của Trẻ em đi học đúng tuổi thuộc {number}."
     assert "GD." not in photo.text + listing.text + question.text + done.text.replace(number, "")
+
+
+async def test_an_admin_sets_next_years_dates_in_december(december, api, storage, enrol, hamlets):
+    """In December registrations go to next year, whose closing date an administrator must be
+    able to set: /namhoc showed only this year's dates and ignored "/namhoc 01 2027"."""
+    await enrol(700, Role.ADMIN)
+    admin = api.person(700)
+    (this_year,) = await admin.send("/namhoc 01")
+    assert this_year.text.startswith("Năm 2026 tại Thành phố Hà Nội (01):")
+    assert this_year.buttons[-1] == [f"📅 Năm {NEXT}"]
+    (next_year,) = await admin.press(f"📅 Năm {NEXT}")
+    assert next_year.text.startswith(f"Năm {NEXT} tại Thành phố Hà Nội (01):\n")
+    assert f"Hạn chót đăng ký: 31/01/{NEXT}" in next_year.text
+    await admin.press("Đổi: hạn chót đăng ký")
+    saved, dates = await admin.send(f"28/02/{NEXT}", expect=2)
+    assert saved.text == "Đã lưu." and f"Hạn chót đăng ký: 28/02/{NEXT}" in dates.text
+    assert (await storage.registrations.programme_year("01", NEXT)).registration_close == date(
+        NEXT, 2, 28
+    )
+    (typed,) = await admin.send(f"/namhoc 01 {NEXT}")
+    assert typed.text == dates.text
+    (far,) = await admin.send("/namhoc 01 2030")
+    assert far.text == f"Có thể xem các mốc của năm 2026 hoặc {NEXT}, ví dụ /namhoc 01 {NEXT}."

@@ -2,9 +2,11 @@
 the fake Bot API over HTTP, a real SQLite file. Today is in December, so a new registration
 goes to the next programme year (bot/years.py)."""
 
+import io
 from datetime import UTC, date, datetime
 
 import pytest
+from openpyxl import load_workbook
 
 from storage.models import Role
 from tests.test_evidence import picture
@@ -91,3 +93,31 @@ async def test_an_admin_sets_next_years_dates_in_december(december, api, storage
     assert typed.text == dates.text
     (far,) = await admin.send("/namhoc 01 2030")
     assert far.text == f"Có thể xem các mốc của năm 2026 hoặc {NEXT}, ví dụ /namhoc 01 {NEXT}."
+
+
+async def test_a_family_not_recognised_is_not_called_not_yet_recognised(
+    december, api, storage, enrol, hamlets
+):
+    """A decision "not recognised" was shown as "chưa được công nhận" (not yet recognised) in
+    /danhsach, the hamlet head's answers and the export, but as "không được công nhận" in
+    /tongket: a figure sent upward must read the same everywhere."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(950, Role.STAFF, "00070")
+    head, staff = api.person(800), api.person(950)
+    await register_by_taps(head, "Nguyễn Văn Hoà")
+    number = f"GD-{NEXT}-00001"
+    await staff.send(f"/congnhan {number}")
+    await staff.press("❌ Không công nhận", expect=2)
+    await staff.press("Bỏ qua", expect=2)
+    *_, saved = await staff.press("Bỏ qua", expect=2)
+    assert saved.text == f"Đã lưu và khoá: {number} — không được công nhận."
+    (listing,) = await head.send("/danhsach")
+    assert listing.buttons[2] == ["được công nhận", "không được công nhận"]
+    assert listing.buttons[3] == [f"{number} · Nguyễn Văn Hoà · không được công nhận"]
+    (refused,) = await head.send(f"/danhgia {number}")
+    assert refused.text.startswith(f"{number} đang ở trạng thái không được công nhận;")
+    (sent,) = await staff.send(f"/xuat {NEXT}")
+    book = load_workbook(io.BytesIO(sent.file_bytes()))
+    (row,) = [r for r in book["Danh sách đăng ký"].iter_rows(values_only=True) if r[1] == number]
+    assert row[15] == "không được công nhận"
+    assert "chưa được công nhận" not in listing.text + refused.text

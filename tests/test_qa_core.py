@@ -121,3 +121,32 @@ async def test_a_family_not_recognised_is_not_called_not_yet_recognised(
     (row,) = [r for r in book["Danh sách đăng ký"].iter_rows(values_only=True) if r[1] == number]
     assert row[15] == "không được công nhận"
     assert "chưa được công nhận" not in listing.text + refused.text
+
+
+async def test_a_score_typed_on_the_self_assessment_screen_counts(
+    december, api, storage, enrol, hamlets
+):
+    """ "Tự chấm bao nhiêu điểm, từ 0 đến 10?": people type 8. It got the answer outside a
+    dialog, then silence, and nothing was saved; now it counts as the button, a number out of
+    range gets a second chance, and the earlier screen keeps no buttons to press by mistake."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await register_by_taps(head, "Nguyễn Văn Hoà")
+    (first,) = await head.press("📝 Tự đánh giá ngay")
+    assert "Chỉ tiêu 1/10: Trẻ em đi học đúng tuổi *" in first.text
+    *_, second = await head.send("8", expect=2)
+    assert second.message_id != first.message_id
+    assert head.messages[-2].buttons == []  # the first screen, answered by typing
+    assert "Chỉ tiêu 2/10: Kết quả học tập, hạnh kiểm *" in second.text
+    *_, retry = await head.send("11", expect=2)
+    assert retry.text.startswith("Xin vui lòng bấm một số, hoặc nhập một số từ 0 đến 10.\n\n")
+    assert "Chỉ tiêu 2/10" in retry.text
+    (third,) = await head.press("9")
+    assert "Chỉ tiêu 3/10" in third.text
+    (summary,) = await head.press("📋 Xem tất cả")
+    assert "• Trẻ em đi học đúng tuổi: 8/10 điểm" in summary.text
+    assert "• Kết quả học tập, hạnh kiểm: 9/10 điểm" in summary.text
+    (registration,) = await storage.registrations.search(None, NEXT, "hoa")
+    assert await storage.registrations.assessment(registration.id) == {"GD.1.1": 8, "GD.1.2": 9}
+    (nudge,) = await head.send("8")  # no indicator screen now: the answer outside a dialog
+    assert nudge.text.startswith("Xin chào")

@@ -139,6 +139,8 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     """/huy outside any dialog: the dialogs' own /huy handlers come first when one is open."""
+    if await self_assessment.stop(update, context):
+        return
     await update.message.reply_text(
         _("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove()
     )

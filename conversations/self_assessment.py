@@ -382,6 +382,18 @@ async def value_typed(update: Update, context: BotContext) -> None:
         await show(update, context, *render_indicator(registration, criteria, following, answers))
 
 
+async def stop(update: Update, context: BotContext) -> bool:
+    """/huy while an indicator screen is shown: its buttons go, what was answered stays."""
+    screen = context.user_data.pop(SCREEN, None)
+    if not screen or time.time() - screen["at"] > SCREEN_SECONDS:
+        return False
+    await close_screen(context.bot, update.effective_chat.id, screen["message"], None)
+    await update.message.reply_text(
+        _("Self-assessment stopped. The answers given are kept; continue any time with /danhgia.")
+    )
+    return True
+
+
 def typed_handler() -> MessageHandler:
     """Registered after every dialog (bot/app.py), just before the answer outside a dialog."""
     return MessageHandler(filters.TEXT & filters.Regex(r"^\s*\d{1,3}\s*$"), value_typed)

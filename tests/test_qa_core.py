@@ -150,3 +150,22 @@ async def test_a_score_typed_on_the_self_assessment_screen_counts(
     assert await storage.registrations.assessment(registration.id) == {"GD.1.1": 8, "GD.1.2": 9}
     (nudge,) = await head.send("8")  # no indicator screen now: the answer outside a dialog
     assert nudge.text.startswith("Xin chào")
+
+
+async def test_huy_stops_the_self_assessment(december, api, storage, enrol, hamlets):
+    """/huy on a self-assessment screen said "nothing to cancel" and left the screen's buttons
+    (and, since typed scores count, a typed number would still have been saved)."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await register_by_taps(head, "Nguyễn Văn Hoà")
+    await head.press("📝 Tự đánh giá ngay")
+    (answer,) = await head.press("7")
+    *_, stopped = await head.send("/huy", expect=2)
+    assert stopped.text.startswith("Đã dừng tự đánh giá. Các câu trả lời đã lưu vẫn được giữ")
+    assert head.api.bot_message(800, answer.message_id).buttons == []
+    (nudge,) = await head.send("8")
+    assert nudge.text.startswith("Xin chào")
+    (registration,) = await storage.registrations.search(None, NEXT, "hoa")
+    assert await storage.registrations.assessment(registration.id) == {"GD.1.1": 7}
+    (nothing,) = await head.send("/huy")
+    assert nothing.text == "Không có việc gì đang làm để hủy."

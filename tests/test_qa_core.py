@@ -169,3 +169,34 @@ async def test_huy_stops_the_self_assessment(december, api, storage, enrol, haml
     assert await storage.registrations.assessment(registration.id) == {"GD.1.1": 7}
     (nothing,) = await head.send("/huy")
     assert nothing.text == "Không có việc gì đang làm để hủy."
+
+
+async def test_staff_sum_up_next_year_as_thieu_and_xuat_do(december, api, storage, enrol, hamlets):
+    """In December /thieu lists next year's registrations and /xuat 2027 exports them, but
+    /tongket knew only this year ("/tongket 2027" was taken for an area): its figures for next
+    year now agree with /thieu and the export, also through a child area's button."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(950, Role.STAFF, "01")
+    await register_by_taps(api.person(800), "Nguyễn Văn Hoà")
+    await register_by_taps(api.person(800), "Trần Thị Bình")
+    staff = api.person(950)
+    (missing,) = await staff.send("/thieu 00070")
+    assert "trên tổng số 2:" in missing.text.split("\n")[0]
+    *_, summary = await staff.send(f"/tongket 00070 {NEXT}")
+    assert summary.text.startswith(f"Tổng kết năm {NEXT}: Phường Hoàn Kiếm")
+    assert (
+        "Thôn Đông: 2 đăng ký · 0 đủ minh chứng (0%) · 0 đã đánh giá (0%) · "
+        "0 được công nhận (0%) · 0 không được công nhận (0%)"
+    ) in summary.text
+    *_, province = await staff.send(f"/tongket {NEXT}", expect=2)
+    assert province.buttons == [["Phường Hoàn Kiếm"]]
+    *_, commune = await staff.press("Phường Hoàn Kiếm")
+    assert commune.text.startswith(f"Tổng kết năm {NEXT}: Phường Hoàn Kiếm")
+    assert "Thôn Đông: 2 đăng ký" in commune.text
+    (sent,) = await staff.send(f"/xuat 00070 {NEXT}")
+    book = load_workbook(io.BytesIO(sent.file_bytes()))
+    rows = [list(r) for r in book["Tổng hợp"].iter_rows(values_only=True)]
+    east = next(r for r in rows if r[1] == "Thôn Đông" and r[3] == "Gia đình học tập")
+    assert east[4:9] == [2, 0, 0, 0, 0]
+    (this_year,) = await staff.send("/tongket 00070")
+    assert this_year.text.startswith("Tổng kết năm 2026: Phường Hoàn Kiếm")

@@ -66,9 +66,9 @@ async def test_reproduction_later_accepted_photo_supersedes_needs_more(
     (sent,) = await chat.send("/xuat")
     book = load_workbook(io.BytesIO(sent.file_bytes()))
     rows = [list(r) for r in book["Tổng hợp"].iter_rows(values_only=True)]
-    east = next(r for r in rows if r[0] == "Thôn Đông" and r[2] == "Gia đình học tập")
-    assert east[3:] == [2, 1, 1, 1, 0]
-    listed = {r[0]: r[15] for r in book["Danh sách đăng ký"].iter_rows(values_only=True)}
+    east = next(r for r in rows if r[1] == "Thôn Đông" and r[3] == "Gia đình học tập")
+    assert east[4:9] == [2, 1, 1, 1, 0]  # after the STT column; households, rate, target follow
+    listed = {r[1]: r[16] for r in book["Danh sách đăng ký"].iter_rows(values_only=True)}
     assert listed[hoa.number] == "đã đánh giá"
     assert listed[bare.number] == "chưa đủ minh chứng"
     assert await storage.tallies.check() == []

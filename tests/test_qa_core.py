@@ -96,7 +96,7 @@ async def test_an_admin_sets_next_years_dates_in_december(december, api, storage
 
 
 async def test_a_family_not_recognised_is_not_called_not_yet_recognised(
-    december, api, storage, enrol, hamlets
+    december, api, storage, enrol, hamlets, registration_open
 ):
     """A decision "not recognised" was shown as "chưa được công nhận" (not yet recognised) in
     /danhsach, the hamlet head's answers and the export, but as "không được công nhận" in
@@ -105,7 +105,7 @@ async def test_a_family_not_recognised_is_not_called_not_yet_recognised(
     await enrol(950, Role.STAFF, "00070")
     head, staff = api.person(800), api.person(950)
     await register_by_taps(head, "Nguyễn Văn Hoà")
-    number = f"GD-{NEXT}-00001"
+    number = f"GD-{registration_open}-00001"  # this year's, open all year
     await staff.send(f"/congnhan {number}")
     await staff.press("❌ Không công nhận", expect=2)
     await staff.press("Bỏ qua", expect=2)
@@ -116,7 +116,7 @@ async def test_a_family_not_recognised_is_not_called_not_yet_recognised(
     assert listing.buttons[3] == [f"{number} · Nguyễn Văn Hoà · không được công nhận"]
     (refused,) = await head.send(f"/danhgia {number}")
     assert refused.text.startswith(f"{number} đang ở trạng thái không được công nhận;")
-    (sent,) = await staff.send(f"/xuat {NEXT}")
+    (sent,) = await staff.send("/xuat")
     book = load_workbook(io.BytesIO(sent.file_bytes()))
     (row,) = [r for r in book["Danh sách đăng ký"].iter_rows(values_only=True) if r[1] == number]
     assert row[15] == "không được công nhận"
@@ -200,3 +200,26 @@ async def test_staff_sum_up_next_year_as_thieu_and_xuat_do(december, api, storag
     assert east[4:9] == [2, 0, 0, 0, 0]
     (this_year,) = await staff.send("/tongket 00070")
     assert this_year.text.startswith("Tổng kết năm 2026: Phường Hoàn Kiếm")
+
+
+async def test_next_years_registration_is_not_decided_in_december(
+    december, api, storage, enrol, hamlets
+):
+    """A family registered in December for next year could be recognised or refused at once
+    with /congnhan, before its year, its self-assessment or any evidence (bot/years.py: next
+    year's registrations take evidence and self-assessments; the current year's are decided)."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(950, Role.STAFF, "00070")
+    await register_by_taps(api.person(800), "Nguyễn Văn Hoà")
+    number = f"GD-{NEXT}-00001"
+    staff = api.person(950)
+    (refused,) = await staff.send(f"/congnhan {number}")
+    assert refused.text == (
+        f"{number} được đăng ký cho năm {NEXT}: việc công nhận làm trong năm đó, "
+        "sau khi minh chứng đã được duyệt."
+    )
+    assert refused.buttons == []
+    (registration,) = await storage.registrations.search(None, NEXT, "hoa")
+    await staff.press_data(refused, f"rc:no:{registration.id}")  # a forged or old button
+    assert staff.messages[-1].text == refused.text
+    assert await storage.reviews.recognition(registration.id) is None

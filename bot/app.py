@@ -126,6 +126,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(CommandHandler("huy", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
+    app.add_handler(self_assessment.typed_handler())  # a score typed on its screen
     app.add_handler(outside.handler())
     app.add_error_handler(on_error)
 
@@ -138,6 +139,8 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:
     """/huy outside any dialog: the dialogs' own /huy handlers come first when one is open."""
+    if await self_assessment.stop(update, context):
+        return
     await update.message.reply_text(
         _("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove()
     )

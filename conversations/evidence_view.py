@@ -18,7 +18,8 @@ from bot.access import hamlet_in_reach, numbered_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from conversations.common import buttons, close_question
-from conversations.evidence import flag_text, photos
+from conversations.evidence import criteria_of, flag_text, indicator_name, photos
+from conversations.indicators import short_name
 from conversations.report_common import split_message
 from storage.evidence import Evidence, EvidenceStatus, MediaFolder, MediaKind
 from storage.models import Person, Role
@@ -35,10 +36,11 @@ def may_delete(person: Person, evidence: Evidence) -> bool:
     return evidence.uploaded_by == person.id or person.role in (Role.STAFF, Role.ADMIN)
 
 
-def caption(evidence: Evidence, uploader: str, index: int) -> str:
-    """The photo's caption, within Telegram's 1,024 characters however long the sender's was."""
+def caption(evidence: Evidence, uploader: str, index: int, indicator: str) -> str:
+    """The photo's caption, within Telegram's 1,024 characters however long the sender's was;
+    `indicator` is the indicator's short name (people see words, not codes)."""
     text = _("#{index} · {code} · sent by {name}").format(
-        index=index, code=evidence.indicator_code, name=uploader
+        index=index, code=indicator, name=uploader
     )
     return shorten_text(f"{text}\n{evidence.caption}" if evidence.caption else text, CAPTION_LIMIT)
 
@@ -53,6 +55,7 @@ def render_summary(
     names: dict[int, str],
     person: Person,
     tzinfo,
+    indicators: dict[str, str],
 ) -> tuple[str, object]:
     lines = [
         _("Evidence of {number} ({name}): {photos}.").format(
@@ -63,7 +66,7 @@ def render_summary(
     for index, evidence in enumerate(items, start=1):
         line = _("#{index} {code} · {name} · {moment}").format(
             index=index,
-            code=evidence.indicator_code,
+            code=indicators.get(evidence.indicator_code, evidence.indicator_code),
             name=names.get(evidence.uploaded_by, "?"),
             moment=format_moment(evidence.message_date, tzinfo),
         )
@@ -103,14 +106,17 @@ async def show(update: Update, context: BotContext) -> None:
     for person_id in {e.uploaded_by for e in items}:
         person = await context.storage.people.get(person_id)
         names[person_id] = person.full_name if person else "?"
+    criteria = await criteria_of(context, registration)
+    indicators = {i.code: short_name(i) for i in criteria.all_indicators()}
     chat_id = update.effective_chat.id
     numbered = list(enumerate(items, start=1))
     for _key, group in groupby(numbered, key=lambda p: (p[1].indicator_code, p[1].media_kind)):
         group = list(group)
         for start in range(0, len(group), ALBUM_SIZE):
-            await send_album(context, chat_id, group[start : start + ALBUM_SIZE], names)
+            chunk = group[start : start + ALBUM_SIZE]
+            await send_album(context, chat_id, chunk, names, indicators)
     text, keyboard = render_summary(
-        registration, items, names, context.person, context.settings.tzinfo
+        registration, items, names, context.person, context.settings.tzinfo, indicators
     )
     pieces = split_message(text)  # 90 photos make more lines than one message holds
     for piece in pieces[:-1]:
@@ -119,12 +125,19 @@ async def show(update: Update, context: BotContext) -> None:
 
 
 async def send_album(
-    context: BotContext, chat_id: int, chunk: list[tuple[int, Evidence]], names: dict
+    context: BotContext,
+    chat_id: int,
+    chunk: list[tuple[int, Evidence]],
+    names: dict,
+    indicators: dict[str, str],
 ) -> None:
     """The photos by their Telegram file ids; if Telegram refuses one (a file id no longer
     valid, e.g. after a token change), each photo alone, from MEDIA_DIR where needed."""
     kind = chunk[0][1].media_kind
-    captions = [caption(e, names[e.uploaded_by], i) for i, e in chunk]
+    captions = [
+        caption(e, names[e.uploaded_by], i, indicators.get(e.indicator_code, e.indicator_code))
+        for i, e in chunk
+    ]
     try:
         if len(chunk) == 1:
             await send_one(context, chat_id, kind, chunk[0][1].file_id, captions[0])
@@ -183,6 +196,8 @@ async def delete_pressed(update: Update, context: BotContext) -> None:
     if evidence is None:
         return
     await update.callback_query.answer()
+    registration = await context.storage.registrations.get(evidence.registration_id)
+    indicator = await indicator_name(context, registration, evidence.indicator_code)
     keyboard = buttons(
         [
             [
@@ -193,7 +208,7 @@ async def delete_pressed(update: Update, context: BotContext) -> None:
     )
     await update.effective_message.reply_text(
         _("Delete this photo of {code}? It will no longer count as evidence.").format(
-            code=evidence.indicator_code
+            code=indicator
         ),
         reply_markup=keyboard,
     )
@@ -222,7 +237,8 @@ async def delete_confirmed(update: Update, context: BotContext) -> None:
     await close_question(update.callback_query, _("Yes, delete"))
     await update.effective_message.reply_text(
         _("Deleted: one photo of {code} of {number}.").format(
-            code=evidence.indicator_code, number=registration.number
+            code=await indicator_name(context, registration, evidence.indicator_code),
+            number=registration.number,
         )
     )
 

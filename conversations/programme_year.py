@@ -1,7 +1,8 @@
 """/namhoc (programme year): a province's dates for this year, and changing them (admins only).
 
 `/namhoc 01` shows the dates of province 01; `/namhoc` alone asks for the province code. Each
-date has a button; the admin then types the new date as dd/mm/yyyy.
+date has a button; the admin then types the new date as dd/mm/yyyy. `/namhoc 01 2027`, or a
+button from 1 December (`HOCTAP_NEXT_YEAR_FROM`), shows next year's, whose registration then opens.
 """
 
 import re
@@ -30,6 +31,7 @@ DRAFT = "programme_year"  # user_data: {"province": code, "year": year, "date": 
 # Which date a button changes: its short name in callback data, and the ProgrammeYear field.
 DATES = {"close": "registration_close", "lock": "evaluation_lock", "recog": "recognition"}
 SET_PATTERN = rf"^{PREFIX}:set:\d{{2}}:\d{{4}}:({'|'.join(DATES)})$"
+YEAR_PATTERN = rf"^{PREFIX}:year:\d{{2}}:\d{{4}}$"
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
@@ -53,7 +55,10 @@ def date_name(which: str) -> str:
     }[which]
 
 
-def render_dates(province: Area, dates: ProgrammeYear) -> tuple[str, InlineKeyboardMarkup]:
+def render_dates(
+    province: Area, dates: ProgrammeYear, other_year: int | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The dates with a button to change each, and one to the dates of `other_year`."""
     text = _(
         "Programme year {year} in {province} ({code}):\n"
         "Registration closes: {close:%d/%m/%Y}\n"
@@ -76,6 +81,9 @@ def render_dates(province: Area, dates: ProgrammeYear) -> tuple[str, InlineKeybo
         ]
         for which in DATES
     ]
+    if other_year is not None:
+        label = _("📅 Programme year {year}").format(year=other_year)
+        rows.append([(label, f"{PREFIX}:year:{province.code}:{other_year}")])
     return text, buttons(rows)
 
 
@@ -105,11 +113,27 @@ async def province_of(update: Update, context: BotContext, code: str) -> Area | 
     return province
 
 
-async def show_dates(update: Update, context: BotContext, province: Area) -> None:
-    year = context.application.today().year
+def other_year(context: BotContext, year: int) -> int | None:
+    """From the next-year date, the current and the next year lead to each other."""
+    today = context.application.today()
+    if today < context.settings.next_year_opens(today.year):
+        return None
+    return today.year + 1 if year == today.year else today.year
+
+
+async def show_dates(
+    update: Update, context: BotContext, province: Area, year: int | None = None
+) -> None:
+    year = year or context.application.today().year
     dates = await context.storage.registrations.programme_year(province.code, year)
-    text, keyboard = render_dates(province, dates)
+    text, keyboard = render_dates(province, dates, other_year(context, year))
     await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+def year_asked(context: BotContext, text: str) -> int | None:
+    """The year typed after the province: this year or the next, else None."""
+    this = context.application.today().year
+    return int(text) if text in (str(this), str(this + 1)) else None
 
 
 async def begin(update: Update, context: BotContext) -> str | int:
@@ -118,7 +142,16 @@ async def begin(update: Update, context: BotContext) -> str | int:
         province = await province_of(update, context, context.args[0])
         if province is None:
             return ProgrammeYearDialog.PROVINCE
-        await show_dates(update, context, province)
+        year = year_asked(context, context.args[1]) if len(context.args) > 1 else None
+        if len(context.args) > 1 and year is None:
+            this = context.application.today().year
+            await update.message.reply_text(
+                _(
+                    "Dates can be shown for {this} or {next}, for example /namhoc {code} {next}."
+                ).format(this=this, next=this + 1, code=province.code)
+            )
+            return ConversationHandler.END
+        await show_dates(update, context, province, year)
         return ConversationHandler.END
     await update.message.reply_text(
         _("Which province? Please type its code, for example 01 for Hà Nội.")
@@ -198,6 +231,19 @@ async def date_typed(update: Update, context: BotContext) -> int | None:
     return ConversationHandler.END
 
 
+async def year_pressed(update: Update, context: BotContext) -> None:
+    _prefix, _year, code, year = update.callback_query.data.split(":")
+    province = await context.storage.areas.by_code(code)
+    if province is None or province.level is not AreaLevel.PROVINCE:
+        await refuse(update, context, "programme_year", {"province_code": code})
+        return
+    if not allowed(context, province) or year_asked(context, year) is None:
+        await refuse(update, context, "programme_year", {"province_code": code})
+        return
+    await update.callback_query.answer()
+    await show_dates(update, context, province, int(year))
+
+
 async def cancel(update: Update, context: BotContext) -> int:
     context.user_data.pop(DRAFT, None)
     await update.message.reply_text(_("Cancelled. Nothing was changed."))
@@ -223,5 +269,6 @@ def handlers() -> list:
             allow_reentry=True,
             name="programme_year",
             persistent=True,
-        )
+        ),
+        CallbackQueryHandler(year_pressed, pattern=YEAR_PATTERN),
     ]

@@ -252,6 +252,15 @@ async def show(
     if recognition is not None:
         await show_decision(update, context, registration, recognition)
         return
+    if registration.year > context.today().year:
+        await say(
+            update,
+            _(
+                "{number} is registered for {year}: it is decided in that programme year, once "
+                "its evidence has been reviewed."
+            ).format(number=registration.number, year=registration.year),
+        )
+        return
     if registration.status is not Status.REGISTERED:
         await say(
             update,
@@ -330,7 +339,8 @@ async def result_pressed(update: Update, context: BotContext) -> str | int | Non
     if found is None:
         return None
     registration, hamlet = found
-    if await context.storage.reviews.recognition(registration.id) is not None:
+    decided = await context.storage.reviews.recognition(registration.id) is not None
+    if decided or registration.year > context.today().year:  # next year's: not yet (bot/years)
         await show(update, context, registration, hamlet)
         return ConversationHandler.END
     action = update.callback_query.data.split(":")[1]

@@ -4,26 +4,36 @@ indicator a screen, on one message edited in place; changeable until the evaluat
 Opened from /danhgia, from the card in /danhsach or right after /dangky. Each answer is saved
 as it is tapped (with its audit entry), so nothing is lost and it can be finished later. The
 buttons carry the registration id and the indicator's place (`sa:v:<id>:<i>:<value>`); every
-press loads the registration and checks reach, status and lock again.
+press loads the registration and checks reach, status and lock again. A score typed instead
+of tapped counts for the indicator screen last shown (`SCREEN` in user_data), with the same checks.
 """
 
+import re
+import time
+
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _, current_locale
 from conversations.common import buttons
 from conversations.indicators import marked_name, required_legend, short_name
+from conversations.outside import outside_dialog
 from conversations.registration_form import status_name
 from conversations.registrations_list import evaluation_lock, locked_text
-from conversations.screen import edit_screen
+from conversations.screen import close_screen, edit_screen
 from storage.criteria import CriteriaSet, Indicator, PassRuleKind, ScoringKind, evaluate
 from storage.registrations import Registration, Status
 from storage.text import nfc
 
 PREFIX = "sa"
 PAGE = 10
+# user_data: the indicator screen last shown {"registration", "index", "message", "at"}, so that
+# a score typed instead of tapped counts for it (within SCREEN_SECONDS).
+SCREEN = "sa_screen"
+SCREEN_SECONDS = 30 * 60
+VALUE_DATA = re.compile(rf"^{PREFIX}:v:(\d+):(\d+):\d+$")
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -186,13 +196,28 @@ def first_open(criteria: CriteriaSet, answers: dict, after: int = -1) -> int | N
 # --- handlers ----------------------------------------------------------------------------
 
 
-async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
-    """Edit the pressed message in place; after a command, send the screen."""
+async def show(
+    update: Update, context: BotContext, text: str, keyboard: InlineKeyboardMarkup | None
+) -> None:
+    """Edit the pressed message in place; after a command, send the screen. Remembers an
+    indicator screen (its value buttons name it) for a score typed instead of tapped."""
     if update.callback_query:
         await update.callback_query.answer()
-        await edit_screen(update.callback_query.message, text, keyboard)
+        message = update.callback_query.message
+        await edit_screen(message, text, keyboard)
     else:
-        await update.effective_message.reply_text(text, reply_markup=keyboard)
+        message = await update.effective_message.reply_text(text, reply_markup=keyboard)
+    first = keyboard.inline_keyboard[0][0].callback_data if keyboard else None
+    match = VALUE_DATA.match(first) if isinstance(first, str) else None
+    if match:
+        context.user_data[SCREEN] = {
+            "registration": int(match[1]),
+            "index": int(match[2]),
+            "message": message.message_id,
+            "at": time.time(),
+        }
+    else:
+        context.user_data.pop(SCREEN, None)
 
 
 async def screen_of(
@@ -234,7 +259,7 @@ async def begin(update: Update, context: BotContext) -> None:
         return
     ready = await assessable(update, context, found[0].id)
     if ready:
-        await show(update, *await screen_of(context, *ready))
+        await show(update, context, *await screen_of(context, *ready))
 
 
 async def list_pressed(update: Update, context: BotContext) -> None:
@@ -243,7 +268,7 @@ async def list_pressed(update: Update, context: BotContext) -> None:
     found, total = await context.storage.registrations.in_area(
         context.area, years, status=Status.REGISTERED, offset=offset, limit=PAGE
     )
-    await show(update, *render_list(found, total, offset))
+    await show(update, context, *render_list(found, total, offset))
 
 
 def parts(update: Update) -> list[str]:
@@ -253,7 +278,7 @@ def parts(update: Update) -> list[str]:
 async def open_pressed(update: Update, context: BotContext) -> None:
     ready = await assessable(update, context, int(parts(update)[2]))
     if ready:
-        await show(update, *await screen_of(context, *ready))
+        await show(update, context, *await screen_of(context, *ready))
 
 
 async def indicator_pressed(update: Update, context: BotContext) -> None:
@@ -264,7 +289,7 @@ async def indicator_pressed(update: Update, context: BotContext) -> None:
     if int(index) >= len(ready[1].all_indicators()):
         await tell(update, no_longer_valid())
         return
-    await show(update, *await screen_of(context, *ready, index=int(index)))
+    await show(update, context, *await screen_of(context, *ready, index=int(index)))
 
 
 async def value_pressed(update: Update, context: BotContext) -> None:
@@ -288,9 +313,9 @@ async def value_pressed(update: Update, context: BotContext) -> None:
     answers = await context.storage.registrations.assessment(registration.id)
     following = first_open(criteria, answers, after=index)
     if following is None:
-        await show(update, *render_summary(registration, criteria, answers))
+        await show(update, context, *render_summary(registration, criteria, answers))
     else:
-        await show(update, *render_indicator(registration, criteria, following, answers))
+        await show(update, context, *render_indicator(registration, criteria, following, answers))
 
 
 async def summary_pressed(update: Update, context: BotContext) -> None:
@@ -299,7 +324,7 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
         return
     registration, criteria = ready
     answers = await context.storage.registrations.assessment(registration.id)
-    await show(update, *render_summary(registration, criteria, answers))
+    await show(update, context, *render_summary(registration, criteria, answers))
 
 
 async def done_pressed(update: Update, context: BotContext) -> None:
@@ -311,7 +336,67 @@ async def done_pressed(update: Update, context: BotContext) -> None:
     registration = found[0]
     stored = await context.storage.criteria.get(registration.criteria_set_id)
     answers = await context.storage.registrations.assessment(registration.id)
-    await show(update, render_done(registration, stored.criteria_set, answers), None)
+    await show(update, context, render_done(registration, stored.criteria_set, answers), None)
+
+
+async def value_typed(update: Update, context: BotContext) -> None:
+    """A number typed on an indicator screen: saved as if its button had been tapped, and the
+    next screen sent (the typed screen loses its buttons); else the answer outside a dialog."""
+    screen = context.user_data.get(SCREEN)
+    if not screen or time.time() - screen["at"] > SCREEN_SECONDS:
+        await outside_dialog(update, context)
+        return
+    ready = await assessable(update, context, screen["registration"])
+    if ready is None:
+        context.user_data.pop(SCREEN, None)
+        return
+    registration, criteria = ready
+    indicators = criteria.all_indicators()
+    index = screen["index"]
+    if index >= len(indicators):
+        context.user_data.pop(SCREEN, None)
+        await outside_dialog(update, context)
+        return
+    await close_screen(context.bot, update.effective_chat.id, screen["message"], None)
+    indicator, value = indicators[index], int(update.message.text)
+    answers = await context.storage.registrations.assessment(registration.id)
+    text, keyboard = render_indicator(registration, criteria, index, answers)
+    if indicator.scoring.kind is ScoringKind.PASS_FAIL or value > highest(indicator):
+        retry = _("Please tap one of the buttons below.")
+        if indicator.scoring.kind is not ScoringKind.PASS_FAIL:
+            retry = _("Please tap a number, or type one from 0 to {top}.").format(
+                top=highest(indicator)
+            )
+        await show(update, context, f"{retry}\n\n{text}", keyboard)
+        return
+    if not await context.storage.registrations.assess(
+        registration, indicator.code, value, context.person
+    ):
+        await tell(update, _("This registration can no longer be changed."))
+        return
+    answers = await context.storage.registrations.assessment(registration.id)
+    following = first_open(criteria, answers, after=index)
+    if following is None:
+        await show(update, context, *render_summary(registration, criteria, answers))
+    else:
+        await show(update, context, *render_indicator(registration, criteria, following, answers))
+
+
+async def stop(update: Update, context: BotContext) -> bool:
+    """/huy while an indicator screen is shown: its buttons go, what was answered stays."""
+    screen = context.user_data.pop(SCREEN, None)
+    if not screen or time.time() - screen["at"] > SCREEN_SECONDS:
+        return False
+    await close_screen(context.bot, update.effective_chat.id, screen["message"], None)
+    await update.message.reply_text(
+        _("Self-assessment stopped. The answers given are kept; continue any time with /danhgia.")
+    )
+    return True
+
+
+def typed_handler() -> MessageHandler:
+    """Registered after every dialog (bot/app.py), just before the answer outside a dialog."""
+    return MessageHandler(filters.TEXT & filters.Regex(r"^\s*\d{1,3}\s*$"), value_typed)
 
 
 def handlers() -> list:

@@ -12,6 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.access import hamlet_in_reach, numbered_in_reach
 from bot.context import BotContext
 from bot.i18n import _, ngettext
+from bot.years import years_label
 from conversations.common import buttons
 from conversations.evidence import flag_text
 from conversations.recognition import state_words
@@ -187,11 +188,13 @@ async def show_status(update: Update, context: BotContext) -> None:
         if hamlet is not None:
             await send_long(update, await status_card(context, registration, hamlet))
         return
-    year = context.application.today().year
-    found = await storage.registrations.search(context.area, year, text)
+    years = await context.open_years()  # the next year's too, from December: as /danhsach
+    found = await storage.registrations.search(context.area, years, text)
     if not found:
         await update.message.reply_text(
-            _("No registration of {year} in your area matches {text}.").format(year=year, text=text)
+            _("No registration of {year} in your area matches {text}.").format(
+                year=years_label(years), text=text
+            )
         )
     elif len(found) == 1:
         hamlet = await hamlet_in_reach(

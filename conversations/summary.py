@@ -2,10 +2,13 @@
 complete evidence, are assessed, recognised and not recognised, with shares of the registered.
 
 `/tongket` reports on the person's own area (the provinces for an administrator), `/tongket
-00070` on a sub-area in reach; the buttons under the table open a child area
-(`sum:area:<area id>`), which is loaded and checked again on arrival. The figures' definitions
-are in `storage.summary`.
+00070` on a sub-area in reach, and a 4-digit year before or after the area (`/tongket 2027`, as
+in /xuat) on that year instead of the current one; the buttons under the table open a child area
+(`sum:area:<area id>`, with `:<year>` for another year), which is loaded and checked again.
+The figures' definitions are in `storage.summary`.
 """
+
+import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -28,6 +31,7 @@ from storage.summary import KINDS, Counts, Summary
 
 PREFIX = "sum"
 MAX_BUTTONS = 60
+YEAR = re.compile(r"^\d{4}$")
 
 
 def render_counts(name: str, counts: Counts) -> str:
@@ -71,7 +75,8 @@ def render_summary(
     rows = []
     if summary.area is None or summary.area.level is AreaLevel.PROVINCE:
         busy = [row.area for row in summary.rows if row.both.registered][:MAX_BUTTONS]
-        choices = [(area.name, f"{PREFIX}:area:{area.id}") for area in busy]
+        other = f":{summary.year}" if summary.year != summary.taken_at.year else ""
+        choices = [(area.name, f"{PREFIX}:area:{area.id}{other}") for area in busy]
         rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
     keyboard = buttons(rows)
     if web_base_url:
@@ -81,34 +86,45 @@ def render_summary(
     return "\n".join(lines), keyboard
 
 
-async def summary_of(context: BotContext, area: Area | None) -> Summary:
+async def summary_of(context: BotContext, area: Area | None, year: int | None = None) -> Summary:
     now = context.application.now()
-    return await context.storage.summary.summary(area, now.year, now)
+    return await context.storage.summary.summary(area, year or now.year, now)
+
+
+def year_and_area(args: list[str]) -> tuple[int | None, str | None]:
+    """A 4-digit year first or last among the words after /tongket, and the area spec."""
+    words, year = list(args), None
+    for index in (-1, 0):
+        if words and YEAR.match(words[index]):
+            year = int(words.pop(index))
+            break
+    return year, " ".join(words) or None
 
 
 async def show_summary(update: Update, context: BotContext) -> None:
-    spec = " ".join(context.args or []) or None
+    year, spec = year_and_area(context.args or [])
     ok, area = await area_in_reach(update, context, spec, "summary")
     if not ok:
         return
     web_base_url = context.settings.web_base_url
-    text, keyboard = render_summary(await summary_of(context, area), web_base_url)
+    text, keyboard = render_summary(await summary_of(context, area, year), web_base_url)
     await send_long(update, text, keyboard)
     await set_dashboard_button(context.bot, context.person, web_base_url)
 
 
 async def area_pressed(update: Update, context: BotContext) -> None:
-    area_id = int(update.callback_query.data.rsplit(":", 1)[1])
-    ok, area = await area_of_button(update, context, area_id, "summary")
+    _prefix, _area, area_id, *year = update.callback_query.data.split(":")
+    ok, area = await area_of_button(update, context, int(area_id), "summary")
     if not ok:
         return
     await update.callback_query.answer()
-    text, keyboard = render_summary(await summary_of(context, area), context.settings.web_base_url)
+    summary = await summary_of(context, area, int(year[0]) if year else None)
+    text, keyboard = render_summary(summary, context.settings.web_base_url)
     await send_long(update, text, keyboard)
 
 
 def handlers() -> list:
     return [
         CommandHandler("tongket", show_summary),
-        CallbackQueryHandler(area_pressed, pattern=rf"^{PREFIX}:area:\d+$"),
+        CallbackQueryHandler(area_pressed, pattern=rf"^{PREFIX}:area:\d+(:\d{{4}})?$"),
     ]

@@ -382,8 +382,8 @@ async def test_view_resends_albums_and_the_uploader_deletes_a_photo(
     shown = await chat.send(f"/xemminhchung {hoa.number}", expect=3)
     media_group = [m for m in shown if m.media_group_id]
     assert [m.text for m in media_group] == [
-        "#1 · GD.1.1 · người gửi: Phạm Thị Chi",
-        "#2 · GD.1.1 · người gửi: Phạm Thị Chi",
+        "#1 · Trẻ em đi học đúng tuổi · người gửi: Phạm Thị Chi",
+        "#2 · Trẻ em đi học đúng tuổi · người gửi: Phạm Thị Chi",
     ]
     assert [m.file_bytes() for m in media_group] == album
     assert shown[-1].text.startswith(f"Minh chứng của {hoa.number} (Nguyễn Văn Hoà): 3 ảnh.")
@@ -398,9 +398,9 @@ async def test_view_resends_albums_and_the_uploader_deletes_a_photo(
     assert someone.last_callback_answer["text"] == "Bạn không có quyền truy cập nội dung này."
 
     (question,) = await chat.press("🗑 #1")
-    assert question.text.startswith("Xoá ảnh này của GD.1.1?")
+    assert question.text.startswith("Xoá ảnh này của Trẻ em đi học đúng tuổi?")
     *_, done = await chat.press("Có, xoá", expect=2)
-    assert done.text == f"Đã xoá một ảnh của GD.1.1 thuộc {hoa.number}."
+    assert done.text == f"Đã xoá một ảnh của Trẻ em đi học đúng tuổi thuộc {hoa.number}."
     remaining = await storage.evidence.of_registration(hoa.id)
     assert [e.sha256 for e in remaining] == [sha(album[1]), sha(picture(62, fmt="PNG"))]
     (entry,) = await storage.audit.entries("evidence.deleted")

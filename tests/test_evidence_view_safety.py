@@ -68,10 +68,12 @@ async def test_ninety_photos_a_long_caption_and_a_dead_file_id_are_all_shown(
     shown = [m for m in person.messages if m.photo]
     assert len(shown) == 90
     assert all(len(m.text) <= 1024 for m in shown)
-    assert shown[0].text.startswith("#1 · GD.1.1") and shown[0].text.endswith("…")
+    assert shown[0].text.startswith("#1 · Trẻ em đi học đúng tuổi ·") and shown[0].text.endswith(
+        "…"
+    )
     assert shown[1].file_bytes() == dead  # sent again from MEDIA_DIR
     listing = "\n".join(m.text for m in person.messages if not m.photo)
-    assert "#90 GD.1.1" in listing
+    assert "#90 Trẻ em đi học đúng tuổi ·" in listing
     assert sum(len(m.buttons) for m in person.messages) == 23  # 90 delete buttons, 4 a row
     assert not any(m.text.startswith(APOLOGY) for m in person.messages)
 

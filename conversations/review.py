@@ -25,6 +25,7 @@ from bot.i18n import _, format_moment, use_locale
 from bot.i18n import __ as _l
 from conversations.common import buttons, still_allowed
 from conversations.evidence import flag_text, shorten
+from conversations.indicators import short_name
 from conversations.states import Review as State
 from storage.evidence import Evidence, MediaKind
 from storage.models import Area
@@ -91,8 +92,11 @@ def render_reason_question(evidence: Evidence, number: str) -> tuple[str, object
     return text, buttons(rows)
 
 
-def render_needs_more(registration: Registration, code: str, indicator_text: str, reason: str):
-    """The message to the uploader, in the current locale (theirs)."""
+def render_needs_more(
+    registration: Registration, code: str, name: str, indicator_text: str, reason: str
+):
+    """The message to the uploader, in the current locale (theirs); the indicator is named by
+    its short `name` (uploaders are often hamlet heads, who never see codes)."""
     text = _(
         "Evidence needs more: {number} ({name}), indicator {code}: {text}\n"
         "Reason: {reason}\n"
@@ -100,12 +104,12 @@ def render_needs_more(registration: Registration, code: str, indicator_text: str
     ).format(
         number=registration.number,
         name=registration.name,
-        code=code,
+        code=name,
         text=indicator_text,
         reason=reason,
     )
     keyboard = buttons(
-        [[(_("📷 Send photos for {code}").format(code=code), ind_data(registration, code))]]
+        [[(_("📷 Send photos for {code}").format(code=name), ind_data(registration, code))]]
     )
     return text, keyboard
 
@@ -375,12 +379,13 @@ async def tell_uploader(
     criteria = (await context.storage.criteria.get(registration.criteria_set_id)).criteria_set
     with use_locale(person.locale):
         try:
-            indicator_text = criteria.indicator(evidence.indicator_code).text.get(person.locale)
+            indicator = criteria.indicator(evidence.indicator_code)
+            name, indicator_text = short_name(indicator), indicator.text.get(person.locale)
         except KeyError:
-            indicator_text = ""
+            name, indicator_text = evidence.indicator_code, ""
         reason_text = str(REASONS[reason]) if isinstance(reason, int) else reason
         text, keyboard = render_needs_more(
-            registration, evidence.indicator_code, indicator_text, reason_text
+            registration, evidence.indicator_code, name, indicator_text, reason_text
         )
     try:
         await context.bot.send_message(person.telegram_id, text, reply_markup=keyboard)

@@ -147,17 +147,21 @@ async def test_needs_more_reaches_the_uploader_whose_new_photo_returns_to_the_qu
         "GD.1.1",
     )
 
-    # The uploader is told in English, with a button that opens /minhchung at GD.1.1.
+    # The uploader is told in English, naming the indicator by its short name, never its
+    # code, with a button that opens /minhchung at GD.1.1.
     notice = uploader.last
     assert notice.text == (
-        f"Evidence needs more: {hoa.number} (Nguyễn Văn Hoà), indicator GD.1.1: All children of "
+        f"Evidence needs more: {hoa.number} (Nguyễn Văn Hoà), indicator Children at school: All "
+        "children of "
         "compulsory-education age attend school and complete compulsory education (except for "
         "illness, disability or inability to learn).\nReason: The photo is not clear\n"
         "Please send another photo for this indicator."
     )
-    assert notice.button_data == {"📷 Send photos for GD.1.1": f"ev:ind:{hoa.id}:GD.1.1"}
+    assert notice.button_data == {
+        "📷 Send photos for Children at school": f"ev:ind:{hoa.id}:GD.1.1"
+    }
     await uploader.send("/huy")  # out of the evidence dialog: the button must still work
-    *_, prompt = await uploader.press("📷 Send photos for GD.1.1", expect=2)
+    *_, prompt = await uploader.press("📷 Send photos for Children at school", expect=2)
     assert notice.text == uploader.messages[-3].text  # the reviewer's note stays
     assert prompt.text.startswith(f"{hoa.number} · Children at school *\nAll children")
     assert "What to send: Photo of each school-age child's school attendance" in prompt.text

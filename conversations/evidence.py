@@ -35,7 +35,7 @@ from storage.text import nfc, search_key
 
 PAGE = 10
 ALBUM_QUIET = 1.0  # seconds after an album's last photo before the one reply
-DONE_WORDS = frozenset({"xong", "done"})
+DONE_WORDS = frozenset({"xong", "xong roi", "ok", "oke", "okay", "done"})  # as search_key()s
 SHORT_TEXT = 60
 SCREEN = "evidence_screen"  # user_data: the message id of the dialog's screen
 
@@ -503,7 +503,7 @@ async def done_pressed(update: Update, context: BotContext) -> str | None:
 
 
 async def text_at_photos(update: Update, context: BotContext) -> str | None:
-    if search_key(update.message.text) not in DONE_WORDS:
+    if search_key(update.message.text).rstrip(" .!") not in DONE_WORDS:
         await update.message.reply_text(wrong_content(update.message))
         return None
     session = await context.storage.evidence.session_of(context.person.id)

@@ -1,0 +1,38 @@
+"""Small things people notice, walked end to end: the real bot, the fake Bot API over HTTP, a
+real SQLite file. Today is in December, so a new registration goes to the next programme year."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from storage.models import Role
+from tests.test_evidence import picture
+from tests.test_qa_core import register_by_taps
+
+DECEMBER = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10:00 on 02/12/2026 in Việt Nam
+NEXT = 2027
+
+
+@pytest.fixture
+def december(bot):
+    """The bot's clock on 2 December 2026: new registrations go to 2027."""
+    bot.clock = lambda: DECEMBER
+    return bot
+
+
+@pytest.mark.parametrize("word", ["Xong", "xong roi", "Xong rồi!", "OK"])
+async def test_typing_done_at_the_photo_step_works_as_the_button(
+    december, api, storage, enrol, hamlets, word
+):
+    """At the photo step people type "xong rồi" or "ok" instead of pressing ✅ Xong: it was
+    answered "Bot đang chờ ảnh, không phải chữ"; now it gives the receipt, as the button does."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await register_by_taps(head, "Nguyễn Văn Hoà")
+    await head.send(f"/minhchung GD-{NEXT}-00001")
+    await head.press("⬜ Trẻ em đi học đúng tuổi *")
+    await head.send_photo(picture(5))
+    *_, receipt = await head.send(word)
+    assert receipt.text.startswith(
+        f"Biên nhận: đã lưu 1 ảnh cho chỉ tiêu Trẻ em đi học đúng tuổi của GD-{NEXT}-00001."
+    ), receipt.text

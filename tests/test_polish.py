@@ -2,6 +2,7 @@
 real SQLite file. Today is in December, so a new registration goes to the next programme year."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,22 @@ async def test_typing_done_at_the_photo_step_works_as_the_button(
     assert receipt.text.startswith(
         f"Biên nhận: đã lưu 1 ảnh cho chỉ tiêu Trẻ em đi học đúng tuổi của GD-{NEXT}-00001."
     ), receipt.text
+
+
+def readme_rows(command: str) -> list[str]:
+    """The README's table rows (both tables) that start with the command."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    return [line for line in readme.splitlines() if line.startswith(f"| `/{command}")]
+
+
+async def test_the_readme_gives_the_year_of_tongket_and_namhoc(december, api, enrol, hamlets):
+    """/tongket and /namhoc take a year after the area or province, as the bot answers here;
+    the README's command and report tables said only `/tongket [area]` and `/namhoc`."""
+    await enrol(700, Role.ADMIN)
+    admin = api.person(700)
+    *_, summary = await admin.send(f"/tongket 00070 {NEXT}")
+    assert summary.text.startswith(f"Tổng kết năm {NEXT}: Phường Hoàn Kiếm")
+    (dates,) = await admin.send(f"/namhoc 01 {NEXT}")
+    assert dates.text.startswith(f"Năm {NEXT} tại Thành phố Hà Nội (01):")
+    assert len(readme_rows("tongket [area] [year]`")) == 2  # "In the bot" and "Reports"
+    assert len(readme_rows("namhoc [province] [year]`")) == 1

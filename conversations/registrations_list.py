@@ -19,8 +19,10 @@ from telegram.ext import (
 )
 
 from bot.access import refuse, registration_in_reach
+from bot.commands import command
 from bot.context import BotContext
 from bot.i18n import _
+from bot.labels import area_title
 from bot.years import years_label
 from conversations.common import area_path, buttons
 from conversations.indicators import short_name
@@ -88,10 +90,32 @@ def local_date(value: date) -> str:
 # --- rendering ------------------------------------------------------------------------------
 
 
+def render_none_yet(area: Area | None, year: int | str, may_register: bool) -> str:
+    """An empty list with no filter set: nothing registered yet, and who registers how."""
+    text = _("There are no registrations in {area} for {year} yet.").format(
+        area=area_title(area), year=year
+    )
+    if may_register:
+        return (
+            text
+            + "\n"
+            + _("To register a family or clan send /dangky; to register many at once, /nhapds.")
+        )
+    return text + "\n" + _("Hamlet heads register families and clans with /dangky or /nhapds.")
+
+
 def render_page(
-    registrations: list[Registration], chosen: Filters, offset: int, total: int, year: int | str
+    registrations: list[Registration],
+    chosen: Filters,
+    offset: int,
+    total: int,
+    year: int | str,
+    area: Area | None = None,
+    may_register: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """`year`: the year, or the open years as '2027, 2026'."""
+    if total == 0 and chosen == Filters():
+        return render_none_yet(area, year, may_register), buttons([])
     if total == 0:
         text = _("No registrations of {year} match these filters.").format(year=year)
     else:
@@ -343,7 +367,10 @@ async def page(
         offset=offset,
         limit=PAGE_SIZE,
     )
-    return render_page(registrations, chosen, offset, total, years_label(years))
+    may_register = context.person.role in command("dangky").roles
+    return render_page(
+        registrations, chosen, offset, total, years_label(years), context.area, may_register
+    )
 
 
 async def page_pressed(update: Update, context: BotContext) -> int:

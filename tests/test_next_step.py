@@ -60,7 +60,7 @@ async def test_free_text_and_stickers_outside_a_dialog_get_one_answer_a_minute(
     await head.send("alo", expect=0)
     (listing,) = await head.press("📋 Danh sách đăng ký")
     assert listing.message_id == answer.message_id
-    assert listing.text.startswith("Không có bản đăng ký nào năm 2026")
+    assert listing.text.startswith("Chưa có bản đăng ký nào tại Thôn Đông cho năm 2026.")
 
     await enrol(832, Role.BRANCH_CHAIR, "00070")
     chair = api.person(832)

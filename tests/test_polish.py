@@ -56,3 +56,22 @@ async def test_the_readme_gives_the_year_of_tongket_and_namhoc(december, api, en
     assert dates.text.startswith(f"Năm {NEXT} tại Thành phố Hà Nội (01):")
     assert len(readme_rows("tongket [area] [year]`")) == 2  # "In the bot" and "Reports"
     assert len(readme_rows("namhoc [province] [year]`")) == 1
+
+
+async def test_an_empty_list_without_a_filter_says_none_yet_and_what_to_do(
+    december, api, enrol, hamlets
+):
+    """/danhsach with nothing registered said "… khớp với bộ lọc này" though no filter was
+    set; it says there is nothing yet in the area and how to register (who may)."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(810, Role.BRANCH_CHAIR, "00070/Thôn Đông")
+    (head,) = await api.person(800).send("/danhsach")
+    assert head.text == (
+        f"Chưa có bản đăng ký nào tại Thôn Đông cho năm {NEXT}, {NEXT - 1}.\n"
+        "Để đăng ký một gia đình hoặc dòng họ, gửi /dangky; đăng ký nhiều cùng lúc: /nhapds."
+    )
+    (chair,) = await api.person(810).send("/danhsach")
+    assert chair.text == (
+        f"Chưa có bản đăng ký nào tại Thôn Đông cho năm {NEXT}, {NEXT - 1}.\n"
+        "Trưởng thôn đăng ký gia đình và dòng họ bằng /dangky hoặc /nhapds."
+    )

@@ -291,7 +291,7 @@ async def test_others_cannot_see_or_act(bot, api, storage, enrol, hamlets):
 
     staff_chat = api.person(842)
     (listing,) = await staff_chat.send("/danhsach")
-    assert "Không có bản đăng ký nào" in listing.text
+    assert "Chưa có bản đăng ký nào tại Phường Cửa Nam" in listing.text
     for forged in (f"rgl:edit:{rid}", f"rgl:wd!:{rid}"):
         await staff_chat.press_data(listing, forged, expect=0)
         assert staff_chat.last_callback_answer["text"] == DENIED

@@ -150,9 +150,10 @@ def assessment_values(text: str | None) -> dict[str, int]:
 
 def self_assessment(criteria: CriteriaSet | None, text: str | None) -> tuple[object, object, str]:
     """(points, indicators met, result) of the self-assessment: points under a points rule,
-    indicators met under an all-met rule (the other None); the result by the set's pass rule."""
+    indicators met under an all-met rule (the other None); the result by the set's pass rule.
+    All blank without a self-assessment: a family that has not assessed itself has no score."""
     values = assessment_values(text)
-    if criteria is None:
+    if criteria is None or not values:
         return None, None, ""
     answers: dict[str, bool | int] = {}
     for indicator in criteria.all_indicators():

@@ -1,10 +1,12 @@
 """Small things people notice, walked end to end: the real bot, the fake Bot API over HTTP, a
 real SQLite file. Today is in December, so a new registration goes to the next programme year."""
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from storage.models import Role
 from tests.test_evidence import picture
@@ -75,3 +77,22 @@ async def test_an_empty_list_without_a_filter_says_none_yet_and_what_to_do(
         f"Chưa có bản đăng ký nào tại Thôn Đông cho năm {NEXT}, {NEXT - 1}.\n"
         "Trưởng thôn đăng ký gia đình và dòng họ bằng /dangky hoặc /nhapds."
     )
+
+
+async def test_the_export_leaves_the_score_of_a_family_not_self_assessed_blank(
+    december, api, storage, enrol, hamlets
+):
+    """The export's Kết quả sheet gave a family that has not self-assessed 0 points and "chưa
+    đạt", as if it had scored nothing: it has no score, so the cells are blank."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(950, Role.STAFF, "00070")
+    head = api.person(800)
+    await register_by_taps(head, "Nguyễn Văn Hoà")
+    await head.press("📝 Tự đánh giá ngay")
+    await head.press("8")
+    await register_by_taps(head, "Trần Thị Bình")
+    (sent,) = await api.person(950).send(f"/xuat 00070 {NEXT}")
+    book = load_workbook(io.BytesIO(sent.file_bytes()))
+    rows = {r[2]: list(r) for r in book["Kết quả"].iter_rows(values_only=True)}
+    assert rows["Nguyễn Văn Hoà"][3:6] == [8, None, "chưa đạt"]
+    assert rows["Trần Thị Bình"][3:6] == [None, None, None]

@@ -18,13 +18,21 @@ def person_name(text: str) -> str | None:
 
 
 def a_name(text: str) -> str | None:
-    """A name: 2 to 60 characters of letters, spaces and . ' - only."""
-    name = " ".join(nfc(text).split())
+    """A name: 2 to 60 characters of letters, spaces and . ' - only, in `name_case`."""
+    name = name_case(" ".join(nfc(text).split()))
     if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
         return None
     if not all(c.isalpha() or _is_mark(c) or c in _NAME_PUNCTUATION for c in name):
         return None
     return name if sum(c.isalpha() for c in name) >= 2 else None
+
+
+def name_case(name: str) -> str:
+    """A name typed all in lower case with each word's first letter capitalised ('nguyen van an'
+    -> 'Nguyen Van An', 'họ lê' -> 'Họ Lê'); any other name as typed ('McKay', 'Lê thị Lan')."""
+    if name != name.lower():
+        return name
+    return " ".join(word[:1].upper() + word[1:] for word in name.split(" "))
 
 
 def _is_mark(character: str) -> bool:

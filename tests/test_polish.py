@@ -96,3 +96,31 @@ async def test_the_export_leaves_the_score_of_a_family_not_self_assessed_blank(
     rows = {r[2]: list(r) for r in book["Kết quả"].iter_rows(values_only=True)}
     assert rows["Nguyễn Văn Hoà"][3:6] == [8, None, "chưa đạt"]
     assert rows["Trần Thị Bình"][3:6] == [None, None, None]
+
+
+async def test_names_typed_in_lower_case_are_stored_capitalised(
+    december, api, storage, enrol, hamlets
+):
+    """A family head, a clan and a list typed all in lower case without diacritics ("ho
+    nguyen", "nguyen van an") were stored as typed; each word now starts with a capital, in
+    /dangky and /nhapds alike, and a name with any capital stays as typed."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    done = await register_by_taps(head, "nguyen van an")
+    assert "Nguyen Van An" in done.text
+    await head.send("/dangky")
+    await head.press("Dòng họ học tập")
+    for text in ("ho nguyen", "nguyễn văn tộc", "35"):
+        await head.send(text, expect=2)
+    await head.press("✅ Xác nhận đăng ký")
+    await head.send("/nhapds")
+    await head.press("📋 Nhập danh sách")
+    await head.send("tran thi binh, 3, 1\nLê thị Lan, 4", expect=2)
+    await head.press("✅ Đăng ký 2 gia đình")
+    registered, _total = await storage.registrations.in_area(None, (NEXT,), limit=10)
+    assert sorted((r.name, r.head_name) for r in registered) == [
+        ("Ho Nguyen", "Nguyễn Văn Tộc"),
+        ("Lê thị Lan", "Lê thị Lan"),
+        ("Nguyen Van An", "Nguyen Van An"),
+        ("Tran Thi Binh", "Tran Thi Binh"),
+    ]

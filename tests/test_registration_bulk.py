@@ -129,7 +129,7 @@ async def test_a_list_of_250_families_with_bad_lines_and_duplicates(
     assert "Đã đọc 250 dòng." in text
     assert "✅ Sẵn sàng đăng ký: 242 gia đình" in text
     assert "⚠️ Trùng tên với gia đình đã đăng ký năm nay: 3 dòng" in text
-    assert f"nguyen van hoa, đã đăng ký số GD-{year}-00001" in text
+    assert f"Nguyen Van Hoa, đã đăng ký số GD-{year}-00001" in text
     number = lines.index(IN_LIST[1]) + 1
     assert f"• dòng {number}: TRẦN THỊ HỒNG, đã đăng ký số GD-{year}-00002" in text
     assert "❌ Không dùng được: 5 dòng" in text
@@ -191,7 +191,12 @@ async def test_the_same_name_lines_can_be_registered_too(
     assert screen.buttons[:2] == [["✅ Đăng ký 3 gia đình"], ["☑️ Vẫn đăng ký các dòng này"]]
     await chat.press("✅ Đăng ký 3 gia đình")
     found = rows(tmp_path / "hoctap.sqlite3", "SELECT head_name FROM registrations ORDER BY id")
-    assert [r[0] for r in found] == ["Nguyễn Văn Hoà", "Lê Thị Lan", "Nguyen Van Hoa", "lê thị lan"]
+    assert [r[0] for r in found] == [
+        "Nguyễn Văn Hoà",
+        "Lê Thị Lan",
+        "Nguyen Van Hoa",
+        "Lê Thị Lan",
+    ]  # lower case: capitalised
 
 
 async def test_last_years_families_carried_over_with_three_unticked(

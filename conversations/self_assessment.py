@@ -303,11 +303,21 @@ async def value_pressed(update: Update, context: BotContext) -> None:
     if index >= len(indicators) or not 0 <= value <= highest(indicators[index]):
         await tell(update, no_longer_valid())
         return
-    indicator = indicators[index]
-    saved = await context.storage.registrations.assess(
-        registration, indicator.code, value, context.person
-    )
-    if not saved:
+    await answer(update, context, registration, criteria, index, value)
+
+
+async def answer(
+    update: Update,
+    context: BotContext,
+    registration: Registration,
+    criteria: CriteriaSet,
+    index: int,
+    value: int,
+) -> None:
+    """Save one indicator's answer (tapped or typed), then show the next unanswered indicator,
+    or the summary when none is left."""
+    code = criteria.all_indicators()[index].code
+    if not await context.storage.registrations.assess(registration, code, value, context.person):
         await tell(update, _("This registration can no longer be changed."))
         return
     answers = await context.storage.registrations.assessment(registration.id)
@@ -359,27 +369,17 @@ async def value_typed(update: Update, context: BotContext) -> None:
         return
     await close_screen(context.bot, update.effective_chat.id, screen["message"], None)
     indicator, value = indicators[index], int(update.message.text)
-    answers = await context.storage.registrations.assessment(registration.id)
-    text, keyboard = render_indicator(registration, criteria, index, answers)
     if indicator.scoring.kind is ScoringKind.PASS_FAIL or value > highest(indicator):
         retry = _("Please tap one of the buttons below.")
         if indicator.scoring.kind is not ScoringKind.PASS_FAIL:
             retry = _("Please tap a number, or type one from 0 to {top}.").format(
                 top=highest(indicator)
             )
+        answers = await context.storage.registrations.assessment(registration.id)
+        text, keyboard = render_indicator(registration, criteria, index, answers)
         await show(update, context, f"{retry}\n\n{text}", keyboard)
         return
-    if not await context.storage.registrations.assess(
-        registration, indicator.code, value, context.person
-    ):
-        await tell(update, _("This registration can no longer be changed."))
-        return
-    answers = await context.storage.registrations.assessment(registration.id)
-    following = first_open(criteria, answers, after=index)
-    if following is None:
-        await show(update, context, *render_summary(registration, criteria, answers))
-    else:
-        await show(update, context, *render_indicator(registration, criteria, following, answers))
+    await answer(update, context, registration, criteria, index, value)
 
 
 async def stop(update: Update, context: BotContext) -> bool:

@@ -203,7 +203,6 @@ async def _households(settings: Settings, args: argparse.Namespace) -> int:
         hamlet = await storage.areas.resolve(args.hamlet)
         if hamlet is None or hamlet.level is not AreaLevel.HAMLET:
             raise UsageError(f"unknown hamlet {args.hamlet!r} (write it as 00070/Thôn Đông)")
-        before = await storage.households.of(hamlet)
         if args.count is not None:
             try:
                 count = None if args.count == "unknown" else households_of(args.count)
@@ -211,18 +210,9 @@ async def _households(settings: Settings, args: argparse.Namespace) -> int:
                 raise UsageError(
                     "the count must be a whole number from 0 to 100000, or 'unknown'"
                 ) from None
-            async with storage.db.transaction():
-                await storage.households.set(hamlet, count)
-                await storage.audit.record(
-                    "hamlet.households_set",
-                    "area",
-                    hamlet.id,
-                    area_id=hamlet.id,
-                    before={"households": before},
-                    after={"households": count, "by": "command line"},
-                )
-            before = count
-        shown = "unknown" if before is None else before
+            await storage.households.change(hamlet, count, actor=None)
+        current = await storage.households.of(hamlet)
+        shown = "unknown" if current is None else current
         print(f"{hamlet.name} ({hamlet.commune_code}): households {shown}")
         return 0
 

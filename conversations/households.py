@@ -55,28 +55,15 @@ async def households(update: Update, context: BotContext) -> None:
     if hamlet is None or hamlet.level is not AreaLevel.HAMLET:
         await update.message.reply_text(usage)
         return
-    storage = context.storage
-    before = await storage.households.of(hamlet)
     if word is not None:
         try:
             count = None if word == "unknown" else households_of(word)
         except ValueError:
             await update.message.reply_text(usage)
             return
-        async with storage.db.transaction():
-            await storage.households.set(hamlet, count)
-            await storage.audit.record(
-                "hamlet.households_set",
-                "area",
-                hamlet.id,
-                actor_id=context.person.id,
-                actor_telegram_id=context.person.telegram_id,
-                area_id=hamlet.id,
-                before={"households": before},
-                after={"households": count},
-            )
-        before = count
-    await update.message.reply_text(render_households(hamlet, before))
+        await context.storage.households.change(hamlet, count, context.person)
+    current = await context.storage.households.of(hamlet)
+    await update.message.reply_text(render_households(hamlet, current))
 
 
 def handlers() -> list:

@@ -36,7 +36,7 @@ class Storage:
         self.updates = ProcessedUpdates(db)
         self.summary = SummaryRepository(db, self.criteria)
         self.facts = RegistrationFacts(db)
-        self.households = HouseholdRepository(db)
+        self.households = HouseholdRepository(db, self.audit)
         self.evidence_states = EvidenceStates(db)
         self.tallies = self.summary.tallies
 

@@ -8,8 +8,9 @@ over the counted part.
 
 from dataclasses import dataclass
 
+from storage.audit import AuditLog
 from storage.db import Database
-from storage.models import Area, AreaLevel
+from storage.models import Area, AreaLevel, Person
 
 # The column naming a hamlet's child area, by the level of the area reported on.
 _CHILD = {
@@ -43,8 +44,8 @@ class Households:
 
 
 class HouseholdRepository:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, audit: AuditLog) -> None:
+        self.db, self.audit = db, audit
 
     async def set(self, hamlet: Area, households: int | None) -> None:
         if hamlet.level is not AreaLevel.HAMLET:
@@ -53,6 +54,23 @@ class HouseholdRepository:
             "UPDATE areas SET households = ? WHERE id = ? AND level = 'hamlet'",
             (households, hamlet.id),
         )
+
+    async def change(self, hamlet: Area, households: int | None, actor: Person | None) -> None:
+        """Set a hamlet's count and audit it in one transaction; `actor` None: the command
+        line."""
+        async with self.db.transaction():
+            before = await self.of(hamlet)
+            await self.set(hamlet, households)
+            await self.audit.record(
+                "hamlet.households_set",
+                "area",
+                hamlet.id,
+                actor_id=actor.id if actor else None,
+                actor_telegram_id=actor.telegram_id if actor else None,
+                area_id=hamlet.id,
+                before={"households": before},
+                after={"households": households} | ({} if actor else {"by": "command line"}),
+            )
 
     async def of(self, hamlet: Area) -> int | None:
         rows = await self.db.conn.execute_fetchall(

@@ -1,6 +1,6 @@
 """Small pieces every dialog uses: progress, button rows, closing a question once answered."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -18,6 +18,17 @@ def buttons(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
+
+
+def page_rows(offset: int, total: int, size: int, data: Callable[[int], str]) -> list[list]:
+    """The Previous/Next row of a list shown `size` at a time from `offset` (no row when it all
+    fits); `data(offset)` is the callback data that shows the page starting there."""
+    row = []
+    if offset > 0:
+        row.append((_("⬅️ Previous"), data(max(offset - size, 0))))
+    if offset + size < total:
+        row.append((_("Next ➡️"), data(offset + size)))
+    return [row] if row else []
 
 
 async def close_question(query: CallbackQuery, chosen: str | None = None) -> None:

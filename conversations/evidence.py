@@ -21,7 +21,7 @@ from telegram.ext import (
 from bot.access import hamlet_in_reach, numbered_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, ngettext, use_locale
-from conversations.common import buttons
+from conversations.common import buttons, page_rows
 from conversations.evidence_intake import Outcome, Result, intake, received_from
 from conversations.indicators import marked_name, required_legend, short_name
 from conversations.screen import close_screen, edit_screen
@@ -233,13 +233,7 @@ def render_list(
         [(f"{r.number} · {shorten(r.name, 30)} · {covered}", f"ev:open:{r.id}")]
         for r, covered in found
     ]
-    paging = []
-    if offset > 0:
-        paging.append((_("⬅️ Previous"), f"ev:page:{max(offset - PAGE, 0)}"))
-    if offset + PAGE < total:
-        paging.append((_("Next ➡️"), f"ev:page:{offset + PAGE}"))
-    if paging:
-        rows.append(paging)
+    rows += page_rows(offset, total, PAGE, lambda start: f"ev:page:{start}")
     return "\n".join(lines), buttons(rows)
 
 

@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import BotContext
 from bot.i18n import _
 from bot.years import years_label
-from conversations.common import buttons
+from conversations.common import buttons, page_rows
 from conversations.indicators import short_name
 from conversations.report_common import (
     area_button_id,
@@ -64,13 +64,8 @@ def render_missing(
             )
         )
     area_id = area_button_id(area)
-    navigation = []
-    if offset > 0:
-        back = max(offset - PAGE_SIZE, 0)
-        navigation.append((_("⬅️ Previous"), f"{PREFIX}:page:{area_id}:{back}"))
-    if offset + PAGE_SIZE < total:
-        navigation.append((_("Next ➡️"), f"{PREFIX}:page:{area_id}:{offset + PAGE_SIZE}"))
-    return "\n".join(lines), buttons([navigation] if navigation else [])
+    navigation = page_rows(offset, total, PAGE_SIZE, lambda at: f"{PREFIX}:page:{area_id}:{at}")
+    return "\n".join(lines), buttons(navigation)
 
 
 async def page(context: BotContext, area: Area | None, offset: int):

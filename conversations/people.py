@@ -11,7 +11,7 @@ from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _
 from bot.menus import clear_person_menu, set_person_menu
-from conversations.common import area_path, buttons
+from conversations.common import area_path, buttons, page_rows
 from conversations.help import role_name
 from storage.models import Area, Person, Role
 
@@ -28,12 +28,7 @@ def render_page(people: list[Person], offset: int, total: int) -> tuple[str, Inl
         [(f"{'' if p.active else '⛔ '}{p.full_name} · {role_name(p.role)}", f"ppl:show:{p.id}")]
         for p in people
     ]
-    navigation = []
-    if offset > 0:
-        navigation.append((_("⬅️ Previous"), f"ppl:page:{max(offset - PAGE_SIZE, 0)}"))
-    if offset + PAGE_SIZE < total:
-        navigation.append((_("Next ➡️"), f"ppl:page:{offset + PAGE_SIZE}"))
-    return text, buttons([*rows, navigation] if navigation else rows)
+    return text, buttons(rows + page_rows(offset, total, PAGE_SIZE, lambda at: f"ppl:page:{at}"))
 
 
 def render_person(person: Person, lineage: list[Area], manageable: bool):

@@ -24,7 +24,7 @@ from bot.context import BotContext
 from bot.i18n import _
 from bot.labels import area_title
 from bot.years import years_label
-from conversations.common import area_path, buttons
+from conversations.common import area_path, buttons, page_rows
 from conversations.indicators import short_name
 from conversations.registration_form import (
     FIELDS,
@@ -143,13 +143,7 @@ def render_page(
         if registration.status is not Status.REGISTERED:
             label += f" · {status_name(registration.status)}"
         rows.append([(label, f"{PREFIX}:show:{registration.id}")])
-    navigation = []
-    if offset > 0:
-        navigation.append((_("⬅️ Previous"), chosen.data(max(offset - PAGE_SIZE, 0))))
-    if offset + PAGE_SIZE < total:
-        navigation.append((_("Next ➡️"), chosen.data(offset + PAGE_SIZE)))
-    if navigation:
-        rows.append(navigation)
+    rows += page_rows(offset, total, PAGE_SIZE, chosen.data)
     return text, buttons(rows)
 
 

@@ -17,7 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.access import registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _, current_locale
-from conversations.common import buttons
+from conversations.common import buttons, page_rows
 from conversations.indicators import marked_name, required_legend, short_name
 from conversations.outside import outside_dialog
 from conversations.registration_form import status_name
@@ -133,13 +133,7 @@ def render_list(
         "/danhgia with a number or part of a name."
     ).format(first=offset + 1, last=offset + len(found), total=total)
     rows = [[(f"{r.number} · {r.name}", f"{PREFIX}:open:{r.id}")] for r in found]
-    paging = []
-    if offset > 0:
-        paging.append((_("⬅️ Previous"), f"{PREFIX}:list:{max(offset - PAGE, 0)}"))
-    if offset + PAGE < total:
-        paging.append((_("Next ➡️"), f"{PREFIX}:list:{offset + PAGE}"))
-    if paging:
-        rows.append(paging)
+    rows += page_rows(offset, total, PAGE, lambda start: f"{PREFIX}:list:{start}")
     return text, buttons(rows)
 
 

@@ -9,6 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import BotContext
 from bot.i18n import _
 from conversations.common import buttons
+from storage.usecases.digest import switch_digest
 
 PREFIX = "dg"
 
@@ -37,18 +38,7 @@ async def show(update: Update, context: BotContext) -> None:
 
 async def switch(update: Update, context: BotContext) -> None:
     on = update.callback_query.data == f"{PREFIX}:on"
-    before = await context.storage.reminders.digest_on(context.person.id)
-    await context.storage.reminders.set_digest(context.person.id, on)
-    if before != on:
-        await context.storage.audit.record(
-            "digest.switched",
-            "person",
-            context.person.id,
-            actor_id=context.person.id,
-            actor_telegram_id=context.person.telegram_id,
-            before={"weekly": before},
-            after={"weekly": on},
-        )
+    await switch_digest(context.storage, context.person, on)
     await update.callback_query.answer()
     text, keyboard = render(on)
     await update.callback_query.edit_message_text(text, reply_markup=keyboard)

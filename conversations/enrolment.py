@@ -27,6 +27,7 @@ from conversations.help import render_command_list, render_help, render_not_enro
 from conversations.states import Enrolment
 from storage.clock import utcnow
 from storage.models import Area, Invite, InviteStatus, Person
+from storage.usecases.enrolment import change_role, enrol
 
 ROLE_CHANGE = "role_change"  # user_data key: the invite an enrolled person may switch to
 STEPS = 4
@@ -259,7 +260,14 @@ async def language_chosen(update: Update, context: BotContext) -> int:
     await close_question(query, language_name(locale))
     draft = context.user_data.pop(DRAFT)
     set_locale(locale)
-    person = await enrol(context, update.effective_user.id, draft, locale)
+    person = await enrol(
+        context.storage,
+        update.effective_user.id,
+        draft["name"],
+        draft["phone"],
+        draft["invite_id"],
+        locale,
+    )
     if person is None:
         await update.effective_message.reply_text(render_code_problem(InviteStatus.USED))
         return ConversationHandler.END
@@ -267,41 +275,6 @@ async def language_chosen(update: Update, context: BotContext) -> int:
     lineage = await context.storage.areas.lineage_of(person.area_id)
     await update.effective_message.reply_text(render_welcome(person, lineage))
     return ConversationHandler.END
-
-
-async def enrol(context: BotContext, telegram_id: int, draft: dict, locale: str) -> Person | None:
-    """Create the person and use up the invite, together; None if the invite went meanwhile."""
-    storage, now = context.storage, utcnow()
-    invite = await storage.invites.get(draft["invite_id"])
-    if invite is None or invite.status(now) is not InviteStatus.VALID:
-        return None
-    try:
-        async with storage.db.transaction():
-            person = await storage.people.add(
-                telegram_id, draft["name"], draft["phone"], invite.role, invite.area_id, locale
-            )
-            if not await storage.invites.mark_used(invite.id, person.id, now):
-                raise InviteGone  # someone else enrolled with it meanwhile: undo the person
-            await audit_enrolment(storage, person, telegram_id, invite)
-    except InviteGone:
-        return None
-    return person
-
-
-class InviteGone(Exception):
-    """The invite was used, revoked or expired between the check and the enrolment."""
-
-
-async def audit_enrolment(storage, person: Person, telegram_id: int, invite: Invite) -> None:
-    await storage.audit.record(
-        "person.enrolled",
-        "person",
-        person.id,
-        actor_id=person.id,
-        actor_telegram_id=telegram_id,
-        area_id=person.area_id,
-        after=person.model_dump(mode="json") | {"invite_id": invite.id},
-    )
 
 
 async def offer_role_change(update: Update, context: BotContext, typed: str) -> None:
@@ -332,40 +305,13 @@ async def role_change_answered(update: Update, context: BotContext) -> None:
     if invite.status(now) is not InviteStatus.VALID:
         await update.effective_message.reply_text(render_code_problem(invite.status(now)))
         return
-    changed = await change_role(storage, person, invite, now)
+    changed = await change_role(storage, person, invite.id, now)
     if changed is None:
         await update.effective_message.reply_text(render_code_problem(InviteStatus.USED))
         return
     await set_person_menu(context.bot, changed, context.settings.web_base_url)
     lineage = await storage.areas.lineage_of(changed.area_id)
     await update.effective_message.reply_text(render_welcome(changed, lineage))
-
-
-async def change_role(storage, person: Person, invite: Invite, now) -> Person | None:
-    """Take the invite's role and area and use the invite up, together, audited; None if
-    the invite went meanwhile (someone else used it: checked inside the transaction)."""
-    try:
-        async with storage.db.transaction():
-            if not await storage.invites.mark_used(invite.id, person.id, now):
-                raise InviteGone
-            await storage.people.change_role(person.id, invite.role, invite.area_id)
-            await storage.audit.record(
-                "person.role_changed",
-                "person",
-                person.id,
-                actor_id=person.id,
-                actor_telegram_id=person.telegram_id,
-                area_id=invite.area_id,
-                before={"role": person.role.value, "area_id": person.area_id},
-                after={
-                    "role": invite.role.value,
-                    "area_id": invite.area_id,
-                    "invite_id": invite.id,
-                },
-            )
-    except InviteGone:
-        return None
-    return await storage.people.get(person.id)
 
 
 async def use_buttons(update: Update, context: BotContext) -> None:

@@ -22,18 +22,15 @@ from conversations.evidence import criteria_of, flag_text, indicator_name, photo
 from conversations.indicators import short_name
 from conversations.report_common import split_message
 from storage.evidence import Evidence, EvidenceStatus, MediaFolder, MediaKind
-from storage.models import Person, Role
+from storage.models import Person
 from storage.registrations import Registration
+from storage.usecases.evidence import delete_evidence, may_delete
 
 log = logging.getLogger(__name__)
 
 ALBUM_SIZE = 10
 CAPTION_LIMIT = 1024
 DELETE_BUTTONS_PER_ROW = 4
-
-
-def may_delete(person: Person, evidence: Evidence) -> bool:
-    return evidence.uploaded_by == person.id or person.role in (Role.STAFF, Role.ADMIN)
 
 
 def caption(evidence: Evidence, uploader: str, index: int, indicator: str) -> str:
@@ -220,20 +217,10 @@ async def delete_confirmed(update: Update, context: BotContext) -> None:
         return
     storage = context.storage
     registration = await storage.registrations.get(evidence.registration_id)
-    if not await storage.evidence.delete(evidence.id):
+    media = MediaFolder(context.settings.media_dir)
+    if not await delete_evidence(storage, context.person, evidence.id, media):
         await update.callback_query.answer(_("This photo has already been deleted."))
         return
-    if evidence.path and not await storage.evidence.path_in_use(evidence.path):
-        MediaFolder(context.settings.media_dir).trash(evidence.path)
-    await storage.audit.record(
-        "evidence.deleted",
-        "evidence",
-        evidence.id,
-        actor_id=context.person.id,
-        actor_telegram_id=context.person.telegram_id,
-        area_id=registration.hamlet_id,
-        before=evidence.model_dump(mode="json"),
-    )
     await close_question(update.callback_query, _("Yes, delete"))
     await update.effective_message.reply_text(
         _("Deleted: one photo of {code} of {number}.").format(

@@ -18,25 +18,16 @@ from bot.i18n import _
 from conversations.common import area_path, buttons, close_question, step
 from conversations.help import role_name
 from conversations.states import Invitation
-from storage.models import Area, AreaLevel, Invite, Person, Role
+from storage.models import Area, Invite, Person, Role
+from storage.usecases.invites import INVITES, fits_area, may_invite
+from storage.usecases.invites import invite as make_invite
 
 DRAFT = "invitation"
 ROLE_PATTERN = "^inv:role:(" + "|".join(role.value for role in Role) + ")$"
 MAX_AREA_BUTTONS = 10
 
+
 # Who may invite whom, and to what kind of area each role belongs.
-INVITES = {
-    Role.ADMIN: (Role.ADMIN, Role.STAFF, Role.BRANCH_CHAIR, Role.HAMLET_HEAD),
-    Role.STAFF: (Role.BRANCH_CHAIR, Role.HAMLET_HEAD),
-}
-AREA_LEVELS = {
-    Role.ADMIN: (),
-    Role.STAFF: (AreaLevel.PROVINCE, AreaLevel.COMMUNE),
-    Role.BRANCH_CHAIR: (AreaLevel.COMMUNE, AreaLevel.HAMLET),
-    Role.HAMLET_HEAD: (AreaLevel.HAMLET,),
-}
-
-
 def render_roles(inviter: Person) -> tuple[str, InlineKeyboardMarkup]:
     rows = [[(role_name(role), f"inv:role:{role.value}")] for role in INVITES[inviter.role]]
     return step(1, 2, _("Whom do you want to invite?")), buttons(rows)
@@ -143,30 +134,19 @@ async def area_given(update: Update, context: BotContext, area: Area | None) -> 
 async def create(update: Update, context: BotContext, role: Role, area: Area | None) -> bool:
     """Make the invite if the inviter may; say why not otherwise. True when made."""
     inviter = context.person
-    if role not in INVITES.get(inviter.role, ()) or not allowed(context, area):
+    if not may_invite(inviter, role) or not allowed(context, area):
         await refuse(
             update, context, "invite", {"role": role.value, "area_id": area.id if area else None}
         )
         return False
-    if (area.level if area else None) not in AREA_LEVELS[role] and role is not Role.ADMIN:
+    if not fits_area(role, area):
         await update.effective_message.reply_text(
             _("A {role} cannot be invited for that kind of area. Please choose another.").format(
                 role=role_name(role)
             )
         )
         return False
-    invite = await context.storage.invites.create(
-        role, area.id if area else None, created_by=inviter.id
-    )
-    await context.storage.audit.record(
-        "invite.created",
-        "invite",
-        invite.id,
-        actor_id=inviter.id,
-        actor_telegram_id=inviter.telegram_id,
-        area_id=invite.area_id,
-        after={"role": role.value, "area_id": invite.area_id, "expires_at": invite.expires_at},
-    )
+    invite = await make_invite(context.storage, inviter, role, area)
     lineage = await context.storage.areas.lineage(area) if area else []
     await update.effective_message.reply_text(
         render_invite_made(invite, lineage, context.bot.username, context.settings.tzinfo)

@@ -13,7 +13,8 @@ from bot.i18n import _
 from bot.menus import clear_person_menu, set_person_menu
 from conversations.common import area_path, buttons, page_rows
 from conversations.help import role_name
-from storage.models import Area, Person, Role
+from storage.models import Area, Person
+from storage.usecases.people import manageable, set_active
 
 PAGE_SIZE = 10
 
@@ -90,13 +91,6 @@ async def person_in_reach(update: Update, context: BotContext, action: str) -> P
     return person
 
 
-def manageable(actor: Person, person: Person) -> bool:
-    """Admins and staff manage others in reach; only admins manage admins."""
-    if actor.id == person.id or actor.role not in (Role.ADMIN, Role.STAFF):
-        return False
-    return person.role is not Role.ADMIN or actor.role is Role.ADMIN
-
-
 async def show_person(update: Update, context: BotContext) -> None:
     person = await person_in_reach(update, context, "person.show")
     if person is None:
@@ -131,19 +125,9 @@ async def activation_confirmed(update: Update, context: BotContext) -> None:
     person = await person_to_manage(update, context)
     if person is None:
         return
-    if not await context.storage.people.set_active(person.id, activate):
+    if not await set_active(context.storage, context.person, person, activate):
         await update.callback_query.answer(_("Done."))  # done already, by this press's twin
         return
-    await context.storage.audit.record(
-        "person.reactivated" if activate else "person.deactivated",
-        "person",
-        person.id,
-        actor_id=context.person.id,
-        actor_telegram_id=context.person.telegram_id,
-        area_id=person.area_id,
-        before={"active": person.active},
-        after={"active": activate},
-    )
     changed = person.model_copy(update={"active": activate})
     await (set_person_menu if activate else clear_person_menu)(
         context.bot, changed, context.settings.web_base_url

@@ -25,6 +25,7 @@ from conversations.states import ProgrammeYearDialog
 from storage.models import Area, AreaLevel
 from storage.registrations import ProgrammeYear
 from storage.text import nfc
+from storage.usecases.programme_year import set_date
 
 PREFIX = "pyr"
 DRAFT = "programme_year"  # user_data: {"province": code, "year": year, "date": which}
@@ -206,27 +207,14 @@ async def date_typed(update: Update, context: BotContext) -> int | None:
             ).format(year=year)
         )
         return None
-    registrations = context.storage.registrations
-    before = await registrations.programme_year(province.code, year)
-    after = before.model_copy(update={DATES[draft["date"]]: typed})
-    problem = after.problem()
-    if problem:
-        await update.message.reply_text(render_problem(problem, after))
+    field = DATES[draft["date"]]
+    changed = await set_date(context.storage, context.person, province, year, field, typed)
+    if changed.problem:
+        await update.message.reply_text(render_problem(changed.problem, changed.dates))
         return None
-    await registrations.set_programme_year(after)
-    await context.storage.audit.record(
-        "programme_year.set",
-        "programme_year",
-        f"{province.code}/{year}",
-        actor_id=context.person.id,
-        actor_telegram_id=context.person.telegram_id,
-        area_id=province.id,
-        before=before.model_dump(mode="json"),
-        after=after.model_dump(mode="json"),
-    )
     context.user_data.pop(DRAFT, None)
     await update.message.reply_text(_("Saved."))
-    text, keyboard = render_dates(province, after)
+    text, keyboard = render_dates(province, changed.dates)
     await update.message.reply_text(text, reply_markup=keyboard)
     return ConversationHandler.END
 

@@ -34,8 +34,9 @@ from storage.criteria import CriteriaSet, PassRuleKind, ScoringKind
 from storage.evidence_state import IndicatorState, IndicatorStatus
 from storage.models import Area, Role
 from storage.registrations import NUMBER_PATTERN, Registration, Status
-from storage.reviews import Assessed, Recognition, Result, evaluate_with_evidence
+from storage.reviews import Assessed, Recognition, Result
 from storage.text import nfc
+from storage.usecases.recognition import current_evaluation, recognise, reopen
 
 PREFIX = "rc"
 DECIDING = "recognition"  # user_data: {"id": registration id, "result": ..., "number": ...}
@@ -236,11 +237,7 @@ async def say(update: Update, text: str, keyboard=None) -> None:
 
 
 async def assess(context: BotContext, registration: Registration):
-    storage = context.storage
-    criteria = (await storage.criteria.get(registration.criteria_set_id)).criteria_set
-    assessment = await storage.registrations.assessment(registration.id)
-    accepted = await storage.reviews.accepted_codes(registration.id)
-    return criteria, assessment, evaluate_with_evidence(criteria, assessment, accepted)
+    return await current_evaluation(context.storage, registration)
 
 
 async def show(
@@ -446,19 +443,14 @@ async def save(update: Update, context: BotContext, current: dict, day: date | N
         return ConversationHandler.END
     registration, hamlet = found
     storage = context.storage
-    _criteria, assessment, assessed = await assess(context, registration)
     result = Result(current["result"])
-    evaluation = assessed.evaluation.model_dump(mode="json") | {
-        "not_counted": list(assessed.not_counted),
-        "assessment": assessment,
-    }
-    recognition = await storage.reviews.recognise(
-        registration.id,
+    recognition = await recognise(
+        storage,
+        context.person,
+        registration,
         result,
-        evaluation,
         current.get("number"),
         day,
-        context.person.id,
         context.application.now(),
     )
     if recognition is None:
@@ -470,23 +462,6 @@ async def save(update: Update, context: BotContext, current: dict, day: date | N
         registration = await storage.registrations.get(registration.id)
         await show(update, context, registration, hamlet)
         return ConversationHandler.END
-    await storage.audit.record(
-        f"registration.{result.value}",
-        "registration",
-        registration.id,
-        actor_id=context.person.id,
-        actor_telegram_id=context.person.telegram_id,
-        area_id=hamlet.id,
-        before={"number": registration.number, "status": registration.status.value},
-        after={
-            "number": registration.number,
-            "status": result.value,
-            "decision_number": recognition.decision_number,
-            "decision_date": day.isoformat() if day else None,
-            "passed_by_rule": assessed.evaluation.passed,
-            "total_points": assessed.evaluation.total_points,
-        },
-    )
     await update.effective_message.reply_text(
         _("Saved and locked: {number} is {result}.").format(
             number=registration.number, result=result_name(result).lower()
@@ -531,8 +506,8 @@ async def reopen_confirmed(update: Update, context: BotContext) -> int | None:
     found = await reopenable(update, context)
     if found is None:
         return None
-    registration, hamlet = found
-    before = await context.storage.reviews.reopen(registration.id)
+    registration, _hamlet = found
+    before = await reopen(context.storage, context.person, registration)
     await update.callback_query.answer()
     if before is None:  # reopened already, by this press's twin or another admin
         await update.effective_message.reply_text(
@@ -540,16 +515,6 @@ async def reopen_confirmed(update: Update, context: BotContext) -> int | None:
         )
         return ConversationHandler.END
     await update.callback_query.edit_message_reply_markup(None)
-    await context.storage.audit.record(
-        "recognition.reopened",
-        "registration",
-        registration.id,
-        actor_id=context.person.id,
-        actor_telegram_id=context.person.telegram_id,
-        area_id=hamlet.id,
-        before=before.model_dump(mode="json") | {"number": registration.number},
-        after={"number": registration.number, "status": Status.REGISTERED.value},
-    )
     await update.effective_message.reply_text(
         _("Reopened: {number} is registered again and can be decided with /congnhan.").format(
             number=registration.number

@@ -39,6 +39,7 @@ from conversations.states import Registration as State
 from storage.criteria import ModelKind
 from storage.models import Area, AreaLevel, Role
 from storage.registrations import IDENTITY_FIELD, Draft, Registration, identity_name
+from storage.usecases.registrations import register
 
 KIND_STEP, SUMMARY_STEP = "kind", "summary"
 SCREEN = "screen"  # answers key: the message id of the dialog's screen
@@ -523,16 +524,7 @@ async def on_confirm(update: Update, context: BotContext, draft: Draft, value: N
         await update.callback_query.answer()
         await edit_screen(update.callback_query.message, closed, None)
         return ConversationHandler.END
-    registration = await storage.registrations.register(draft, hamlet, context.person.id)
-    await storage.audit.record(
-        "registration.created",
-        "registration",
-        registration.id,
-        actor_id=context.person.id,
-        actor_telegram_id=context.person.telegram_id,
-        area_id=hamlet.id,
-        after=registration.model_dump(mode="json"),
-    )
+    registration = await register(storage, context.person, draft, hamlet)
     text, keyboard = render_registered(registration, hamlet)
     await update.callback_query.answer()
     await edit_screen(update.callback_query.message, text, keyboard)

@@ -36,8 +36,9 @@ from conversations.registration_form import (
 )
 from conversations.states import RegistrationEdit
 from storage.criteria import CriteriaSet, ScoringKind
-from storage.models import Area, Person, Role
+from storage.models import Area
 from storage.registrations import DETAIL_FIELDS, Kind, Registration, Status
+from storage.usecases.registrations import changeable_by_role, edit, withdraw
 
 PAGE_SIZE = 10
 PREFIX = "rgl"
@@ -273,16 +274,6 @@ def render_withdraw_confirm(registration: Registration) -> tuple[str, InlineKeyb
 # --- rules ----------------------------------------------------------------------------------
 
 
-def changeable_by_role(person: Person, registration: Registration) -> bool:
-    """Staff and admins in reach change any registration; a hamlet head only their own.
-
-    Branch chairs, and hamlet heads for registrations made by someone else, only look.
-    """
-    if person.role in (Role.ADMIN, Role.STAFF):
-        return True
-    return person.role is Role.HAMLET_HEAD and registration.registered_by == person.id
-
-
 async def evaluation_lock(context: BotContext, registration: Registration) -> date:
     registrations = context.storage.registrations
     dates = await registrations.programme_year(registration.province_code, registration.year)
@@ -501,21 +492,11 @@ async def save_change(
     if before == value:
         await update.effective_message.reply_text(_("That is the answer already given."))
     else:
-        changed = await context.storage.registrations.update(registration.id, {key: value})
+        changed = await edit(context.storage, context.person, registration.id, key, value)
         if changed is None:
             await changed_meanwhile(update, context, registration)
             return
         registration = changed
-        await context.storage.audit.record(
-            "registration.edited",
-            "registration",
-            registration.id,
-            actor_id=context.person.id,
-            actor_telegram_id=context.person.telegram_id,
-            area_id=hamlet.id,
-            before={"number": registration.number, key: before},
-            after={"number": registration.number, key: value},
-        )
         await update.effective_message.reply_text(
             _("Saved: {label} is now {value}.").format(
                 label=answer_label(registration.kind, key), value=answer_value(value)
@@ -540,22 +521,10 @@ async def withdraw_confirmed(update: Update, context: BotContext) -> int | None:
     if found is None:
         return None
     registration, hamlet = found
-    changed = await context.storage.registrations.update(
-        registration.id, {"status": Status.WITHDRAWN}
-    )
+    changed = await withdraw(context.storage, context.person, registration.id)
     if changed is None:
         await changed_meanwhile(update, context, registration)
         return ConversationHandler.END
-    await context.storage.audit.record(
-        "registration.withdrawn",
-        "registration",
-        registration.id,
-        actor_id=context.person.id,
-        actor_telegram_id=context.person.telegram_id,
-        area_id=hamlet.id,
-        before={"number": registration.number, "status": registration.status.value},
-        after={"number": registration.number, "status": changed.status.value},
-    )
     await update.callback_query.answer(_("Withdrawn."))
     text, keyboard = await card_of(context, changed, hamlet)
     await update.callback_query.edit_message_text(text, reply_markup=keyboard)

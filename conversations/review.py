@@ -31,6 +31,7 @@ from storage.evidence import Evidence, MediaKind
 from storage.models import Area
 from storage.registrations import Registration
 from storage.reviews import Decision
+from storage.usecases.reviews import review
 
 PREFIX = "rv"
 SKIPPED = "review_skipped"  # user_data: evidence ids skipped in this round of /duyet
@@ -332,28 +333,22 @@ async def decide(
     `reason` is typed text, or the index of one of REASONS (stored in the reviewer's language,
     sent to the uploader in theirs).
     """
-    storage = context.storage
     stored_reason = str(REASONS[reason]) if isinstance(reason, int) else reason
-    before, after = await storage.reviews.decide(
-        evidence.id, decision, stored_reason, context.person.id, context.application.now()
+    reviewed = await review(
+        context.storage,
+        context.person,
+        evidence,
+        registration,
+        decision,
+        stored_reason,
+        context.application.now(),
     )
-    if before == after:  # decided so already: nothing to store, audit or tell again
+    if not reviewed.changed:  # decided so already: nothing to store, audit or tell again
         if update.callback_query:
             await update.callback_query.answer(_("Already saved."))
         else:
             await update.effective_message.reply_text(_("Already saved."))
         return
-    await storage.audit.record(
-        "evidence.reviewed",
-        "evidence",
-        evidence.id,
-        actor_id=context.person.id,
-        actor_telegram_id=context.person.telegram_id,
-        area_id=hamlet.id,
-        before=before.model_dump(mode="json") if before else None,
-        after=after.model_dump(mode="json")
-        | {"registration": registration.number, "indicator": evidence.indicator_code},
-    )
     if update.callback_query:
         await close_item(update, None)
     if decision is Decision.ACCEPTED:

@@ -35,6 +35,7 @@ class Database:
         self.conn = conn
         self._write_lock = asyncio.Lock()
         self._owner: asyncio.Task | None = None
+        self._depth = 0  # savepoints open inside the owner's transaction
 
     @classmethod
     async def open(cls, path: str | Path) -> "Database":
@@ -53,7 +54,15 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on error; writes of other tasks wait."""
+        """BEGIN IMMEDIATE … COMMIT, rolled back on error; writes of other tasks wait.
+
+        Inside this task's open transaction it nests as a savepoint, so a use case can run
+        repository functions that open their own transaction and the audit entry as one.
+        """
+        if self._owner is asyncio.current_task():
+            async with self._savepoint():
+                yield self.conn
+            return
         async with self._write_lock:
             self._owner = asyncio.current_task()
             await self.conn.execute("BEGIN IMMEDIATE")
@@ -66,6 +75,22 @@ class Database:
                 await self.conn.execute("COMMIT")
             finally:
                 self._owner = None
+
+    @asynccontextmanager
+    async def _savepoint(self) -> AsyncIterator[None]:
+        self._depth += 1
+        name = f"nested_{self._depth}"
+        await self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self.conn.execute(f"ROLLBACK TO {name}")
+            await self.conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            await self.conn.execute(f"RELEASE {name}")
+        finally:
+            self._depth -= 1
 
     async def write(self, sql: str, params: tuple = ()) -> aiosqlite.Cursor:
         """One write statement, committed on its own or as part of this task's transaction.

@@ -227,9 +227,7 @@ class RegistrationRepository:
         answers, kind = draft.answers, Kind(draft.answers["kind"])
         now = to_db(utcnow())
         async with self.db.transaction() as conn:
-            existing = await self._one(
-                "SELECT * FROM registrations WHERE draft_id = ?", (draft.id,)
-            )
+            existing = await self.by_draft(draft.id)
             if existing:
                 return existing
             rows = await conn.execute_fetchall(
@@ -272,6 +270,10 @@ class RegistrationRepository:
             )
             await conn.execute("DELETE FROM registration_drafts WHERE id = ?", (draft.id,))
         return await self.get(cursor.lastrowid)
+
+    async def by_draft(self, draft_id: int) -> Registration | None:
+        """The registration a draft was turned into, if it was."""
+        return await self._one("SELECT * FROM registrations WHERE draft_id = ?", (draft_id,))
 
     async def get(self, registration_id: int) -> Registration | None:
         return await self._one("SELECT * FROM registrations WHERE id = ?", (registration_id,))

@@ -3,19 +3,18 @@
 import asyncio
 import io
 from datetime import datetime
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 
-from conversations.enrolment import change_role, enrol
 from storage.clock import utcnow
 from storage.evidence import MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
 from storage.registrations import Kind, Status
 from storage.reviews import Decision, Result
+from storage.usecases.enrolment import change_role, enrol
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 APOLOGY = "Xin lỗi, hệ thống vừa gặp sự cố."
@@ -92,12 +91,8 @@ async def test_one_invite_enrols_one_person_even_in_one_batch(bot, api, storage,
 async def test_enrolments_racing_for_one_invite_make_one_person(storage, hamlets):
     """The same race without Telegram's timing: both checks run before either write."""
     invite = await storage.invites.create(Role.HAMLET_HEAD, hamlets["Thôn Đông"].id)
-    context = SimpleNamespace(storage=storage)
-    drafts = [
-        {"invite_id": invite.id, "name": f"Người {i}", "phone": "+84912000001"} for i in (1, 2)
-    ]
     made = await asyncio.gather(
-        *(enrol(context, 690 + i, draft, "vi") for i, draft in enumerate(drafts))
+        *(enrol(storage, 690 + i, f"Người {i}", "+84912000001", invite.id, "vi") for i in (1, 2))
     )
     assert sum(person is not None for person in made) == 1
     assert len(await storage.people.in_area(None)) == 1
@@ -108,7 +103,7 @@ async def test_role_changes_racing_for_one_invite_change_one_role(storage, enrol
     invite = await storage.invites.create(Role.STAFF, hamlets["Thôn Đông"].parent_id)
     people = [await enrol(615 + i, Role.BRANCH_CHAIR, "00070") for i in range(2)]
     checked = await storage.invites.get(invite.id)  # both saw it unused
-    changed = await asyncio.gather(*(change_role(storage, p, checked, utcnow()) for p in people))
+    changed = await asyncio.gather(*(change_role(storage, p, checked.id, utcnow()) for p in people))
     assert sum(person is not None for person in changed) == 1
     roles = [(await storage.people.get(p.id)).role for p in people]
     assert sorted(roles) == [Role.BRANCH_CHAIR, Role.STAFF]

@@ -1,0 +1,93 @@
+"""Registering, editing and withdrawing a learning family or clan."""
+
+from storage import Storage
+from storage.models import Area, Person, Role
+from storage.registrations import Draft, Registration, Status
+from storage.usecases import NotAllowed, record
+
+
+def changeable_by_role(person: Person, registration: Registration) -> bool:
+    """Staff and admins in reach change any registration; a hamlet head only their own.
+
+    Branch chairs, and hamlet heads for registrations made by someone else, only look.
+    """
+    if person.role in (Role.ADMIN, Role.STAFF):
+        return True
+    return person.role is Role.HAMLET_HEAD and registration.registered_by == person.id
+
+
+async def register(storage: Storage, actor: Person, draft: Draft, hamlet: Area) -> Registration:
+    """Number a finished draft, audited; a second Confirm (a double tap, an update delivered
+    again) finds the registration the first one made, and audits nothing more."""
+    async with storage.db.transaction():
+        made = await storage.registrations.by_draft(draft.id)
+        if made is not None:
+            return made
+        registration = await storage.registrations.register(draft, hamlet, actor.id)
+        await record(
+            storage,
+            actor,
+            "registration.created",
+            "registration",
+            registration.id,
+            area_id=hamlet.id,
+            after=registration.model_dump(mode="json"),
+        )
+    return registration
+
+
+async def edit(
+    storage: Storage, actor: Person, registration_id: int, key: str, value: object
+) -> Registration | None:
+    """Change one answer, audited; None when the registration is no longer registered
+    (decided or withdrawn meanwhile). The same answer again changes and audits nothing."""
+    async with storage.db.transaction():
+        current = await _changeable(storage, actor, registration_id)
+        if current is None:
+            return None
+        before = getattr(current, key)
+        if before == value:
+            return current
+        changed = await storage.registrations.update(registration_id, {key: value})
+        await record(
+            storage,
+            actor,
+            "registration.edited",
+            "registration",
+            registration_id,
+            area_id=changed.hamlet_id,
+            before={"number": changed.number, key: before},
+            after={"number": changed.number, key: value},
+        )
+    return changed
+
+
+async def withdraw(storage: Storage, actor: Person, registration_id: int) -> Registration | None:
+    """Withdraw, audited; None when the registration is no longer registered."""
+    async with storage.db.transaction():
+        current = await _changeable(storage, actor, registration_id)
+        if current is None:
+            return None
+        changed = await storage.registrations.update(registration_id, {"status": Status.WITHDRAWN})
+        await record(
+            storage,
+            actor,
+            "registration.withdrawn",
+            "registration",
+            registration_id,
+            area_id=changed.hamlet_id,
+            before={"number": current.number, "status": current.status.value},
+            after={"number": changed.number, "status": changed.status.value},
+        )
+    return changed
+
+
+async def _changeable(storage: Storage, actor: Person, registration_id: int) -> Registration | None:
+    """The registration, read in the caller's transaction, if still registered; raises
+    NotAllowed when the actor's role may not change it."""
+    current = await storage.registrations.get(registration_id)
+    if current is None or current.status is not Status.REGISTERED:
+        return None
+    if not changeable_by_role(actor, current):
+        raise NotAllowed(f"{actor.id} may not change registration {registration_id}")
+    return current

@@ -1,0 +1,226 @@
+"""The use-case layer (issue 16): dialogs change the domain only through storage/usecases, and
+each use case writes its rows and its audit entry in one transaction."""
+
+import ast
+import io
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+
+from storage.evidence import MediaFolder, MediaKind, Received
+from storage.images import inspect
+from storage.models import Role
+from storage.registrations import Kind, Status
+from storage.reviews import Decision, Result
+from storage.usecases import NotAllowed
+from storage.usecases.evidence import delete_evidence
+from storage.usecases.recognition import recognise, reopen
+from storage.usecases.registrations import edit, register, withdraw
+from storage.usecases.reviews import review
+from tests.conftest import ROOT
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# --- no dialog writes an audit entry, opens a transaction or touches the database -------------
+
+
+def storage_bypasses(source: str) -> list[str]:
+    """Calls of `….audit.record(…)` or `….transaction(…)` and any use of `….db` in a module's
+    source, as 'line: what'."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if node.func.attr == "record" and getattr(owner, "attr", None) == "audit":
+                found.append(f"{node.lineno}: audit.record")
+            if node.func.attr == "transaction":
+                found.append(f"{node.lineno}: transaction()")
+        if isinstance(node, ast.Attribute) and node.attr == "db":
+            found.append(f"{node.lineno}: .db")
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "conversations").glob("*.py")), ids=lambda path: path.name
+)
+def test_no_dialog_audits_opens_a_transaction_or_touches_the_database(path: Path):
+    assert storage_bypasses(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_check_sees_each_kind_of_bypass():
+    source = (
+        "async def f(context, storage):\n"
+        "    await context.storage.audit.record('x', 'y')\n"
+        "    async with storage.db.transaction():\n"
+        "        pass\n"
+        "    await context.storage.db.write('DELETE FROM people')\n"
+    )
+    assert storage_bypasses(source) == [
+        "2: audit.record",
+        "3: transaction()",
+        "3: .db",
+        "5: .db",
+    ]
+
+
+# --- a failing audit insert undoes the change ------------------------------------------------
+
+
+async def break_the_audit_log(storage) -> None:
+    """From now on every audit insert fails, as a full disk or a broken table would."""
+    await storage.db.write(
+        "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log"
+        " BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
+    )
+
+
+async def new_draft(storage, person, hamlet, year):
+    draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind.FAMILY)
+    answers = {
+        "kind": "family",
+        "criteria_set_id": criteria.set_id,
+        "head_name": "Nguyễn Văn An",
+        "members": 4,
+        "school_age_children": 2,
+        "assessment": {"GD.1.1": 10},
+    }
+    await storage.registrations.save_draft(draft.model_copy(update={"answers": answers}))
+    return await storage.registrations.draft_of(person.id)
+
+
+@pytest.fixture
+async def head(enrol, hamlets):
+    return await enrol(801, Role.HAMLET_HEAD, "00070/Thôn Đông")
+
+
+@pytest.fixture
+async def staff(enrol):
+    return await enrol(802, Role.STAFF, "00070")
+
+
+@pytest.fixture
+async def registration(storage, head, hamlets, registration_open):
+    hamlet = hamlets["Thôn Đông"]
+    draft = await new_draft(storage, head, hamlet, registration_open)
+    return await register(storage, head, draft, hamlet)
+
+
+@pytest.fixture
+async def photo(storage, registration, head, tmp_path):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(out, "JPEG")
+    facts = inspect(out.getvalue())
+    path = f"{registration.year}/{registration.number}/{facts.sha256}.jpg"
+    MediaFolder(tmp_path / "media").write(path, out.getvalue())
+    received = Received(
+        registration_id=registration.id,
+        indicator_code="GD.1.1",
+        media_kind=MediaKind.PHOTO,
+        file_id="file-1",
+        file_unique_id="unique-1",
+        message_date=datetime.now(TZ),
+        uploaded_by=head.id,
+    )
+    return await storage.evidence.add(received, facts, path)
+
+
+async def test_register_is_undone_when_its_audit_entry_fails(
+    storage, head, hamlets, registration_open
+):
+    hamlet = hamlets["Thôn Đông"]
+    draft = await new_draft(storage, head, hamlet, registration_open)
+    await break_the_audit_log(storage)
+    with pytest.raises(sqlite3.IntegrityError, match="audit log unavailable"):
+        await register(storage, head, draft, hamlet)
+    assert await storage.registrations.by_draft(draft.id) is None
+    assert await storage.registrations.draft_of(head.id) == draft  # nothing typed is lost
+    assert await storage.registrations.in_area(None, registration_open) == ([], 0)
+
+
+async def test_withdraw_is_undone_when_its_audit_entry_fails(storage, head, registration):
+    await break_the_audit_log(storage)
+    with pytest.raises(sqlite3.IntegrityError):
+        await withdraw(storage, head, registration.id)
+    assert (await storage.registrations.get(registration.id)).status is Status.REGISTERED
+
+
+async def test_review_is_undone_when_its_audit_entry_fails(storage, staff, registration, photo):
+    await break_the_audit_log(storage)
+    with pytest.raises(sqlite3.IntegrityError):
+        await review(storage, staff, photo, registration, Decision.ACCEPTED, None)
+    assert await storage.reviews.get(photo.id) is None
+
+
+async def test_recognise_is_undone_when_its_audit_entry_fails(storage, staff, registration):
+    await break_the_audit_log(storage)
+    with pytest.raises(sqlite3.IntegrityError):
+        await recognise(storage, staff, registration, Result.RECOGNISED, "12/QĐ-UBND", None)
+    assert await storage.reviews.recognition(registration.id) is None
+    assert (await storage.registrations.get(registration.id)).status is Status.REGISTERED
+
+
+async def test_deleting_evidence_is_undone_when_its_audit_entry_fails(
+    storage, staff, photo, tmp_path
+):
+    media = MediaFolder(tmp_path / "media")
+    await break_the_audit_log(storage)
+    with pytest.raises(sqlite3.IntegrityError):
+        await delete_evidence(storage, staff, photo.id, media)
+    assert await storage.evidence.get(photo.id) == photo
+    assert (media.root / photo.path).is_file()  # the file stays where the row says
+
+
+async def test_each_change_is_audited_once_with_its_actor(
+    storage, head, staff, registration, photo, tmp_path, enrol
+):
+    """The audit entries the dialogs' tests check, made by the use cases, once each even when
+    the same change is asked for twice."""
+    await edit(storage, head, registration.id, "address", "Số 7")
+    await edit(storage, head, registration.id, "address", "Số 7")
+    await review(storage, staff, photo, registration, Decision.ACCEPTED, None)
+    await review(storage, staff, photo, registration, Decision.ACCEPTED, None)
+    admin = await enrol(803, Role.ADMIN)
+    assert await recognise(storage, staff, registration, Result.RECOGNISED, None, None)
+    assert await recognise(storage, staff, registration, Result.RECOGNISED, None, None) is None
+    assert await reopen(storage, admin, registration)
+    assert await reopen(storage, admin, registration) is None
+    media = MediaFolder(tmp_path / "media")
+    assert await delete_evidence(storage, head, photo.id, media)
+    assert not await delete_evidence(storage, head, photo.id, media)
+    assert not (media.root / photo.path).exists()
+    entries = [(e.action, e.actor_id, e.actor_telegram_id) for e in await storage.audit.entries()]
+    assert entries == [
+        ("registration.created", head.id, 801),
+        ("registration.edited", head.id, 801),
+        ("evidence.reviewed", staff.id, 802),
+        ("registration.recognised", staff.id, 802),
+        ("recognition.reopened", admin.id, 803),
+        ("evidence.deleted", head.id, 801),
+    ]
+
+
+async def test_the_rules_hold_without_the_dialogs_checks(storage, registration, enrol, staff):
+    chair = await enrol(804, Role.BRANCH_CHAIR, "00070")
+    with pytest.raises(NotAllowed):
+        await withdraw(storage, chair, registration.id)
+    with pytest.raises(NotAllowed):
+        await reopen(storage, staff, registration)
+    assert (await storage.registrations.get(registration.id)).status is Status.REGISTERED
+    assert [e.action for e in await storage.audit.entries()] == ["registration.created"]
+
+
+async def test_a_failing_nested_transaction_leaves_the_outer_one_whole(storage, head):
+    """A repository's own transaction inside a use case's is a savepoint: its failure undoes
+    only its own writes."""
+    async with storage.db.transaction():
+        await storage.people.set_locale(head.id, "en")
+        with pytest.raises(ZeroDivisionError):
+            async with storage.db.transaction():
+                await storage.people.set_locale(head.id, "vi")
+                1 / 0  # noqa: B018
+    assert (await storage.people.get(head.id)).locale == "en"

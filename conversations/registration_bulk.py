@@ -42,6 +42,7 @@ from storage.registrations import (
     identity_name,
 )
 from storage.text import search_key
+from storage.usecases.registrations import register_list
 
 COMMAND = "nhapds"
 CARRY_PAGE = 10  # last year's families per page
@@ -623,14 +624,7 @@ async def register(
     entries: list[NewRegistration],
     previous: dict[int, str],
 ) -> int:
-    storage = context.storage
-    set_ids = {
-        kind: (await storage.criteria.in_force(hamlet.province_code, draft.year, kind)).set_id
-        for kind in {entry.kind for entry in entries}
-    }
-    made = await storage.registrations.register_many(
-        draft, hamlet, entries, set_ids, context.person
-    )
+    made = await register_list(context.storage, context.person, draft, hamlet, entries)
     query = update.callback_query
     if made is None:  # a second press of the same Confirm
         await query.answer(_("This list is already registered."))

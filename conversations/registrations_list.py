@@ -32,6 +32,7 @@ from conversations.registration_form import (
     answer_label,
     field,
     kind_name,
+    lowered_below,
     status_name,
 )
 from conversations.states import RegistrationEdit
@@ -443,24 +444,12 @@ async def value_typed(update: Update, context: BotContext) -> str | int | None:
     if value is None:
         await update.message.reply_text(str(answer.problem))
         return None
-    problem = bound_problem(registration, answer.key, value)
+    problem = lowered_below(registration.kind, answers, answer.key, value)
     if problem:
         await update.message.reply_text(problem)
         return None
     await save_change(update, context, registration, hamlet, answer.key, value)
     return ConversationHandler.END
-
-
-def bound_problem(registration: Registration, key: str, value: object) -> str | None:
-    """An answer that bounds another (members bounds school-age children) cannot drop below it."""
-    for other in FIELDS[registration.kind]:
-        bounded = getattr(registration, other.key)
-        if other.at_most == key and bounded is not None and value < bounded:
-            return _(
-                "That is fewer than the {label} already given ({count}). Please type a number of "
-                "at least {count}, or change that answer first."
-            ).format(label=answer_label(registration.kind, other.key).lower(), count=bounded)
-    return None
 
 
 async def clear_pressed(update: Update, context: BotContext) -> int | None:

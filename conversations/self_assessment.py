@@ -26,6 +26,7 @@ from conversations.screen import close_screen, edit_screen
 from storage.criteria import CriteriaSet, Indicator, PassRuleKind, ScoringKind, evaluate
 from storage.registrations import Registration, Status
 from storage.text import nfc
+from storage.usecases.self_assessment import assess
 
 PREFIX = "sa"
 PAGE = 10
@@ -311,7 +312,7 @@ async def answer(
     """Save one indicator's answer (tapped or typed), then show the next unanswered indicator,
     or the summary when none is left."""
     code = criteria.all_indicators()[index].code
-    if not await context.storage.registrations.assess(registration, code, value, context.person):
+    if not await assess(context.storage, context.person, registration, code, value):
         await tell(update, _("This registration can no longer be changed."))
         return
     answers = await context.storage.registrations.assessment(registration.id)

@@ -290,40 +290,25 @@ class RegistrationRepository:
         )
         return {row["indicator_code"]: row["value"] for row in rows}
 
-    async def assess(
-        self, registration: "Registration", code: str, value: int, actor: Person
-    ) -> bool:
-        """Record one self-assessment answer and its audit entry, in one transaction.
+    async def answer(self, registration_id: int, code: str) -> int | None:
+        """One self-assessment answer, None when not answered."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT value FROM self_assessments WHERE registration_id = ? AND indicator_code = ?",
+            (registration_id, code),
+        )
+        return rows[0][0] if rows else None
 
-        Only while the registration is still registered (checked by the write itself); False
-        when it no longer is. The caller checks the code, the value and the evaluation lock.
-        """
-        async with self.db.transaction():
-            before = await self.db.conn.execute_fetchall(
-                "SELECT value FROM self_assessments"
-                " WHERE registration_id = ? AND indicator_code = ?",
-                (registration.id, code),
-            )
-            cursor = await self.db.write(
-                "INSERT INTO self_assessments (registration_id, indicator_code, value)"
-                " SELECT id, ?, ? FROM registrations WHERE id = ? AND status = 'registered'"
-                " ON CONFLICT (registration_id, indicator_code)"
-                " DO UPDATE SET value = excluded.value",
-                (code, value, registration.id),
-            )
-            if cursor.rowcount == 0:
-                return False
-            await AuditLog(self.db).record(
-                "registration.assessed",
-                "registration",
-                registration.id,
-                actor_id=actor.id,
-                actor_telegram_id=actor.telegram_id,
-                area_id=registration.hamlet_id,
-                before={"number": registration.number, code: before[0][0] if before else None},
-                after={"number": registration.number, code: value},
-            )
-        return True
+    async def set_answer(self, registration_id: int, code: str, value: int) -> bool:
+        """Record one self-assessment answer, only while the registration is still registered
+        (checked by the write itself); False when it no longer is."""
+        cursor = await self.db.write(
+            "INSERT INTO self_assessments (registration_id, indicator_code, value)"
+            " SELECT id, ?, ? FROM registrations WHERE id = ? AND status = 'registered'"
+            " ON CONFLICT (registration_id, indicator_code)"
+            " DO UPDATE SET value = excluded.value",
+            (code, value, registration_id),
+        )
+        return cursor.rowcount > 0
 
     async def same_name(
         self, hamlet_id: int, year: int, kind: Kind, name: str

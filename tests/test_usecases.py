@@ -17,10 +17,14 @@ from storage.models import Role
 from storage.registrations import Kind, Status
 from storage.reviews import Decision, Result
 from storage.usecases import NotAllowed
+from storage.usecases.digest import switch_digest
+from storage.usecases.enrolment import enrol as enrol_by_invite
 from storage.usecases.evidence import delete_evidence
+from storage.usecases.people import set_active
 from storage.usecases.recognition import recognise, reopen
 from storage.usecases.registrations import edit, register, withdraw
 from storage.usecases.reviews import review
+from storage.usecases.self_assessment import assess
 from tests.conftest import ROOT
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -173,6 +177,28 @@ async def test_deleting_evidence_is_undone_when_its_audit_entry_fails(
         await delete_evidence(storage, staff, photo.id, media)
     assert await storage.evidence.get(photo.id) == photo
     assert (media.root / photo.path).is_file()  # the file stays where the row says
+
+
+async def test_the_smaller_changes_are_undone_when_their_audit_entry_fails(
+    storage, head, staff, registration, hamlets
+):
+    invite = await storage.invites.create(Role.BRANCH_CHAIR, hamlets["Thôn Tây"].id)
+    await break_the_audit_log(storage)
+    for change in (
+        edit(storage, head, registration.id, "address", "Số 7"),
+        assess(storage, head, registration, "GD.1.1", 5),
+        set_active(storage, staff, head, False),
+        switch_digest(storage, staff, True),
+        enrol_by_invite(storage, 805, "Lê Thị Hoa", "+84912000005", invite.id, "vi"),
+    ):
+        with pytest.raises(sqlite3.IntegrityError):
+            await change
+    assert await storage.registrations.get(registration.id) == registration
+    assert await storage.registrations.assessment(registration.id) == {"GD.1.1": 10}
+    assert (await storage.people.get(head.id)).active
+    assert not await storage.reminders.digest_on(staff.id)
+    assert await storage.people.by_telegram_id(805) is None
+    assert (await storage.invites.get(invite.id)).used_at is None
 
 
 async def test_each_change_is_audited_once_with_its_actor(

@@ -2,7 +2,7 @@
 
 from storage import Storage
 from storage.models import Area, Person, Role
-from storage.registrations import Draft, Registration, Status
+from storage.registrations import BulkDraft, Draft, NewRegistration, Registration, Status
 from storage.usecases import NotAllowed, record
 
 
@@ -34,6 +34,24 @@ async def register(storage: Storage, actor: Person, draft: Draft, hamlet: Area) 
             after=registration.model_dump(mode="json"),
         )
     return registration
+
+
+async def register_list(
+    storage: Storage,
+    actor: Person,
+    draft: BulkDraft,
+    hamlet: Area,
+    entries: list[NewRegistration],
+) -> list[Registration] | None:
+    """Register a confirmed list, or last year's families and clans again, under the criteria
+    sets in force: all or none, each audited (`RegistrationRepository.register_many`); None
+    when the list was confirmed already. Raises sqlite3.IntegrityError, with nothing written,
+    when one of last year's was carried over by someone else meanwhile."""
+    set_ids = {
+        kind: (await storage.criteria.in_force(hamlet.province_code, draft.year, kind)).set_id
+        for kind in {entry.kind for entry in entries}
+    }
+    return await storage.registrations.register_many(draft, hamlet, entries, set_ids, actor)
 
 
 async def edit(

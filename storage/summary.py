@@ -244,7 +244,9 @@ class SummaryRepository:
 
 
 @dataclass(frozen=True)
-class Review:
+class ReviewFact:
+    """A photo's review as /tinhtrang shows it (the stored row is `storage.reviews.Review`)."""
+
     evidence_id: int
     indicator_code: str
     decision: str
@@ -254,7 +256,9 @@ class Review:
 
 
 @dataclass(frozen=True)
-class Recognition:
+class RecognitionFact:
+    """A decision as /tinhtrang shows it (the stored row is `storage.reviews.Recognition`)."""
+
     result: str
     decision_number: str | None
     decision_date: str | None
@@ -276,7 +280,7 @@ class RegistrationFacts:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def reviews(self, registration_id: int) -> list[Review]:
+    async def reviews(self, registration_id: int) -> list[ReviewFact]:
         rows = await self.db.conn.execute_fetchall(
             "SELECT v.evidence_id, e.indicator_code, v.decision, v.reason,"
             " p.full_name AS reviewer, v.reviewed_at"
@@ -286,11 +290,11 @@ class RegistrationFacts:
             (registration_id,),
         )
         return [
-            Review(**(dict(row) | {"reviewed_at": datetime.fromisoformat(row["reviewed_at"])}))
+            ReviewFact(**(dict(row) | {"reviewed_at": datetime.fromisoformat(row["reviewed_at"])}))
             for row in rows
         ]
 
-    async def recognition(self, registration_id: int) -> Recognition | None:
+    async def recognition(self, registration_id: int) -> RecognitionFact | None:
         rows = await self.db.conn.execute_fetchall(
             "SELECT x.result, x.decision_number, x.decision_date, p.full_name AS decided_by,"
             " x.decided_at FROM recognitions x JOIN people p ON p.id = x.decided_by"
@@ -299,7 +303,7 @@ class RegistrationFacts:
         )
         if not rows:
             return None
-        return Recognition(
+        return RecognitionFact(
             **(dict(rows[0]) | {"decided_at": datetime.fromisoformat(rows[0]["decided_at"])})
         )
 

@@ -10,7 +10,8 @@ import pytest
 from tests.conftest import ROOT
 
 KERNEL = ["gate", "access", "context", "i18n", "commands", "menus", "errors", "flood", "ordering"]
-SHARED = ["labels", "export", "chart"]  # used by dialogs and the command line alike
+# Used by dialogs, the command line and the dashboard alike.
+SHARED = ["labels", "export", "chart", "reminders", "web", "web.server", "web.pages", "web.auth"]
 
 
 def source_of(module: str) -> Path | None:

@@ -5,11 +5,12 @@ import re
 from datetime import date, datetime
 from enum import StrEnum
 
+from storage.area_scope import within
 from storage.audit import AuditLog
 from storage.clock import to_db, utcnow
 from storage.criteria import ModelKind
 from storage.db import Database
-from storage.models import Area, AreaLevel, Model, Person
+from storage.models import Area, Model, Person
 from storage.text import nfc, search_key
 
 
@@ -602,13 +603,9 @@ def _filters(
     clause, params = year_clause("year", year)
     clauses = [clause]
     if area is not None:
-        column = {
-            AreaLevel.PROVINCE: ("province_code", area.code),
-            AreaLevel.COMMUNE: ("commune_code", area.code),
-            AreaLevel.HAMLET: ("hamlet_id", area.id),
-        }[area.level]
-        clauses.append(f"{column[0]} = ?")
-        params.append(column[1])
+        clause, values = within(area)
+        clauses.append(clause)
+        params += values
     if kind is not None:
         clauses.append("kind = ?")
         params.append(kind.value)

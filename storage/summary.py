@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from storage.area_scope import within
 from storage.criteria import ModelKind
 from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
@@ -89,21 +90,15 @@ class Missing:
 
 # --- SQL pieces ----------------------------------------------------------------------------
 
-_SCOPE_COLUMN = {
-    AreaLevel.PROVINCE: ("r.province_code", "code"),
-    AreaLevel.COMMUNE: ("r.commune_code", "code"),
-    AreaLevel.HAMLET: ("r.hamlet_id", "id"),
-}
-
 
 def scope(area: Area | None, year: int | tuple[int, ...]) -> tuple[str, list]:
     """WHERE clause (on alias `r`) for the registrations of the year (or years) in the area."""
     clause, params = year_clause("r.year", year)
     clauses = [clause]
     if area is not None:
-        column, attribute = _SCOPE_COLUMN[area.level]
-        clauses.append(f"{column} = ?")
-        params.append(getattr(area, attribute))
+        clause, values = within(area, "r")
+        clauses.append(clause)
+        params += values
     return " AND ".join(clauses), params
 
 

@@ -98,7 +98,7 @@ def done_button(registration: Registration, code: str) -> InlineKeyboardMarkup:
 def render_indicator(
     registration: Registration, indicator: Indicator, count: int, locale: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    hint = getattr(indicator.evidence_hint, locale) if indicator.evidence_hint else None
+    hint = indicator.evidence_hint.get(locale) if indicator.evidence_hint else None
     text = _("{number} · {name}\n{text}").format(
         number=registration.number, name=marked_name(indicator), text=indicator.text.get(locale)
     )

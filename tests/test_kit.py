@@ -13,6 +13,7 @@ from storage.criteria import Indicator, LocalText, ModelKind, Scoring, ScoringKi
 from storage.models import Role
 from storage.registrations import Registration, Status
 from storage.reviews import Decision
+from tests.conftest import ROOT
 from tests.test_review import FULL_MARKS, REQUIRED, add_photo, register_family, rows
 
 
@@ -28,6 +29,15 @@ async def assessed_family(api, storage, enrol, hamlets, year):
         evidence = await add_photo(api, storage, family, code, chair, n)
         await storage.reviews.decide(evidence.id, Decision.ACCEPTED, None, staff.id)
     return family
+
+
+def test_dialogs_are_made_by_the_kit_only():
+    made_elsewhere = [
+        path.name
+        for path in (ROOT / "conversations").glob("*.py")
+        if path.name != "kit.py" and "ConversationHandler(" in path.read_text()
+    ]
+    assert made_elsewhere == []
 
 
 def test_every_dialog_is_persisted_under_its_name_and_left_with_huy(bot):

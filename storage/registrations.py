@@ -24,7 +24,9 @@ class Status(StrEnum):
 NUMBER_PREFIX = {ModelKind.FAMILY: "GD", ModelKind.CLAN: "DH"}
 # A registration number: GD-2026-00001; national per kind and year, so past 99,999 it grows
 # (GD-2026-100000). The one pattern every command that reads a number uses.
-NUMBER_PATTERN = re.compile(r"^(GD|DH)-\d{4}-\d{5,}$", re.IGNORECASE)
+NUMBER_PATTERN = re.compile(
+    rf"^({'|'.join(NUMBER_PREFIX.values())})-\d{{4}}-\d{{5,}}$", re.IGNORECASE
+)
 # The columns a registration's answers fill; anything else in a draft is dialog bookkeeping.
 DETAIL_FIELDS = (
     "head_name",

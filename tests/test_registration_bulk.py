@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from conversations.family_list import Problem, family, rows_from_text
+from conversations.family_list import RowProblem, family, rows_from_text
 from storage.criteria import ModelKind
 from storage.models import Role
 from storage.registrations import BulkMode, NewRegistration
@@ -89,8 +89,8 @@ def test_lines_are_read_in_the_ways_people_write_them():
     only_name = read("  Lê   Thị Hoa ")
     assert (only_name.head_name, only_name.members) == ("Lê Thị Hoa", None)
     assert read("Lê Thị Hoa, , , , 0912 345 678").phone == "+84912345678"
-    assert read("Lê Thị Hoa, 2, 3") is Problem.MORE_CHILDREN
-    assert read("Lê Thị Hoa, năm") is Problem.MEMBERS
+    assert read("Lê Thị Hoa, 2, 3") is RowProblem.MORE_CHILDREN
+    assert read("Lê Thị Hoa, năm") is RowProblem.MEMBERS
     assert rows_from_text("a\n\n  \nb", 7)[1].number == 8  # blank lines are not counted
 
 

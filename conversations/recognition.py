@@ -367,9 +367,10 @@ async def stale(update: Update) -> None:
 
 
 async def ask_date(update: Update, context: BotContext, current: dict) -> str:
+    registration_id = current["id"]
     sent = await update.effective_message.reply_text(
         _("Type the decision date as dd/mm/yyyy (e.g. 15/12/2026), or press Skip."),
-        reply_markup=buttons([[(_("Skip"), f"{PREFIX}:skipdate:{current['id']}")]]),
+        reply_markup=buttons([[(_("Skip"), f"{PREFIX}:skipdate:{registration_id}")]]),
     )
     remember_screen(current, sent)
     return State.DATE
@@ -403,15 +404,11 @@ async def decision_pressed(update: Update, context: BotContext) -> dict | int | 
     return current
 
 
-async def date_next(update: Update, context: BotContext, current: dict) -> str:
-    return await ask_date(update, context, current)
-
-
 async def saved_without_date(update: Update, context: BotContext, current: dict) -> int:
     return await save(update, context, current, None)
 
 
-skip_number_pressed = skip(decision_pressed, "number", date_next)
+skip_number_pressed = skip(decision_pressed, "number", ask_date)
 skip_date_pressed = skip(decision_pressed, None, saved_without_date)
 
 

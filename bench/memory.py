@@ -40,7 +40,7 @@ TELEGRAM_ID_BASE = 700_000
 
 
 async def populate(db_path: Path, people: int) -> dict[str, int]:
-    from conversations.states import Registration as State
+    from conversations.states import RegistrationStep as State
     from storage import Storage
     from storage.areas import official_communes, official_provinces
     from storage.criteria import ModelKind

@@ -20,11 +20,13 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.gate import ENROLMENT_DRAFT as DRAFT  # its presence lets a guest past the gate
 from bot.i18n import LOCALES, _, language_name, set_locale
+from bot.i18n import __ as _l
 from bot.menus import set_person_menu
 from bot.validation import person_name, vietnamese_mobile
 from conversations.common import area_path, buttons, close_question, step
 from conversations.help import render_command_list, render_help, render_not_enrolled, role_name
-from conversations.states import Enrolment
+from conversations.kit import cancel_handler, dialog
+from conversations.states import EnrolmentStep
 from storage.clock import utcnow
 from storage.models import Area, Invite, InviteStatus, Person
 from storage.usecases.enrolment import change_role, enrol
@@ -169,7 +171,7 @@ async def start(update: Update, context: BotContext) -> str | int:
     if context.args:
         return await check_code(update, context, context.args[0])
     await update.message.reply_text(render_ask_code())
-    return Enrolment.CODE
+    return EnrolmentStep.CODE
 
 
 async def code_typed(update: Update, context: BotContext) -> str:
@@ -179,11 +181,11 @@ async def code_typed(update: Update, context: BotContext) -> str:
 async def check_code(update: Update, context: BotContext, typed: str) -> str:
     invite = await valid_invite(update, context, typed)
     if invite is None:
-        return Enrolment.CODE
+        return EnrolmentStep.CODE
     context.user_data[DRAFT] = {"invite_id": invite.id}
     text, keyboard = render_invite(invite, await context.storage.areas.lineage_of(invite.area_id))
     await update.message.reply_text(text, reply_markup=keyboard)
-    return Enrolment.CONFIRM
+    return EnrolmentStep.CONFIRM
 
 
 async def valid_invite(update: Update, context: BotContext, typed: str) -> Invite | None:
@@ -207,7 +209,7 @@ async def valid_invite(update: Update, context: BotContext, typed: str) -> Invit
 async def confirmed(update: Update, context: BotContext) -> str:
     await close_question(update.callback_query, _("✅ Yes, continue"))
     await update.effective_message.reply_text(render_ask_name())
-    return Enrolment.NAME
+    return EnrolmentStep.NAME
 
 
 async def declined(update: Update, context: BotContext) -> int:
@@ -227,7 +229,7 @@ async def name_typed(update: Update, context: BotContext) -> str | None:
     context.user_data[DRAFT]["name"] = name
     text, keyboard = render_ask_phone()
     await update.message.reply_text(text, reply_markup=keyboard)
-    return Enrolment.PHONE
+    return EnrolmentStep.PHONE
 
 
 async def contact_shared(update: Update, context: BotContext) -> str | None:
@@ -251,7 +253,7 @@ async def phone_given(update: Update, context: BotContext, raw: str) -> str | No
     await update.message.reply_text(_("Thank you."), reply_markup=ReplyKeyboardRemove())
     text, keyboard = render_ask_language()
     await update.message.reply_text(text, reply_markup=keyboard)
-    return Enrolment.LANGUAGE
+    return EnrolmentStep.LANGUAGE
 
 
 async def language_chosen(update: Update, context: BotContext) -> int:
@@ -318,41 +320,34 @@ async def use_buttons(update: Update, context: BotContext) -> None:
     await update.message.reply_text(_("Please answer with the buttons above."))
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    context.user_data.pop(DRAFT, None)
-    await update.message.reply_text(
-        _("Enrolment cancelled. Send /start when you are ready."),
-        reply_markup=ReplyKeyboardRemove(),
-    )
-    return ConversationHandler.END
-
-
 def handlers() -> list:
     typed = filters.TEXT & ~filters.COMMAND
     return [
-        ConversationHandler(
+        dialog(
+            "enrolment",
             entry_points=[CommandHandler("start", start)],
             states={
-                Enrolment.CODE: [MessageHandler(typed, code_typed)],
-                Enrolment.CONFIRM: [
+                EnrolmentStep.CODE: [MessageHandler(typed, code_typed)],
+                EnrolmentStep.CONFIRM: [
                     CallbackQueryHandler(confirmed, pattern=r"^enrol:yes$"),
                     CallbackQueryHandler(declined, pattern=r"^enrol:no$"),
                     MessageHandler(typed, use_buttons),
                 ],
-                Enrolment.NAME: [MessageHandler(typed, name_typed)],
-                Enrolment.PHONE: [
+                EnrolmentStep.NAME: [MessageHandler(typed, name_typed)],
+                EnrolmentStep.PHONE: [
                     MessageHandler(filters.CONTACT, contact_shared),
                     MessageHandler(typed, phone_typed),
                 ],
-                Enrolment.LANGUAGE: [
+                EnrolmentStep.LANGUAGE: [
                     CallbackQueryHandler(language_chosen, pattern=r"^enrol:lang:(vi|en)$"),
                     MessageHandler(typed, use_buttons),
                 ],
             },
-            fallbacks=[CommandHandler("huy", cancel)],
-            allow_reentry=True,
-            name="enrolment",
-            persistent=True,
+            cancel=cancel_handler(
+                _l("Enrolment cancelled. Send /start when you are ready."),
+                [DRAFT],
+                remove_keyboard=True,
+            ),
         ),
         CallbackQueryHandler(role_change_answered, pattern=r"^rolechg:(yes|no)$"),
     ]

@@ -21,13 +21,16 @@ from telegram.ext import (
 from bot.access import hamlet_in_reach, numbered_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, ngettext, use_locale
+from bot.i18n import __ as _l
+from bot.labels import flag_text
 from conversations.common import buttons, page_rows
-from conversations.evidence_intake import Outcome, Result, intake, received_from
+from conversations.evidence_intake import IntakeResult, Outcome, intake, received_from
 from conversations.indicators import marked_name, required_legend, short_name
+from conversations.kit import cancel_handler, dialog
 from conversations.screen import close_screen, edit_screen
-from conversations.states import Evidence as State
+from conversations.states import EvidenceStep as State
 from storage.criteria import CriteriaSet, Indicator
-from storage.evidence import Flag, FlagKind, MediaFolder
+from storage.evidence import MediaFolder
 from storage.images import MAX_PIXELS
 from storage.models import Area
 from storage.registrations import NUMBER_PATTERN, Registration
@@ -95,7 +98,7 @@ def done_button(registration: Registration, code: str) -> InlineKeyboardMarkup:
 def render_indicator(
     registration: Registration, indicator: Indicator, count: int, locale: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    hint = getattr(indicator.evidence_hint, locale) if indicator.evidence_hint else None
+    hint = indicator.evidence_hint.get(locale) if indicator.evidence_hint else None
     text = _("{number} · {name}\n{text}").format(
         number=registration.number, name=marked_name(indicator), text=indicator.text.get(locale)
     )
@@ -109,38 +112,14 @@ def render_indicator(
     return text, done_button(registration, indicator.code)
 
 
-def flag_text(flag: Flag, names: dict[str, str] | None = None) -> str:
-    """`names`: indicators' short names by code, for the flag that names another indicator."""
-    if flag.kind is FlagKind.DUPLICATE:
-        return _("⚠️ The same photo is already evidence of {number}.").format(
-            number=flag.registration_number
-        )
-    if flag.kind is FlagKind.NEAR_DUPLICATE:
-        return _("⚠️ This photo looks like a copy of a photo of {number}.").format(
-            number=flag.registration_number
-        )
-    if flag.kind is FlagKind.SAME_REGISTRATION:
-        return _("⚠️ This looks like the photo already sent for indicator {code}.").format(
-            code=(names or {}).get(flag.indicator_code, flag.indicator_code)
-        )
-    if flag.kind is FlagKind.BLANK:
-        return _(
-            "⚠️ This photo looks blank (almost one colour). It is kept; if it was a mistake, "
-            "send a clearer photo (you can delete this one with /xemminhchung)."
-        )
-    return _("⚠️ Taken on {date:%d/%m/%Y}, outside the programme year.").format(
-        date=flag.captured_at
-    )
-
-
 def render_outcomes(code: str, outcomes: list[Outcome], names: dict[str, str] | None = None) -> str:
     """The one reply to a photo or an album: what was stored, refused or is still coming.
     `code` is the indicator as people see it (its short name); `names` as in `flag_text`."""
-    stored = [o for o in outcomes if o.result is Result.STORED]
+    stored = [o for o in outcomes if o.result is IntakeResult.STORED]
     lines = []
     if stored:
         lines.append(_("Stored {photos} for {code}.").format(photos=photos(len(stored)), code=code))
-    pending = sum(1 for o in outcomes if o.result is Result.PENDING)
+    pending = sum(1 for o in outcomes if o.result is IntakeResult.PENDING)
     if pending:
         lines.append(
             _(
@@ -148,7 +127,7 @@ def render_outcomes(code: str, outcomes: list[Outcome], names: dict[str, str] | 
                 "be fetched automatically; there is no need to send them again."
             ).format(photos=photos(pending))
         )
-    duplicates = sum(1 for o in outcomes if o.result is Result.DUPLICATE)
+    duplicates = sum(1 for o in outcomes if o.result is IntakeResult.DUPLICATE)
     if duplicates:
         lines.append(
             _("{photos} already sent for {code}, so not stored again.").format(
@@ -156,14 +135,14 @@ def render_outcomes(code: str, outcomes: list[Outcome], names: dict[str, str] | 
             )
         )
     explained = (
-        (Result.NOT_IMAGE, not_an_image),
-        (Result.TOO_BIG, too_big),
-        (Result.TOO_LARGE, too_large),
+        (IntakeResult.NOT_IMAGE, not_an_image),
+        (IntakeResult.TOO_BIG, too_big),
+        (IntakeResult.TOO_LARGE, too_large),
     )
     for result, explain in explained:
         if any(o.result is result for o in outcomes):
             lines.append(explain())
-    not_saved = sum(1 for o in outcomes if o.result is Result.NOT_SAVED)
+    not_saved = sum(1 for o in outcomes if o.result is IntakeResult.NOT_SAVED)
     if not_saved:
         lines.append(
             _(
@@ -437,12 +416,12 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
     code = session.indicator_code
     name = await indicator_name(context, registration, code)
     received = received_from(message, registration.id, code, context.person.id)
-    if isinstance(received, Result):
+    if isinstance(received, IntakeResult):
         outcome = Outcome(received)
     else:
         media = MediaFolder(context.settings.media_dir)
         outcome = await intake(context.bot, context.storage, media, registration, received)
-        if outcome.result is Result.STORED:
+        if outcome.result is IntakeResult.STORED:
             await context.storage.evidence.count_stored(context.person.id)
     if message.media_group_id is None:
         names = await flag_names(context, registration, [outcome])
@@ -534,11 +513,10 @@ async def photo_too_early(update: Update, context: BotContext) -> None:
     await update.message.reply_text(_("Please choose an indicator first."))
 
 
-async def stop(update: Update, context: BotContext) -> int:
+async def stop(update: Update, context: BotContext) -> None:
+    """Before /huy ends the dialog: the album under way is stored, the session closed."""
     await flush_albums(context, update.effective_chat.id)
     await context.storage.evidence.end_session(context.person.id)
-    await update.message.reply_text(_("Stopped. The photos already sent are kept."))
-    return ConversationHandler.END
 
 
 def handlers() -> list:
@@ -551,7 +529,8 @@ def handlers() -> list:
     ]
     done = CallbackQueryHandler(done_pressed, pattern=r"^ev:done:\d+:[^:]+$")
     return [
-        ConversationHandler(
+        dialog(
+            "evidence",
             # Buttons of an earlier round work too, and are checked like any other press.
             entry_points=[CommandHandler("minhchung", begin), *anywhere, done],
             states={
@@ -573,9 +552,6 @@ def handlers() -> list:
                     MessageHandler(~filters.COMMAND, other_content),
                 ],
             },
-            fallbacks=[CommandHandler("huy", stop)],
-            allow_reentry=True,
-            name="evidence",
-            persistent=True,
+            cancel=cancel_handler(_l("Stopped. The photos already sent are kept."), before=stop),
         )
     ]

@@ -33,7 +33,9 @@ RETRY_JOB = "evidence-retry-downloads"
 REINDEX_JOB = "evidence-reindex"
 
 
-class Result(StrEnum):
+class IntakeResult(StrEnum):
+    """What became of one photo sent (a recognition's result is `storage.reviews.Result`)."""
+
     STORED = "stored"
     PENDING = "pending"  # kept as a file_id; the background job will fetch it
     DUPLICATE = "duplicate"  # already evidence of this indicator: refused
@@ -45,7 +47,7 @@ class Result(StrEnum):
 
 @dataclass
 class Outcome:
-    result: Result
+    result: IntakeResult
     flags: list[Flag] = field(default_factory=list)
     evidence: Evidence | None = None
 
@@ -56,7 +58,7 @@ class DownloadFailed(Exception):
 
 def received_from(
     message: Message, registration_id: int, indicator_code: str, person_id: int
-) -> Received | Result:
+) -> Received | IntakeResult:
     """What the message carries, or why it cannot be evidence (not an image, too big)."""
     if message.photo:
         largest = message.photo[-1]
@@ -68,11 +70,11 @@ def received_from(
         if mime not in IMAGE_TYPES and not (
             mime in ("", "application/octet-stream") and extension in IMAGE_EXTENSIONS
         ):
-            return Result.NOT_IMAGE
+            return IntakeResult.NOT_IMAGE
     else:
-        return Result.NOT_IMAGE
+        return IntakeResult.NOT_IMAGE
     if (media.file_size or 0) > MAX_BYTES:
-        return Result.TOO_BIG
+        return IntakeResult.TOO_BIG
     return Received(
         registration_id=registration_id,
         indicator_code=indicator_code,
@@ -113,14 +115,14 @@ async def keep(
     try:
         facts = await examine(data)
     except NotAnImage:
-        return Outcome(Result.NOT_IMAGE)
+        return Outcome(IntakeResult.NOT_IMAGE)
     except TooLarge:
-        return Outcome(Result.TOO_LARGE)
+        return Outcome(IntakeResult.TOO_LARGE)
     if facts.size > MAX_BYTES:
-        return Outcome(Result.TOO_BIG)
+        return Outcome(IntakeResult.TOO_BIG)
     repo = storage.evidence
     if await repo.same_in_indicator(registration.id, received.indicator_code, sha256=facts.sha256):
-        return Outcome(Result.DUPLICATE)
+        return Outcome(IntakeResult.DUPLICATE)
     flags = await repo.flags_for(
         registration, facts, received.file_unique_id, received.indicator_code
     )
@@ -131,9 +133,9 @@ async def keep(
         await asyncio.to_thread(media.write, relative, data)
     except OSError as error:  # a full disk: say so, never claim it was kept
         log.error("evidence photo could not be written to the media folder: %s", error)
-        return Outcome(Result.NOT_SAVED)
+        return Outcome(IntakeResult.NOT_SAVED)
     evidence = await repo.add(received, facts, relative, flags)
-    return Outcome(Result.STORED, flags, evidence)
+    return Outcome(IntakeResult.STORED, flags, evidence)
 
 
 async def intake(
@@ -149,14 +151,14 @@ async def intake(
     if await repo.same_in_indicator(
         registration.id, received.indicator_code, file_unique_id=received.file_unique_id
     ):
-        return Outcome(Result.DUPLICATE)
+        return Outcome(IntakeResult.DUPLICATE)
     try:
         data = await download(bot, received.file_id)
     except DownloadFailed as error:
         evidence = await repo.add(
             received, None, None, error=str(error), attempts=1 + len(DOWNLOAD_DELAYS)
         )
-        return Outcome(Result.PENDING, evidence=evidence)
+        return Outcome(IntakeResult.PENDING, evidence=evidence)
     return await keep(storage, media, registration, received, data)
 
 

@@ -17,8 +17,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.access import hamlet_in_reach, numbered_in_reach, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_moment
+from bot.labels import flag_text
 from conversations.common import buttons, close_question
-from conversations.evidence import criteria_of, flag_text, indicator_name, photos
+from conversations.evidence import criteria_of, indicator_name, photos
 from conversations.indicators import short_name
 from conversations.report_common import split_message
 from storage.evidence import Evidence, EvidenceStatus, MediaFolder, MediaKind

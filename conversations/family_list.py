@@ -47,7 +47,9 @@ class Source(StrEnum):
     FILE = "f"  # a spreadsheet row: numbered as in the sheet
 
 
-class Problem(StrEnum):
+class RowProblem(StrEnum):
+    """What is wrong with one line of a list (a criteria set's is `storage.criteria.Problem`)."""
+
     NAME = "name"
     MEMBERS = "members"
     CHILDREN = "children"
@@ -86,7 +88,7 @@ class ListCheck:
     ready: list[tuple[Row, NewRegistration]] = field(default_factory=list)
     # The same name as a registration (its number) or an earlier row of the list (that row).
     duplicates: list[tuple[Row, NewRegistration, Registration | Row]] = field(default_factory=list)
-    bad: list[tuple[Row, Problem]] = field(default_factory=list)
+    bad: list[tuple[Row, RowProblem]] = field(default_factory=list)
 
     @property
     def read(self) -> int:
@@ -121,19 +123,19 @@ def is_header(cells: Sequence[str]) -> bool:
     return key in _header_keys() or key == "stt" or key.startswith(("ho ten", "ho va ten"))
 
 
-def family(row: Row) -> NewRegistration | Problem:
+def family(row: Row) -> NewRegistration | RowProblem:
     """The family a row describes, or what is wrong with it."""
     if len(row.cells) > COLUMNS:
-        return Problem.TOO_MANY
+        return RowProblem.TOO_MANY
     name, people, young, address, phone = (*row.cells, *[""] * (COLUMNS - len(row.cells)))
     answers = {"kind": ModelKind.FAMILY, "head_name": person_name(name)}
     if answers["head_name"] is None or len(name.split()) < 2 or search_key(name) in CHAT_WORDS:
-        return Problem.NAME
+        return RowProblem.NAME
     for key, text, read, problem in (
-        ("members", people, members, Problem.MEMBERS),
-        ("school_age_children", young, children, Problem.CHILDREN),
-        ("address", address, free_text, Problem.ADDRESS),
-        ("phone", phone, vietnamese_mobile, Problem.PHONE),
+        ("members", people, members, RowProblem.MEMBERS),
+        ("school_age_children", young, children, RowProblem.CHILDREN),
+        ("address", address, free_text, RowProblem.ADDRESS),
+        ("phone", phone, vietnamese_mobile, RowProblem.PHONE),
     ):
         if text:
             answers[key] = read(text)
@@ -143,7 +145,7 @@ def family(row: Row) -> NewRegistration | Problem:
         answers.get("members") is not None
         and answers.get("school_age_children", 0) > (answers["members"])
     ):
-        return Problem.MORE_CHILDREN
+        return RowProblem.MORE_CHILDREN
     return NewRegistration(**answers)
 
 
@@ -152,7 +154,7 @@ def check_list(rows: list[Row], registered: dict[str, Registration]) -> ListChec
     result, seen = ListCheck(), {}
     for row in rows:
         found = family(row)
-        if isinstance(found, Problem):
+        if isinstance(found, RowProblem):
             result.bad.append((row, found))
             continue
         key = search_key(found.head_name)
@@ -165,15 +167,15 @@ def check_list(rows: list[Row], registered: dict[str, Registration]) -> ListChec
     return result
 
 
-def problem_text(problem: Problem) -> str:
+def problem_text(problem: RowProblem) -> str:
     return {
-        Problem.NAME: _("not a full name (family and given name, letters only, 2 to 60)"),
-        Problem.MEMBERS: _("the number of people must be from 1 to 50"),
-        Problem.CHILDREN: _("the number of children must be from 0 to 50"),
-        Problem.MORE_CHILDREN: _("more children than people"),
-        Problem.ADDRESS: _("the address is longer than 120 characters"),
-        Problem.PHONE: _("not a Vietnamese mobile number"),
-        Problem.TOO_MANY: _("too many parts (name, people, children, address, phone)"),
+        RowProblem.NAME: _("not a full name (family and given name, letters only, 2 to 60)"),
+        RowProblem.MEMBERS: _("the number of people must be from 1 to 50"),
+        RowProblem.CHILDREN: _("the number of children must be from 0 to 50"),
+        RowProblem.MORE_CHILDREN: _("more children than people"),
+        RowProblem.ADDRESS: _("the address is longer than 120 characters"),
+        RowProblem.PHONE: _("not a Vietnamese mobile number"),
+        RowProblem.TOO_MANY: _("too many parts (name, people, children, address, phone)"),
     }[problem]
 
 

@@ -15,9 +15,11 @@ from telegram.ext import (
 from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _
+from bot.i18n import __ as _l
 from conversations.common import area_path, buttons, close_question, step
 from conversations.help import role_name
-from conversations.states import Invitation
+from conversations.kit import cancel_handler, dialog, remember_screen
+from conversations.states import InvitationStep
 from storage.models import Area, Invite, Person, Role
 from storage.usecases.invites import INVITES, fits_area, may_invite
 from storage.usecases.invites import invite as make_invite
@@ -65,7 +67,7 @@ async def begin(update: Update, context: BotContext) -> str | int:
         return ConversationHandler.END
     text, keyboard = render_roles(context.person)
     await update.message.reply_text(text, reply_markup=keyboard)
-    return Invitation.ROLE
+    return InvitationStep.ROLE
 
 
 async def invite_by_command(update: Update, context: BotContext, role: str, spec: str) -> None:
@@ -93,8 +95,9 @@ async def role_chosen(update: Update, context: BotContext) -> str | int:
     context.user_data[DRAFT] = {"role": role.value}
     choices = await area_choices(context)
     text, keyboard = render_areas(role, choices)
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
-    return Invitation.AREA
+    sent = await update.effective_message.reply_text(text, reply_markup=keyboard)
+    remember_screen(context.user_data[DRAFT], sent)
+    return InvitationStep.AREA
 
 
 async def area_choices(context: BotContext) -> list[Area]:
@@ -154,26 +157,18 @@ async def create(update: Update, context: BotContext, role: Role, area: Area | N
     return True
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    context.user_data.pop(DRAFT, None)
-    await update.message.reply_text(_("Cancelled. Nothing was created."))
-    return ConversationHandler.END
-
-
 def handlers() -> list:
     return [
-        ConversationHandler(
+        dialog(
+            "invitation",
             entry_points=[CommandHandler("moi", begin)],
             states={
-                Invitation.ROLE: [CallbackQueryHandler(role_chosen, pattern=ROLE_PATTERN)],
-                Invitation.AREA: [
+                InvitationStep.ROLE: [CallbackQueryHandler(role_chosen, pattern=ROLE_PATTERN)],
+                InvitationStep.AREA: [
                     CallbackQueryHandler(area_pressed, pattern=r"^inv:area:\d+$"),
                     MessageHandler(filters.TEXT & ~filters.COMMAND, area_typed),
                 ],
             },
-            fallbacks=[CommandHandler("huy", cancel)],
-            allow_reentry=True,
-            name="invitation",
-            persistent=True,
+            cancel=cancel_handler(_l("Cancelled. Nothing was created."), [DRAFT]),
         )
     ]

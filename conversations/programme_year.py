@@ -20,8 +20,10 @@ from telegram.ext import (
 from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _
+from bot.i18n import __ as _l
 from conversations.common import buttons
-from conversations.states import ProgrammeYearDialog
+from conversations.kit import cancel_handler, dialog
+from conversations.states import ProgrammeYearStep
 from storage.models import Area, AreaLevel
 from storage.registrations import ProgrammeYear
 from storage.text import nfc
@@ -142,7 +144,7 @@ async def begin(update: Update, context: BotContext) -> str | int:
     if context.args:
         province = await province_of(update, context, context.args[0])
         if province is None:
-            return ProgrammeYearDialog.PROVINCE
+            return ProgrammeYearStep.PROVINCE
         year = year_asked(context, context.args[1]) if len(context.args) > 1 else None
         if len(context.args) > 1 and year is None:
             this = context.application.today().year
@@ -157,7 +159,7 @@ async def begin(update: Update, context: BotContext) -> str | int:
     await update.message.reply_text(
         _("Which province? Please type its code, for example 01 for Hà Nội.")
     )
-    return ProgrammeYearDialog.PROVINCE
+    return ProgrammeYearStep.PROVINCE
 
 
 async def province_typed(update: Update, context: BotContext) -> int | None:
@@ -186,7 +188,7 @@ async def change_pressed(update: Update, context: BotContext) -> str | None:
             "15/11/{year}. Send /huy to cancel."
         ).format(what=date_name(which), year=year)
     )
-    return ProgrammeYearDialog.DATE
+    return ProgrammeYearStep.DATE
 
 
 async def date_typed(update: Update, context: BotContext) -> int | None:
@@ -232,31 +234,23 @@ async def year_pressed(update: Update, context: BotContext) -> None:
     await show_dates(update, context, province, int(year))
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    context.user_data.pop(DRAFT, None)
-    await update.message.reply_text(_("Cancelled. Nothing was changed."))
-    return ConversationHandler.END
-
-
 def handlers() -> list:
     return [
-        ConversationHandler(
+        dialog(
+            "programme_year",
             entry_points=[
                 CommandHandler("namhoc", begin),
                 CallbackQueryHandler(change_pressed, pattern=SET_PATTERN),
             ],
             states={
-                ProgrammeYearDialog.PROVINCE: [
+                ProgrammeYearStep.PROVINCE: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, province_typed)
                 ],
-                ProgrammeYearDialog.DATE: [
+                ProgrammeYearStep.DATE: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, date_typed)
                 ],
             },
-            fallbacks=[CommandHandler("huy", cancel)],
-            allow_reentry=True,
-            name="programme_year",
-            persistent=True,
+            cancel=cancel_handler(_l("Cancelled. Nothing was changed."), [DRAFT]),
         ),
         CallbackQueryHandler(year_pressed, pattern=YEAR_PATTERN),
     ]

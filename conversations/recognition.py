@@ -26,10 +26,13 @@ from telegram.ext import filters as tg_filters
 from bot.access import numbered_in_reach, refuse, registration_in_reach
 from bot.context import BotContext
 from bot.i18n import _, format_moment
+from bot.i18n import __ as _l
+from bot.labels import state_words
 from conversations.common import buttons, still_allowed
 from conversations.evidence import shorten
+from conversations.kit import cancel_handler, dialog, remember_screen, skip
 from conversations.registration_form import status_name
-from conversations.states import Recognition as State
+from conversations.states import RecognitionStep as State
 from storage.criteria import CriteriaSet, PassRuleKind, ScoringKind
 from storage.evidence_state import IndicatorState, IndicatorStatus
 from storage.models import Area, Role
@@ -53,15 +56,6 @@ def evidence_rule() -> str:
         "Rule: an indicator that requires evidence counts as met only if at least one of its "
         "photos was accepted in /duyet; without one it counts as not met, with 0 points."
     )
-
-
-def state_words(state: IndicatorState) -> str:
-    return {
-        IndicatorState.ACCEPTED: _("accepted"),
-        IndicatorState.NEEDS_MORE: _("needs more"),
-        IndicatorState.WAITING: _("waiting for review"),
-        IndicatorState.MISSING: _("no photo"),
-    }[state]
 
 
 def render_evidence_states(states: list[IndicatorStatus]) -> str:
@@ -345,12 +339,13 @@ async def result_pressed(update: Update, context: BotContext) -> str | int | Non
     context.user_data[DECIDING] = {"id": registration.id, "result": result.value}
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(None)
-    await update.effective_message.reply_text(
+    sent = await update.effective_message.reply_text(
         _("{result}: {number}. Type the decision number (e.g. 125/QĐ-UBND), or press Skip.").format(
             result=result_name(result), number=registration.number
         ),
         reply_markup=buttons([[(_("Skip"), f"{PREFIX}:skipno:{registration.id}")]]),
     )
+    remember_screen(context.user_data[DECIDING], sent)
     return State.NUMBER
 
 
@@ -368,11 +363,13 @@ async def stale(update: Update) -> None:
     )
 
 
-async def ask_date(update: Update, registration_id: int) -> str:
-    await update.effective_message.reply_text(
+async def ask_date(update: Update, context: BotContext, current: dict) -> str:
+    registration_id = current["id"]
+    sent = await update.effective_message.reply_text(
         _("Type the decision date as dd/mm/yyyy (e.g. 15/12/2026), or press Skip."),
         reply_markup=buttons([[(_("Skip"), f"{PREFIX}:skipdate:{registration_id}")]]),
     )
+    remember_screen(current, sent)
     return State.DATE
 
 
@@ -389,10 +386,11 @@ async def number_typed(update: Update, context: BotContext) -> str | int | None:
         )
         return None
     current["number"] = number
-    return await ask_date(update, current["id"])
+    return await ask_date(update, context, current)
 
 
-async def skip_number_pressed(update: Update, context: BotContext) -> str | int | None:
+async def decision_pressed(update: Update, context: BotContext) -> dict | int | None:
+    """The decision a Skip press belongs to, if the registration is still in reach."""
     registration_id = id_of(update)
     if await registration_in_reach(update, context, registration_id, "recognition.decide") is None:
         return None
@@ -400,10 +398,15 @@ async def skip_number_pressed(update: Update, context: BotContext) -> str | int 
     if current is None:
         await stale(update)
         return ConversationHandler.END
-    current["number"] = None
-    await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
-    return await ask_date(update, registration_id)
+    return current
+
+
+async def saved_without_date(update: Update, context: BotContext, current: dict) -> int:
+    return await save(update, context, current, None)
+
+
+skip_number_pressed = skip(decision_pressed, "number", ask_date)
+skip_date_pressed = skip(decision_pressed, None, saved_without_date)
 
 
 async def date_typed(update: Update, context: BotContext) -> int | None:
@@ -420,19 +423,6 @@ async def date_typed(update: Update, context: BotContext) -> int | None:
         )
         return None
     return await save(update, context, current, day)
-
-
-async def skip_date_pressed(update: Update, context: BotContext) -> int | None:
-    registration_id = id_of(update)
-    if await registration_in_reach(update, context, registration_id, "recognition.decide") is None:
-        return None
-    current = deciding(context, registration_id)
-    if current is None:
-        await stale(update)
-        return ConversationHandler.END
-    await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
-    return await save(update, context, current, None)
 
 
 async def save(update: Update, context: BotContext, current: dict, day: date | None) -> int:
@@ -528,12 +518,6 @@ async def keep_pressed(update: Update, context: BotContext) -> None:
     await update.callback_query.edit_message_reply_markup(None)
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    context.user_data.pop(DECIDING, None)
-    await update.message.reply_text(_("Cancelled. Nothing was changed."))
-    return ConversationHandler.END
-
-
 def handlers() -> list:
     text = tg_filters.TEXT & ~tg_filters.COMMAND
     entry = [
@@ -547,15 +531,13 @@ def handlers() -> list:
         CallbackQueryHandler(keep_pressed, pattern=rf"^{PREFIX}:keep:\d+$"),
     ]
     return [
-        ConversationHandler(
+        dialog(
+            "recognition",
             entry_points=entry,
             states={
                 State.NUMBER: [MessageHandler(text, number_typed)],
                 State.DATE: [MessageHandler(text, date_typed)],
             },
-            fallbacks=[CommandHandler("huy", cancel)],
-            allow_reentry=True,
-            name="recognition",
-            persistent=True,
+            cancel=cancel_handler(_l("Cancelled. Nothing was changed."), [DECIDING]),
         )
     ]

@@ -25,6 +25,7 @@ from bot.context import BotContext
 from bot.i18n import _, format_number
 from bot.years import closed_for, registration_year
 from conversations.common import buttons, step
+from conversations.kit import dialog
 from conversations.registration_form import (
     FIELDS,
     Field,
@@ -35,7 +36,7 @@ from conversations.registration_form import (
     status_name,
 )
 from conversations.screen import close_screen, edit_screen
-from conversations.states import Registration as State
+from conversations.states import RegistrationStep as State
 from storage.criteria import ModelKind
 from storage.models import Area, AreaLevel, Role
 from storage.registrations import IDENTITY_FIELD, Draft, Registration, identity_name
@@ -569,7 +570,8 @@ def handlers() -> list:
     typed = filters.TEXT & ~filters.COMMAND
     actions = "|".join(BUTTON_ACTIONS)
     return [
-        ConversationHandler(
+        dialog(
+            "registration",
             entry_points=[
                 CommandHandler("dangky", begin),
                 CallbackQueryHandler(again, pattern=r"^reg:again$"),
@@ -590,9 +592,6 @@ def handlers() -> list:
                     CallbackQueryHandler(cancel_answered, pattern=r"^reg:cancel:(yes|no)$")
                 ],
             },
-            fallbacks=[CommandHandler("huy", ask_cancel)],
-            allow_reentry=True,
-            name="registration",
-            persistent=True,
+            cancel=ask_cancel,
         )
     ]

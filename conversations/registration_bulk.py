@@ -27,11 +27,13 @@ from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.gate import command_name
 from bot.i18n import _, ngettext
+from bot.i18n import __ as _l
 from bot.years import RegistrationYear, closed_for, registration_year
 from conversations import family_list
 from conversations.common import buttons
 from conversations.family_list import FileProblem, ListCheck, Row, Source
-from conversations.states import RegistrationBulk as State
+from conversations.kit import cancel_handler, dialog
+from conversations.states import RegistrationBulkStep as State
 from storage.criteria import ModelKind
 from storage.models import Area, AreaLevel, Role
 from storage.registrations import (
@@ -725,11 +727,10 @@ ACTIONS = {
 }
 
 
-async def cancel(update: Update, context: BotContext) -> int:
+async def discard_drafts(update: Update, context: BotContext) -> None:
+    """Before /huy ends the dialog: both kinds of list draft are dropped."""
     for mode in BulkMode:
         await context.storage.registrations.discard_bulk_draft(context.person.id, mode)
-    await update.message.reply_text(_("Cancelled. Nothing was registered."))
-    return ConversationHandler.END
 
 
 # --- wiring -------------------------------------------------------------------------------
@@ -755,7 +756,8 @@ def watch(conversation: BulkConversation):
 def handlers() -> dict[int, list]:
     typed = filters.TEXT & ~filters.COMMAND
     in_draft = r"^bulk:\d+:[a-z]+(:\d+)?$"
-    conversation = BulkConversation(
+    conversation = dialog(
+        "registration_bulk",
         entry_points=[
             CommandHandler(COMMAND, menu),
             CallbackQueryHandler(mode_chosen, pattern=r"^bulk:(list|carry)$"),
@@ -773,9 +775,7 @@ def handlers() -> dict[int, list]:
             ],
             State.CARRY: [CallbackQueryHandler(pressed, pattern=in_draft)],
         },
-        fallbacks=[CommandHandler("huy", cancel)],
-        allow_reentry=True,
-        name="registration_bulk",
-        persistent=True,
+        cancel=cancel_handler(_l("Cancelled. Nothing was registered."), before=discard_drafts),
+        kind=BulkConversation,
     )
     return {WATCH_GROUP: [watch(conversation)], 0: [conversation]}

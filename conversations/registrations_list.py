@@ -22,10 +22,12 @@ from bot.access import refuse, registration_in_reach
 from bot.commands import command
 from bot.context import BotContext
 from bot.i18n import _
+from bot.i18n import __ as _l
 from bot.labels import area_title
 from bot.years import years_label
 from conversations.common import area_path, buttons, page_rows
 from conversations.indicators import short_name
+from conversations.kit import cancel_handler, dialog
 from conversations.registration_form import (
     FIELDS,
     Field,
@@ -35,16 +37,16 @@ from conversations.registration_form import (
     lowered_below,
     status_name,
 )
-from conversations.states import RegistrationEdit
-from storage.criteria import CriteriaSet, ScoringKind
+from conversations.states import RegistrationEditStep
+from storage.criteria import CriteriaSet, ModelKind, ScoringKind
 from storage.models import Area
-from storage.registrations import DETAIL_FIELDS, Kind, Registration, Status
+from storage.registrations import DETAIL_FIELDS, Registration, Status
 from storage.usecases.registrations import changeable_by_role, edit, withdraw
 
 PAGE_SIZE = 10
 PREFIX = "rgl"
 EDITING = "registration_edit"  # user_data: {"id": registration id, "key": the answer's key}
-KIND_FILTERS = ("all", Kind.FAMILY.value, Kind.CLAN.value)
+KIND_FILTERS = ("all", ModelKind.FAMILY.value, ModelKind.CLAN.value)
 STATUS_FILTERS = ("all", *(status.value for status in Status))
 PAGE_PATTERN = rf"^{PREFIX}:ls:({'|'.join(KIND_FILTERS)}):({'|'.join(STATUS_FILTERS)}):\d+$"
 
@@ -58,8 +60,8 @@ class Filters:
         return f"{PREFIX}:ls:{self.kind}:{self.status}:{offset}"
 
     @property
-    def model_kind(self) -> Kind | None:
-        return None if self.kind == "all" else Kind(self.kind)
+    def model_kind(self) -> ModelKind | None:
+        return None if self.kind == "all" else ModelKind(self.kind)
 
     @property
     def model_status(self) -> Status | None:
@@ -426,7 +428,7 @@ async def field_chosen(update: Update, context: BotContext) -> str | int | None:
     await update.callback_query.answer()
     text, keyboard = render_question(registration, answer)
     await update.callback_query.edit_message_text(text, reply_markup=keyboard)
-    return RegistrationEdit.VALUE
+    return RegistrationEditStep.VALUE
 
 
 async def value_typed(update: Update, context: BotContext) -> str | int | None:
@@ -520,12 +522,6 @@ async def withdraw_confirmed(update: Update, context: BotContext) -> int | None:
     return ConversationHandler.END
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    context.user_data.pop(EDITING, None)
-    await update.message.reply_text(_("Cancelled. Nothing was changed."))
-    return ConversationHandler.END
-
-
 def handlers() -> list:
     # Every button is an entry point, so a press while an answer is awaited leaves that question.
     buttons_and_command = [
@@ -539,16 +535,14 @@ def handlers() -> list:
         CallbackQueryHandler(withdraw_confirmed, pattern=rf"^{PREFIX}:wd!:\d+$"),
     ]
     return [
-        ConversationHandler(
+        dialog(
+            "registration_edit",
             entry_points=buttons_and_command,
             states={
-                RegistrationEdit.VALUE: [
+                RegistrationEditStep.VALUE: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, value_typed)
                 ],
             },
-            fallbacks=[CommandHandler("huy", cancel)],
-            allow_reentry=True,
-            name="registration_edit",
-            persistent=True,
+            cancel=cancel_handler(_l("Cancelled. Nothing was changed."), [EDITING]),
         )
     ]

@@ -23,10 +23,12 @@ from bot.access import allowed, refuse
 from bot.context import BotContext
 from bot.i18n import _, format_moment, use_locale
 from bot.i18n import __ as _l
+from bot.labels import flag_text
 from conversations.common import buttons, still_allowed
-from conversations.evidence import flag_text, shorten
+from conversations.evidence import shorten
 from conversations.indicators import short_name
-from conversations.states import Review as State
+from conversations.kit import cancel_handler, dialog
+from conversations.states import ReviewStep as State
 from storage.evidence import Evidence, MediaKind
 from storage.models import Area
 from storage.registrations import Registration
@@ -389,12 +391,6 @@ async def tell_uploader(
     return True
 
 
-async def cancel(update: Update, context: BotContext) -> int:
-    context.user_data.pop(ASKING, None)
-    await update.message.reply_text(_("Stopped reviewing. Send /duyet to go on."))
-    return ConversationHandler.END
-
-
 def handlers() -> list:
     # Every button is an entry point: a photo shown earlier can still be decided.
     entry = [
@@ -405,16 +401,14 @@ def handlers() -> list:
         CallbackQueryHandler(reason_pressed, pattern=rf"^{PREFIX}:why:\d+:\d+$"),
     ]
     return [
-        ConversationHandler(
+        dialog(
+            "review",
             entry_points=entry,
             states={
                 State.REASON: [
                     MessageHandler(tg_filters.TEXT & ~tg_filters.COMMAND, reason_typed),
                 ]
             },
-            fallbacks=[CommandHandler("huy", cancel)],
-            allow_reentry=True,
-            name="review",
-            persistent=True,
+            cancel=cancel_handler(_l("Stopped reviewing. Send /duyet to go on."), [ASKING]),
         )
     ]

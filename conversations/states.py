@@ -1,12 +1,13 @@
 """The one map of every dialog's states.
 
-Values are strings so that the persisted state reads plainly in the database.
+Values are strings so that the persisted state reads plainly in the database. Each enum is a
+dialog's steps (`ReviewStep`), named apart from the domain thing the dialog handles (`Review`).
 """
 
 from enum import StrEnum
 
 
-class Enrolment(StrEnum):
+class EnrolmentStep(StrEnum):
     CODE = "enrolment.code"
     CONFIRM = "enrolment.confirm"
     NAME = "enrolment.name"
@@ -14,43 +15,43 @@ class Enrolment(StrEnum):
     LANGUAGE = "enrolment.language"
 
 
-class Invitation(StrEnum):
+class InvitationStep(StrEnum):
     ROLE = "invitation.role"
     AREA = "invitation.area"
 
 
-class Registration(StrEnum):
+class RegistrationStep(StrEnum):
     RESUME = "registration.resume"
     HAMLET = "registration.hamlet"
     FORM = "registration.form"
     CANCEL = "registration.cancel"
 
 
-class RegistrationBulk(StrEnum):
+class RegistrationBulkStep(StrEnum):
     HAMLET = "registration_bulk.hamlet"
     LIST = "registration_bulk.list"
     CARRY = "registration_bulk.carry"
 
 
-class RegistrationEdit(StrEnum):
+class RegistrationEditStep(StrEnum):
     VALUE = "registration_edit.value"
 
 
-class ProgrammeYearDialog(StrEnum):
+class ProgrammeYearStep(StrEnum):
     PROVINCE = "programme_year.province"
     DATE = "programme_year.date"
 
 
-class Evidence(StrEnum):
+class EvidenceStep(StrEnum):
     FIND = "evidence.find"
     CHECKLIST = "evidence.checklist"
     PHOTOS = "evidence.photos"
 
 
-class Review(StrEnum):
+class ReviewStep(StrEnum):
     REASON = "review.reason"
 
 
-class Recognition(StrEnum):
+class RecognitionStep(StrEnum):
     NUMBER = "recognition.number"
     DATE = "recognition.date"

@@ -12,10 +12,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.access import hamlet_in_reach, numbered_in_reach
 from bot.context import BotContext
 from bot.i18n import _, ngettext
+from bot.labels import flag_text, history_sentence, local_day, state_words
 from bot.years import years_label
 from conversations.common import buttons
-from conversations.evidence import flag_text
-from conversations.recognition import state_words
 from conversations.registration_form import status_name
 from conversations.registrations_list import Card, evaluation_lock, render_card
 from conversations.report_common import send_long
@@ -23,40 +22,10 @@ from storage.evidence import Evidence
 from storage.evidence_state import IndicatorState, IndicatorStatus
 from storage.models import Area
 from storage.registrations import NUMBER_PATTERN, Registration, Status
-from storage.summary import HistoryEntry, Recognition, Review
+from storage.summary import HistoryEntry, RecognitionFact, ReviewFact
 
 PREFIX = "stt"
 HISTORY = 8
-
-
-def history_sentence(entry: HistoryEntry, zone) -> str:
-    """An audit entry as a sentence in the reader's language, with the local time; never the
-    action's code."""
-    who = entry.actor or _("the system")
-    when = local_moment(entry.at, zone)
-    after = entry.after or {}
-    code = after.get("indicator", "")
-    sentences = {
-        "registration.created": _("Registered by {who}, {when}"),
-        "registration.edited": _("Answers edited by {who}, {when}"),
-        "registration.withdrawn": _("Withdrawn by {who}, {when}"),
-        "registration.recognised": _("Recognised by {who}, {when}"),
-        "registration.not_recognised": _("Not recognised by {who}, {when}"),
-        "recognition.reopened": _("Decision reopened by {who}, {when}"),
-        "evidence.deleted": _("A photo deleted by {who}, {when}"),
-    }
-    if entry.action == "evidence.reviewed" and after.get("decision") == "accepted":
-        text = _("Photo for {code} accepted by {who}, {when}")
-    elif entry.action == "evidence.reviewed":
-        text = _("Photo for {code} marked “needs more” by {who}, {when}")
-    else:
-        text = sentences.get(entry.action, _("Changed by {who}, {when}"))
-    return text.format(who=who, when=when, code=code)
-
-
-def local_moment(moment, zone) -> str:
-    """dd/mm/yyyy HH:MM in local time."""
-    return f"{moment.astimezone(zone):%d/%m/%Y %H:%M}"
 
 
 MARKS = {
@@ -81,7 +50,9 @@ def render_evidence(states: list[IndicatorStatus], photos: list[Evidence]) -> li
     return lines
 
 
-def render_reviews(reviews: list[Review], recognition: Recognition | None, zone=None) -> list[str]:
+def render_reviews(
+    reviews: list[ReviewFact], recognition: RecognitionFact | None, zone=None
+) -> list[str]:
     lines = [_("Review results:")]
     if not reviews:
         lines.append(_("no photo reviewed yet"))
@@ -114,13 +85,6 @@ def render_reviews(reviews: list[Review], recognition: Recognition | None, zone=
             )
         )
     return lines
-
-
-def local_day(value: str | None) -> str:
-    if not value:
-        return "—"
-    year, month, day = value[:10].split("-")
-    return f"{day}/{month}/{year}"
 
 
 def render_flags(photos: list[Evidence]) -> list[str]:

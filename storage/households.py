@@ -8,6 +8,7 @@ over the counted part.
 
 from dataclasses import dataclass
 
+from storage.area_scope import within
 from storage.audit import AuditLog
 from storage.db import Database
 from storage.models import Area, AreaLevel, Person
@@ -18,11 +19,6 @@ _CHILD = {
     AreaLevel.PROVINCE: "commune_code",
     AreaLevel.COMMUNE: "CAST(id AS TEXT)",
     AreaLevel.HAMLET: "CAST(id AS TEXT)",
-}
-_SCOPE = {
-    AreaLevel.PROVINCE: ("province_code", "code"),
-    AreaLevel.COMMUNE: ("commune_code", "code"),
-    AreaLevel.HAMLET: ("id", "id"),
 }
 
 
@@ -82,11 +78,8 @@ class HouseholdRepository:
         """Households per child area of a report on `area`, keyed like the summary's rows:
         province or commune code, or the hamlet's id as text."""
         child = _CHILD[area.level if area else None]
-        where, params = "level = 'hamlet'", []
-        if area is not None:
-            column, attribute = _SCOPE[area.level]
-            where += f" AND {column} = ?"
-            params.append(getattr(area, attribute))
+        inside, params = within(area, hamlet_column="id")
+        where = f"level = 'hamlet' AND {inside}"
         rows = await self.db.conn.execute_fetchall(
             f"SELECT {child} AS child, COUNT(*) AS hamlets, COUNT(households) AS counted,"
             f" COALESCE(SUM(households), 0) AS total FROM areas WHERE {where} GROUP BY child",

@@ -1,8 +1,9 @@
 """Enrolled people: one row per Telegram account."""
 
+from storage.area_scope import within
 from storage.clock import to_db, utcnow
 from storage.db import Database
-from storage.models import Area, AreaLevel, Person, Role
+from storage.models import Area, Person, Role
 from storage.text import nfc
 
 
@@ -50,7 +51,7 @@ class PeopleRepository:
 
     async def in_area(self, area: Area | None, offset: int = 0, limit: int = 10) -> list[Person]:
         """People whose area lies within `area` (everyone when None), by name."""
-        where, params = _within(area)
+        where, params = within(area, "areas", "id")  # the SQL twin of Area.contains
         rows = await self.db.conn.execute_fetchall(
             "SELECT people.* FROM people LEFT JOIN areas ON areas.id = people.area_id"
             f" WHERE {where} ORDER BY people.full_name, people.id LIMIT ? OFFSET ?",
@@ -59,7 +60,7 @@ class PeopleRepository:
         return [Person.model_validate(dict(row)) for row in rows]
 
     async def count_in_area(self, area: Area | None) -> int:
-        where, params = _within(area)
+        where, params = within(area, "areas", "id")  # the SQL twin of Area.contains
         rows = await self.db.conn.execute_fetchall(
             "SELECT COUNT(*) FROM people LEFT JOIN areas ON areas.id = people.area_id"
             f" WHERE {where}",
@@ -70,15 +71,3 @@ class PeopleRepository:
     async def _one(self, sql: str, params: tuple) -> Person | None:
         rows = await self.db.conn.execute_fetchall(sql, params)
         return Person.model_validate(dict(rows[0])) if rows else None
-
-
-def _within(area: Area | None) -> tuple[str, tuple]:
-    """The SQL twin of Area.contains, as a WHERE clause over `areas`; None is everywhere."""
-    if area is None:
-        return "1 = 1", ()
-    column = {
-        AreaLevel.PROVINCE: ("areas.province_code", area.code),
-        AreaLevel.COMMUNE: ("areas.commune_code", area.code),
-        AreaLevel.HAMLET: ("areas.id", area.id),
-    }[area.level]
-    return f"{column[0]} = ?", (column[1],)

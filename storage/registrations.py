@@ -5,11 +5,12 @@ import re
 from datetime import date, datetime
 from enum import StrEnum
 
+from storage.area_scope import within
 from storage.audit import AuditLog
 from storage.clock import to_db, utcnow
-from storage.criteria import ModelKind as Kind
+from storage.criteria import ModelKind
 from storage.db import Database
-from storage.models import Area, AreaLevel, Model, Person
+from storage.models import Area, Model, Person
 from storage.text import nfc, search_key
 
 
@@ -20,10 +21,12 @@ class Status(StrEnum):
     NOT_RECOGNISED = "not_recognised"
 
 
-NUMBER_PREFIX = {Kind.FAMILY: "GD", Kind.CLAN: "DH"}
+NUMBER_PREFIX = {ModelKind.FAMILY: "GD", ModelKind.CLAN: "DH"}
 # A registration number: GD-2026-00001; national per kind and year, so past 99,999 it grows
 # (GD-2026-100000). The one pattern every command that reads a number uses.
-NUMBER_PATTERN = re.compile(r"^(GD|DH)-\d{4}-\d{5,}$", re.IGNORECASE)
+NUMBER_PATTERN = re.compile(
+    rf"^({'|'.join(NUMBER_PREFIX.values())})-\d{{4}}-\d{{5,}}$", re.IGNORECASE
+)
 # The columns a registration's answers fill; anything else in a draft is dialog bookkeeping.
 DETAIL_FIELDS = (
     "head_name",
@@ -40,7 +43,7 @@ DETAIL_FIELDS = (
 class Registration(Model):
     id: int
     number: str
-    kind: Kind
+    kind: ModelKind
     year: int
     hamlet_id: int
     commune_code: str
@@ -122,7 +125,7 @@ class BulkDraft(Model):
 class NewRegistration(Model):
     """One registration of a batch: its answers, and last year's registration it continues."""
 
-    kind: Kind
+    kind: ModelKind
     head_name: str
     clan_name: str | None = None
     branch: str | None = None
@@ -135,16 +138,16 @@ class NewRegistration(Model):
 
 
 # The answer two registrations are compared by, to warn of the same family or clan twice.
-IDENTITY_FIELD = {Kind.FAMILY: "head_name", Kind.CLAN: "clan_name"}
+IDENTITY_FIELD = {ModelKind.FAMILY: "head_name", ModelKind.CLAN: "clan_name"}
 
 
-def identity_name(kind: Kind, answers: dict) -> str:
+def identity_name(kind: ModelKind, answers: dict) -> str:
     return answers[IDENTITY_FIELD[kind]]
 
 
-def display_name(kind: Kind, answers: dict) -> str:
+def display_name(kind: ModelKind, answers: dict) -> str:
     """What a registration is called: the household head, or the clan and its branch."""
-    if kind is Kind.FAMILY:
+    if kind is ModelKind.FAMILY:
         return answers["head_name"]
     branch = answers.get("branch")
     return f"{answers['clan_name']} ({branch})" if branch else answers["clan_name"]
@@ -224,7 +227,7 @@ class RegistrationRepository:
         The draft id is unique among registrations, so a second Confirm (a double tap, or an
         update delivered again) finds the registration the first one made.
         """
-        answers, kind = draft.answers, Kind(draft.answers["kind"])
+        answers, kind = draft.answers, ModelKind(draft.answers["kind"])
         now = to_db(utcnow())
         async with self.db.transaction() as conn:
             existing = await self.by_draft(draft.id)
@@ -311,7 +314,7 @@ class RegistrationRepository:
         return cursor.rowcount > 0
 
     async def same_name(
-        self, hamlet_id: int, year: int, kind: Kind, name: str
+        self, hamlet_id: int, year: int, kind: ModelKind, name: str
     ) -> list[Registration]:
         """Registrations in the hamlet and year of the same head or clan name, compared without
         diacritics, case or extra spaces."""
@@ -327,7 +330,7 @@ class RegistrationRepository:
         area: Area | None,
         year: int | tuple[int, ...],
         *,
-        kind: Kind | None = None,
+        kind: ModelKind | None = None,
         status: Status | None = None,
         offset: int = 0,
         limit: int = 10,
@@ -372,7 +375,7 @@ class RegistrationRepository:
             if current is None or current.status is not Status.REGISTERED:
                 return None
             values = current.model_dump() | changes
-            kind = Kind(values["kind"])
+            kind = ModelKind(values["kind"])
             values["name"] = display_name(kind, values)
             columns = [*DETAIL_FIELDS, "status", "name"]
             await conn.execute(
@@ -430,7 +433,7 @@ class RegistrationRepository:
         )
 
     async def registered_names(
-        self, hamlet_id: int, year: int, kind: Kind
+        self, hamlet_id: int, year: int, kind: ModelKind
     ) -> dict[str, Registration]:
         """The hamlet's registrations of the year and kind (not withdrawn) by their name key,
         the key `same_name` compares: to check a whole list with one query."""
@@ -458,7 +461,7 @@ class RegistrationRepository:
         draft: BulkDraft,
         hamlet: Area,
         entries: list[NewRegistration],
-        criteria_set_ids: dict[Kind, str],
+        criteria_set_ids: dict[ModelKind, str],
         actor: Person,
     ) -> list[Registration] | None:
         """Number and register every entry in one transaction, with an audit entry each, and
@@ -584,18 +587,14 @@ def year_clause(column: str, year: int | tuple[int, ...]) -> tuple[str, list]:
 
 
 def _filters(
-    area: Area | None, year: int | tuple[int, ...], kind: Kind | None, status: Status | None
+    area: Area | None, year: int | tuple[int, ...], kind: ModelKind | None, status: Status | None
 ) -> tuple[str, tuple]:
     clause, params = year_clause("year", year)
     clauses = [clause]
     if area is not None:
-        column = {
-            AreaLevel.PROVINCE: ("province_code", area.code),
-            AreaLevel.COMMUNE: ("commune_code", area.code),
-            AreaLevel.HAMLET: ("hamlet_id", area.id),
-        }[area.level]
-        clauses.append(f"{column[0]} = ?")
-        params.append(column[1])
+        clause, values = within(area)
+        clauses.append(clause)
+        params += values
     if kind is not None:
         clauses.append("kind = ?")
         params.append(kind.value)

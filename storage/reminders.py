@@ -4,10 +4,10 @@ the plain counts of a staff member's weekly digest."""
 from dataclasses import dataclass
 from datetime import date
 
+from storage.area_scope import within
 from storage.db import Database
 from storage.evidence_state import TALLY_FIGURES, TallyRepository
 from storage.models import Area
-from storage.reviews import _area_clause
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class ReminderRepository:
 
     async def digest_counts(self, area: Area | None, year: int) -> DigestCounts:
         """Registrations by the tallies (the figures of /tongket), photos by their reviews."""
-        where, params = _area_clause(area)
+        where, params = within(area, "r")
         scope = f"r.year = ? AND r.status != 'withdrawn' AND {where}"
         values = (year, *params)
         totals = [0] * len(TALLY_FIGURES)
@@ -96,7 +96,7 @@ class ReminderRepository:
     async def lacking(self, area: Area, year: int) -> list[tuple[str, int]]:
         """(number, how many) of the area's registered registrations with evidence-required
         indicators `missing` or `needs_more` by the evidence rule, by number."""
-        where, params = _area_clause(area)
+        where, params = within(area, "r")
         rows = await self.db.conn.execute_fetchall(
             "SELECT r.number, COUNT(*) FROM registrations r JOIN indicator_states s"
             " ON s.registration_id = r.id AND s.required AND s.state IN ('missing', 'needs_more')"

@@ -10,12 +10,13 @@ import json
 from datetime import date, datetime
 from enum import StrEnum
 
+from storage.area_scope import within
 from storage.clock import to_db, utcnow
 from storage.criteria import CriteriaSet, Evaluation, ScoringKind, evaluate
 from storage.db import Database
 from storage.evidence import Evidence, _evidence
 from storage.evidence_state import ASSESSED_SQL
-from storage.models import Area, AreaLevel, Model
+from storage.models import Area, Model
 from storage.registrations import Registration, Status, _filters, _registration
 
 
@@ -93,18 +94,6 @@ def _recognition(row) -> Recognition:
     return Recognition.model_validate(values)
 
 
-def _area_clause(area: Area | None, alias: str = "r") -> tuple[str, tuple]:
-    """Registrations (`alias`) within `area`; everywhere when None."""
-    if area is None:
-        return "1 = 1", ()
-    column, value = {
-        AreaLevel.PROVINCE: ("province_code", area.code),
-        AreaLevel.COMMUNE: ("commune_code", area.code),
-        AreaLevel.HAMLET: ("hamlet_id", area.id),
-    }[area.level]
-    return f"{alias}.{column} = ?", (value,)
-
-
 class ReviewRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -116,7 +105,7 @@ class ReviewRepository:
     ) -> list[Evidence]:
         """Unreviewed photos of registrations in `area` (not withdrawn), flagged ones first,
         then oldest first; `exclude` holds ids skipped in this session."""
-        where, params = _area_clause(area)
+        where, params = within(area, "r")
         skipped = ",".join("?" * len(exclude))
         not_skipped = f" AND e.id NOT IN ({skipped})" if exclude else ""
         rows = await self.db.conn.execute_fetchall(
@@ -130,7 +119,7 @@ class ReviewRepository:
 
     async def waiting(self, area: Area | None) -> int:
         """How many photos in `area` wait for review."""
-        where, params = _area_clause(area)
+        where, params = within(area, "r")
         rows = await self.db.conn.execute_fetchall(
             "SELECT COUNT(*) FROM evidence e JOIN registrations r ON r.id = e.registration_id"
             " LEFT JOIN evidence_reviews v ON v.evidence_id = e.id"

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from storage.area_scope import within
 from storage.criteria import ModelKind
 from storage.criteria_repo import CriteriaRepository
 from storage.db import Database
@@ -89,21 +90,15 @@ class Missing:
 
 # --- SQL pieces ----------------------------------------------------------------------------
 
-_SCOPE_COLUMN = {
-    AreaLevel.PROVINCE: ("r.province_code", "code"),
-    AreaLevel.COMMUNE: ("r.commune_code", "code"),
-    AreaLevel.HAMLET: ("r.hamlet_id", "id"),
-}
-
 
 def scope(area: Area | None, year: int | tuple[int, ...]) -> tuple[str, list]:
     """WHERE clause (on alias `r`) for the registrations of the year (or years) in the area."""
     clause, params = year_clause("r.year", year)
     clauses = [clause]
     if area is not None:
-        column, attribute = _SCOPE_COLUMN[area.level]
-        clauses.append(f"{column} = ?")
-        params.append(getattr(area, attribute))
+        clause, values = within(area, "r")
+        clauses.append(clause)
+        params += values
     return " AND ".join(clauses), params
 
 
@@ -244,7 +239,9 @@ class SummaryRepository:
 
 
 @dataclass(frozen=True)
-class Review:
+class ReviewFact:
+    """A photo's review as /tinhtrang shows it (the stored row is `storage.reviews.Review`)."""
+
     evidence_id: int
     indicator_code: str
     decision: str
@@ -254,7 +251,9 @@ class Review:
 
 
 @dataclass(frozen=True)
-class Recognition:
+class RecognitionFact:
+    """A decision as /tinhtrang shows it (the stored row is `storage.reviews.Recognition`)."""
+
     result: str
     decision_number: str | None
     decision_date: str | None
@@ -276,7 +275,7 @@ class RegistrationFacts:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def reviews(self, registration_id: int) -> list[Review]:
+    async def reviews(self, registration_id: int) -> list[ReviewFact]:
         rows = await self.db.conn.execute_fetchall(
             "SELECT v.evidence_id, e.indicator_code, v.decision, v.reason,"
             " p.full_name AS reviewer, v.reviewed_at"
@@ -286,11 +285,11 @@ class RegistrationFacts:
             (registration_id,),
         )
         return [
-            Review(**(dict(row) | {"reviewed_at": datetime.fromisoformat(row["reviewed_at"])}))
+            ReviewFact(**(dict(row) | {"reviewed_at": datetime.fromisoformat(row["reviewed_at"])}))
             for row in rows
         ]
 
-    async def recognition(self, registration_id: int) -> Recognition | None:
+    async def recognition(self, registration_id: int) -> RecognitionFact | None:
         rows = await self.db.conn.execute_fetchall(
             "SELECT x.result, x.decision_number, x.decision_date, p.full_name AS decided_by,"
             " x.decided_at FROM recognitions x JOIN people p ON p.id = x.decided_by"
@@ -299,7 +298,7 @@ class RegistrationFacts:
         )
         if not rows:
             return None
-        return Recognition(
+        return RecognitionFact(
             **(dict(rows[0]) | {"decided_at": datetime.fromisoformat(rows[0]["decided_at"])})
         )
 

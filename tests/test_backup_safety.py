@@ -16,10 +16,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from storage.backup import DB_FILE, MEDIA_FOLDER, backup, prune
+from storage.criteria import ModelKind
 from storage.evidence import MediaFolder, MediaKind, Received
 from storage.images import Fingerprint, ImageFacts
 from storage.models import Role
-from storage.registrations import Kind
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -29,7 +29,7 @@ async def photos_on_disk(storage, enrol, hamlets, media: MediaFolder, count: int
     head = await enrol(950, Role.HAMLET_HEAD, "00070/Thôn Đông")
     hamlet = hamlets["Thôn Đông"]
     draft = await storage.registrations.start_draft(head.id, hamlet.id, 2026)
-    criteria = await storage.criteria.in_force(hamlet.province_code, 2026, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, 2026, ModelKind.FAMILY)
     answers = {"kind": "family", "criteria_set_id": criteria.set_id, "head_name": "Hà Văn Ba"}
     answers |= {"members": 3, "school_age_children": 1, "assessment": {"GD.1.1": 10}}
     await storage.registrations.save_draft(draft.model_copy(update={"answers": answers}))

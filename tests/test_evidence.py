@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from conversations import evidence_intake
 from conversations.evidence_intake import retry_pending_downloads
+from storage.criteria import ModelKind
 from storage.evidence import FlagKind, MediaFolder
 from storage.images import (
     EXIF_IFD,
@@ -20,7 +21,6 @@ from storage.images import (
     inspect,
 )
 from storage.models import Role
-from storage.registrations import Kind
 
 REQUIRED_INDICATORS = 6
 
@@ -66,7 +66,7 @@ def rows(db_path, sql, *params):
 
 async def register_family(storage, person, hamlet, head_name, year):
     draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
     answers = {
         "kind": "family",
         "criteria_set_id": criteria.set_id,

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
+from storage.criteria import ModelKind
 from storage.evidence import MediaFolder, MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
-from storage.registrations import Kind
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 APOLOGY = "Xin lỗi, hệ thống vừa gặp sự cố."
@@ -24,7 +24,7 @@ def jpeg(seed: int) -> bytes:
 
 async def family(storage, head, hamlet, year):
     draft = await storage.registrations.start_draft(head.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
     answers = {"kind": "family", "criteria_set_id": criteria.set_id, "head_name": "Đỗ Văn Tư"}
     answers |= {"members": 5, "school_age_children": 2, "assessment": {"GD.1.1": 10}}
     await storage.registrations.save_draft(draft.model_copy(update={"answers": answers}))

@@ -10,7 +10,9 @@ import pytest
 from tests.conftest import ROOT
 
 KERNEL = ["gate", "access", "context", "i18n", "commands", "menus", "errors", "flood", "ordering"]
-SHARED = ["labels", "export", "chart"]  # used by dialogs and the command line alike
+SHELL = ["__main__", "app", "runner", "cli", "demo"]  # the process: wires the dialogs in
+# Used by dialogs, the command line and the dashboard alike.
+SHARED = ["labels", "export", "chart", "reminders", "web", "web.server", "web.pages", "web.auth"]
 
 
 def source_of(module: str) -> Path | None:
@@ -54,6 +56,16 @@ def path_to_conversations(module: str) -> list[str] | None:
 def test_kernel_and_shared_modules_import_no_dialog(name):
     chain = path_to_conversations(f"bot.{name}")
     assert chain is None, " imports ".join(chain)
+
+
+def test_only_the_process_shell_wires_the_dialogs_in():
+    """Every module of bot/ but the process shell, including ones added later, stays below."""
+    modules = {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (ROOT / "bot").rglob("*.py")
+    }
+    wiring = {name for name in modules if path_to_conversations(name)}
+    assert wiring == {f"bot.{name}" for name in SHELL}
 
 
 def test_the_check_sees_the_wiring_import_the_dialogs():

@@ -2,13 +2,13 @@
 
 import sqlite3
 
+from storage.criteria import ModelKind
 from storage.models import Role
-from storage.registrations import Kind
 
 
 async def register(storage, person, hamlet, year, name="Nguyễn Văn An"):
     draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
     answers = {
         "kind": "family",
         "criteria_set_id": criteria.set_id,

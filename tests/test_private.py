@@ -4,8 +4,8 @@ from bot.app import build_application
 from bot.flood import PRESS_LIMIT
 from bot.runner import polling
 from bot.testkit import FakeBotApi
+from storage.criteria import ModelKind
 from storage.models import Role
-from storage.registrations import Kind
 from tests.conftest import settings_for
 
 PRIVATE_ONLY = "Tôi chỉ làm việc trong cuộc trò chuyện riêng"
@@ -18,7 +18,7 @@ NOT_AVAILABLE = "Bạn không có quyền dùng lệnh này."
 async def register(storage, person, hamlet, name="Nguyễn Văn An", phone="+84912345678"):
     """A family registration made directly in storage, the way /dangky finishes one."""
     draft = await storage.registrations.start_draft(person.id, hamlet.id, 2026)
-    criteria = await storage.criteria.in_force(hamlet.province_code, 2026, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, 2026, ModelKind.FAMILY)
     answers = {
         "kind": "family",
         "criteria_set_id": criteria.set_id,

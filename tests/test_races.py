@@ -9,10 +9,11 @@ import pytest
 from PIL import Image
 
 from storage.clock import utcnow
+from storage.criteria import ModelKind
 from storage.evidence import MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
-from storage.registrations import Kind, Status
+from storage.registrations import Status
 from storage.reviews import Decision, Result
 from storage.usecases.enrolment import change_role, enrol
 
@@ -23,7 +24,7 @@ USED = "Mã này đã được sử dụng. Xin vui lòng xin mã mới."
 
 async def register(storage, person, hamlet, year):
     draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
     answers = {
         "kind": "family",
         "criteria_set_id": criteria.set_id,

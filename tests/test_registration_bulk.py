@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from conversations.family_list import Problem, family, rows_from_text
+from conversations.family_list import RowProblem, family, rows_from_text
+from storage.criteria import ModelKind
 from storage.models import Role
-from storage.registrations import BulkMode, Kind, NewRegistration
+from storage.registrations import BulkMode, NewRegistration
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh"]
@@ -57,7 +58,7 @@ def good_line(index, name):
 async def register_by_hand(storage, person, hamlet, year, head_name):
     """A family registered through /dangky's storage path."""
     draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
     answers = {
         "kind": "family",
         "criteria_set_id": criteria.set_id,
@@ -88,8 +89,8 @@ def test_lines_are_read_in_the_ways_people_write_them():
     only_name = read("  Lê   Thị Hoa ")
     assert (only_name.head_name, only_name.members) == ("Lê Thị Hoa", None)
     assert read("Lê Thị Hoa, , , , 0912 345 678").phone == "+84912345678"
-    assert read("Lê Thị Hoa, 2, 3") is Problem.MORE_CHILDREN
-    assert read("Lê Thị Hoa, năm") is Problem.MEMBERS
+    assert read("Lê Thị Hoa, 2, 3") is RowProblem.MORE_CHILDREN
+    assert read("Lê Thị Hoa, năm") is RowProblem.MEMBERS
     assert rows_from_text("a\n\n  \nb", 7)[1].number == 8  # blank lines are not counted
 
 
@@ -208,7 +209,7 @@ async def test_last_years_families_carried_over_with_three_unticked(
     last = await storage.registrations.start_bulk_draft(head.id, BulkMode.LIST, hamlet.id, year - 1)
     families = [
         NewRegistration(
-            kind=Kind.FAMILY,
+            kind=ModelKind.FAMILY,
             head_name=name,
             members=3 + i % 4,
             school_age_children=i % 3,
@@ -219,13 +220,13 @@ async def test_last_years_families_carried_over_with_three_unticked(
     ]
     clans = [
         NewRegistration(
-            kind=Kind.CLAN, clan_name=clan, branch="Chi 2", head_name=head_name, households=h
+            kind=ModelKind.CLAN, clan_name=clan, branch="Chi 2", head_name=head_name, households=h
         )
         for clan, head_name, h in (("Họ Đỗ", "Đỗ Văn Cả", 30), ("Họ Bùi", "Bùi Văn Trưởng", 12))
     ]
     set_ids = {
         kind: (await storage.criteria.in_force("01", year - 1, kind)).set_id
-        for kind in (Kind.FAMILY, Kind.CLAN)
+        for kind in (ModelKind.FAMILY, ModelKind.CLAN)
     }
     previous = await storage.registrations.register_many(
         last,
@@ -291,7 +292,7 @@ async def test_last_years_families_carried_over_with_three_unticked(
         assert {f: row[f] for f in fields} == {f: getattr(before, f) for f in fields}
     assert (
         carried[0]["criteria_set_id"]
-        == (await storage.criteria.in_force("01", year, Kind.FAMILY)).set_id
+        == (await storage.criteria.in_force("01", year, ModelKind.FAMILY)).set_id
     )
     assert rows(db, "SELECT COUNT(*) FROM registrations WHERE year = ?", year - 1)[0][0] == 41
     assert len(message_calls(api, 910, mark)) == 9  # the menu, then one screen edited 8 times
@@ -446,8 +447,10 @@ async def test_register_many_is_one_transaction_and_happens_once(storage, enrol,
     head = await enrol(950, Role.HAMLET_HEAD, "00070/Thôn Đông")
     hamlet = hamlets["Thôn Đông"]
     repo = storage.registrations
-    set_ids = {Kind.FAMILY: (await storage.criteria.in_force("01", 2026, Kind.FAMILY)).set_id}
-    families = [NewRegistration(kind=Kind.FAMILY, head_name=name) for name in names(3)]
+    set_ids = {
+        ModelKind.FAMILY: (await storage.criteria.in_force("01", 2026, ModelKind.FAMILY)).set_id
+    }
+    families = [NewRegistration(kind=ModelKind.FAMILY, head_name=name) for name in names(3)]
     draft = await repo.start_bulk_draft(head.id, BulkMode.LIST, hamlet.id, 2026)
     made = await asyncio.gather(
         *(repo.register_many(draft, hamlet, families, set_ids, head) for _ in range(2))
@@ -459,10 +462,13 @@ async def test_register_many_is_one_transaction_and_happens_once(storage, enrol,
     # Carrying over one that someone else carried over meanwhile writes nothing at all.
     first = next(m for m in made if m is not None)
     carry = [
-        NewRegistration(kind=Kind.FAMILY, head_name=r.head_name, previous_id=r.id) for r in first
+        NewRegistration(kind=ModelKind.FAMILY, head_name=r.head_name, previous_id=r.id)
+        for r in first
     ]
     taken = await repo.start_bulk_draft(head.id, BulkMode.CARRY, hamlet.id, 2027)
-    set_ids = {Kind.FAMILY: (await storage.criteria.in_force("01", 2027, Kind.FAMILY)).set_id}
+    set_ids = {
+        ModelKind.FAMILY: (await storage.criteria.in_force("01", 2027, ModelKind.FAMILY)).set_id
+    }
     await repo.register_many(taken, hamlet, carry[1:2], set_ids, head)
     assert [r.id for r in await repo.to_carry_over(hamlet.id, 2027)] == [first[0].id, first[2].id]
     draft = await repo.start_bulk_draft(head.id, BulkMode.CARRY, hamlet.id, 2027)

@@ -4,18 +4,19 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.jobs import DRAFT_EXPIRY_JOB, discard_stale_drafts
 from storage.clock import to_db
+from storage.criteria import ModelKind
 from storage.models import Role
-from storage.registrations import Kind, ProgrammeYear, Status
+from storage.registrations import ProgrammeYear, Status
 
 DENIED = "Bạn không có quyền truy cập nội dung này."
 MARCH = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 
 
-async def register(storage, person, hamlet, kind=Kind.FAMILY, **answers):
+async def register(storage, person, hamlet, kind=ModelKind.FAMILY, **answers):
     """A registration made directly in storage, the way /dangky finishes one."""
     draft = await storage.registrations.start_draft(person.id, hamlet.id, 2026)
     criteria = await storage.criteria.in_force(hamlet.province_code, 2026, kind)
-    if kind is Kind.FAMILY:
+    if kind is ModelKind.FAMILY:
         defaults = {
             "head_name": "Nguyễn Văn An",
             "members": 4,
@@ -60,8 +61,8 @@ async def test_list_filters_and_pages(bot, api, storage, enrol, hamlets):
         await register(storage, head, hamlets["Thôn Đông"], head_name=f"Lê Văn {name}")
         for name in "ABCDEFGHIJKL"
     ]
-    await register(storage, head, hamlets["Thôn Đông"], Kind.CLAN, clan_name="Họ Lê")
-    await register(storage, head, hamlets["Thôn Đông"], Kind.CLAN, clan_name="Họ Trần")
+    await register(storage, head, hamlets["Thôn Đông"], ModelKind.CLAN, clan_name="Họ Lê")
+    await register(storage, head, hamlets["Thôn Đông"], ModelKind.CLAN, clan_name="Họ Trần")
     await register(storage, other, hamlets["Thôn Bắc"], head_name="Phạm Văn Xa")
     await storage.registrations.update(families[3].id, {"status": Status.WITHDRAWN})
     chat = api.person(802)
@@ -113,7 +114,7 @@ async def test_card_shows_answers_and_assessment(bot, api, storage, enrol, hamle
     bot.clock = lambda: MARCH
     head = await enrol(810, Role.HAMLET_HEAD, "00070/Thôn Đông")
     await register(storage, head, hamlets["Thôn Đông"])
-    await register(storage, head, hamlets["Thôn Đông"], Kind.CLAN)
+    await register(storage, head, hamlets["Thôn Đông"], ModelKind.CLAN)
     chat = api.person(810)
 
     await chat.send("/danhsach")

@@ -2,13 +2,13 @@
 
 import asyncio
 
+from storage.criteria import ModelKind
 from storage.models import Role
-from storage.registrations import Kind
 
 
 async def family_draft(storage, person, hamlet, head_name):
     draft = await storage.registrations.start_draft(person.id, hamlet.id, 2026)
-    criteria = await storage.criteria.in_force(hamlet.province_code, 2026, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, 2026, ModelKind.FAMILY)
     answers = {
         "kind": "family",
         "criteria_set_id": criteria.set_id,
@@ -60,10 +60,14 @@ async def test_same_name_ignores_diacritics_case_spacing_and_tone_placement(
         await family_draft(storage, head, hamlet, "Nguyễn Văn Hoà"), hamlet, head.id
     )
     for typed in ("nguyen van hoa", "NGUYỄN  VĂN HÒA"):
-        (match,) = await storage.registrations.same_name(hamlet.id, 2026, Kind.FAMILY, typed)
+        (match,) = await storage.registrations.same_name(hamlet.id, 2026, ModelKind.FAMILY, typed)
         assert match.name == "Nguyễn Văn Hoà"
-    assert await storage.registrations.same_name(hamlet.id, 2026, Kind.CLAN, "Nguyễn Văn Hoà") == []
+    assert (
+        await storage.registrations.same_name(hamlet.id, 2026, ModelKind.CLAN, "Nguyễn Văn Hoà")
+        == []
+    )
     other = hamlets["Thôn Tây"]
     assert (
-        await storage.registrations.same_name(other.id, 2026, Kind.FAMILY, "nguyen van hoa") == []
+        await storage.registrations.same_name(other.id, 2026, ModelKind.FAMILY, "nguyen van hoa")
+        == []
     )

@@ -21,8 +21,9 @@ from PIL import Image
 
 from conversations.export import parse_arguments
 from conversations.report_common import split_message
+from storage.criteria import ModelKind
 from storage.models import Role
-from storage.registrations import Kind, Status
+from storage.registrations import Status
 
 MARCH = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
 YEAR = 2026
@@ -69,7 +70,7 @@ PLANS = {
 
 async def register(storage, person, hamlet, kind: str, name: str, year: int = YEAR):
     draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind(kind))
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind(kind))
     if kind == "family":
         answers = {
             "head_name": name,
@@ -389,8 +390,8 @@ async def test_missing_lists_exactly_the_registrations_without_required_evidence
     ]
     assert len(listed) == 14 and set(listed) == want
     partial = dataset["plans"]["partial"]
-    family = next(r for r in partial if r.kind is Kind.FAMILY)
-    clan = next(r for r in partial if r.kind is Kind.CLAN)
+    family = next(r for r in partial if r.kind is ModelKind.FAMILY)
+    clan = next(r for r in partial if r.kind is ModelKind.CLAN)
     text = first.text + "\n" + second.text
     missing = (
         "Kết quả học tập, hạnh kiểm; Người lớn học trong năm; Công dân học tập;"

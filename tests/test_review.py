@@ -11,10 +11,11 @@ import pytest
 from PIL import Image, ImageDraw
 
 from bot.reminders import send_reminders
+from storage.criteria import ModelKind
 from storage.evidence import MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
-from storage.registrations import Kind, ProgrammeYear
+from storage.registrations import ProgrammeYear
 from storage.reviews import Decision
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -55,7 +56,7 @@ def rows(db_path, sql, *params):
 
 async def register_family(storage, person, hamlet, head_name, year, assessment=None):
     draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
     answers = {
         "kind": "family",
         "criteria_set_id": criteria.set_id,

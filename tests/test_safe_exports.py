@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from PIL import Image
 
+from storage.criteria import ModelKind
 from storage.evidence import MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
-from storage.registrations import Kind
 from storage.reviews import Decision, Result
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -60,7 +60,7 @@ async def poisoned(api, storage, enrol, year):
         head,
         hamlet,
         year,
-        Kind.FAMILY,
+        ModelKind.FAMILY,
         {
             "head_name": ATTACKS["head_name"],
             "members": 4,
@@ -74,7 +74,7 @@ async def poisoned(api, storage, enrol, year):
         chair,
         hamlet,
         year,
-        Kind.CLAN,
+        ModelKind.CLAN,
         {
             "clan_name": ATTACKS["clan_name"],
             "branch": ATTACKS["branch"],

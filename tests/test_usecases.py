@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
+from storage.criteria import ModelKind
 from storage.evidence import MediaFolder, MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
-from storage.registrations import Kind, Status
+from storage.registrations import Status
 from storage.reviews import Decision, Result
 from storage.usecases import NotAllowed
 from storage.usecases.digest import switch_digest
@@ -84,7 +85,7 @@ async def break_the_audit_log(storage) -> None:
 
 async def new_draft(storage, person, hamlet, year):
     draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, Kind.FAMILY)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
     answers = {
         "kind": "family",
         "criteria_set_id": criteria.set_id,

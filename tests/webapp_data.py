@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from PIL import Image
 
 from storage import Storage
+from storage.criteria import ModelKind
 from storage.evidence import MediaFolder, MediaKind, Received
 from storage.images import inspect
 from storage.models import Area, Person, Role
-from storage.registrations import Kind, Registration, Status
+from storage.registrations import Registration, Status
 
 YEAR = 2026
 MARCH = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
@@ -38,7 +39,7 @@ async def enrol(storage: Storage, telegram_id: int, role: Role, area: str | None
 
 async def register(storage, person, hamlet, kind: str, name: str) -> Registration:
     draft = await storage.registrations.start_draft(person.id, hamlet.id, YEAR)
-    criteria = await storage.criteria.in_force(hamlet.province_code, YEAR, Kind(kind))
+    criteria = await storage.criteria.in_force(hamlet.province_code, YEAR, ModelKind(kind))
     if kind == "family":
         answers = {"head_name": name, "members": 4, "school_age_children": 2}
         answers["assessment"] = {"GD.1.1": 10, "GD.1.2": 8}

@@ -19,11 +19,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from bot.access import may_access
 from bot.export import Format, export
 from bot.i18n import _, current_locale, format_number, format_share, ngettext
+from bot.labels import flag_text, history_sentence, kind_label, local_day, state_words, status_name
 from bot.web.auth import link_valid, sign_link
-from conversations.evidence import flag_text
-from conversations.recognition import state_words
-from conversations.registration_form import kind_label, status_name
-from conversations.status import history_sentence, local_day
 from storage import Storage
 from storage.browse import Filters, browse
 from storage.criteria import ModelKind

@@ -9,7 +9,18 @@ import pytest
 
 from tests.conftest import ROOT
 
-KERNEL = ["gate", "access", "context", "i18n", "commands", "menus", "errors", "flood", "ordering"]
+KERNEL = [
+    "gate",
+    "access",
+    "context",
+    "i18n",
+    "commands",
+    "menus",
+    "errors",
+    "flood",
+    "ordering",
+    "actions",
+]
 SHARED = ["labels", "export", "chart"]  # used by dialogs and the command line alike
 
 

@@ -511,8 +511,9 @@ async def on_back(update: Update, context: BotContext, draft: Draft, value: None
 
 
 async def on_edit(update: Update, context: BotContext, draft: Draft, value: str) -> None:
-    kind = ModelKind(draft.answers["kind"])
-    if current_question(draft) != SUMMARY_STEP or value not in {f.key for f in FIELDS[kind]}:
+    if current_question(draft) != SUMMARY_STEP:
+        return await stale(update)
+    if value not in {f.key for f in FIELDS[ModelKind(draft.answers["kind"])]}:
         return await stale(update)
     await show_step(
         update, context, draft.model_copy(update={"answers": draft.answers | {EDITING: value}})
@@ -520,7 +521,10 @@ async def on_edit(update: Update, context: BotContext, draft: Draft, value: str)
 
 
 async def on_different(update: Update, context: BotContext, draft: Draft, value: None) -> None:
-    name = identity_name(ModelKind(draft.answers["kind"]), draft.answers)
+    kind = draft.answers.get("kind")
+    if kind is None or IDENTITY_FIELD[ModelKind(kind)] not in draft.answers:
+        return await stale(update)  # no duplicate was shown: a forged or garbled press
+    name = identity_name(ModelKind(kind), draft.answers)
     different = [*draft.answers.get("different_from", []), name]
     await advance(update, context, draft, draft.answers | {"different_from": different})
 

@@ -212,7 +212,8 @@ async def show(
         await edit_screen(message, text, keyboard)
     else:
         message = await update.effective_message.reply_text(text, reply_markup=keyboard)
-    first = keyboard.inline_keyboard[0][0].callback_data if keyboard else None
+    rows = keyboard.inline_keyboard if keyboard else ()
+    first = rows[0][0].callback_data if rows and rows[0] else None  # an empty list has none
     shown = VALUE.parse(first) if isinstance(first, str) else None
     if shown:
         context.user_data[SCREEN] = {

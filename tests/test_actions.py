@@ -266,3 +266,29 @@ async def test_a_button_of_a_finished_dialog_gets_one_alert_and_loses_its_button
     assert await storage.audit.entries("access.denied") == []
     (again,) = await person.send("/moi")  # the command works as before
     assert again.button_data
+
+
+def well_formed(action: Action) -> str:
+    """Data `action` could have written, naming nothing that exists (ids 999999)."""
+    values = {}
+    for name, field in action.fields.items():
+        fits = [c for c in ("999999", "01", "2026", "a") if re.fullmatch(field.regex, c)]
+        values[name] = fits[0] if fits else sample(field.regex)
+    return action.template.format(**values)
+
+
+async def test_a_well_formed_press_naming_nothing_never_raises(bot, api, enrol, caplog):
+    """Data of the right shape that names no registration, draft or photo, or a step not
+    shown, pressed outside any dialog: each dialog answers it, none fails."""
+    caplog.set_level(logging.INFO)
+    pressed = [well_formed(action) for action in declared() if not action.prefix.startswith("tt")]
+    for n in range(0, len(pressed), 40):
+        await enrol(7800 + n, Role.ADMIN)
+        person = api.person(7800 + n)
+        (screen,) = await person.send("/toi")
+        for data in pressed[n : n + 40]:
+            assert action_of(data) is not None, data
+            await person.press_data(screen, data, expect=0, quiet=0.3)
+        await person.wait(expect=0, quiet=1.0)
+        assert not [m for m in person.messages if (m.text or "").startswith("Xin lỗi, hệ thống")]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text[-3000:]

@@ -156,7 +156,8 @@ _REGISTRY: dict[str, list[Action]] = {}
 
 def _register(action: Action) -> None:
     same_prefix = _REGISTRY.setdefault(action.prefix, [])
-    same_prefix[:] = [a for a in same_prefix if a.template != action.template]
+    if any(a.template == action.template for a in same_prefix):
+        raise ValueError(f"{action.template} is declared twice")
     same_prefix.append(action)
 
 

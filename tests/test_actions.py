@@ -101,6 +101,8 @@ def test_every_declared_action_belongs_to_a_command_and_fits_64_bytes():
     for action in actions:
         assert command(action.command) is not None, action
         assert len(action.template.encode()) < MAX_DATA_BYTES - 20, action
+        for data in (well_formed(action), action.template.format(**sample_values(action))):
+            assert action_of(data) is action, (data, action_of(data))  # no two read the same
 
 
 # --- (a) the handlers' patterns are the declarations' -----------------------------------
@@ -270,6 +272,10 @@ async def test_a_button_of_a_finished_dialog_gets_one_alert_and_loses_its_button
     assert await storage.audit.entries("access.denied") == []
     (again,) = await person.send("/moi")  # the command works as before
     assert again.button_data
+
+
+def sample_values(action: Action) -> dict[str, str]:
+    return {name: sample(field.regex) for name, field in action.fields.items()}
 
 
 def well_formed(action: Action) -> str:

@@ -1,5 +1,6 @@
 """Application wiring: base URLs, rate limiter, gate, dialogs, error handler, menus."""
 
+import contextlib
 import logging
 
 from telegram import BotCommand, BotCommandScopeDefault, ReplyKeyboardRemove, Update
@@ -123,18 +124,28 @@ def add_handlers(app: Application) -> None:
     app.add_handler(gate.handler(), group=gate.GATE_GROUP)
     for dialog in DIALOGS:
         app.add_handlers(dialog.handlers())
-    app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(CommandHandler("huy", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(self_assessment.typed_handler())  # a score typed on its screen
     app.add_handler(outside.handler())
+    app.add_handler(CallbackQueryHandler(stale_button), group=STALE_GROUP)
     app.add_error_handler(on_error)
 
 
+STALE_GROUP = 100  # after every dialog's group
+
+
 async def stale_button(update: Update, context: BotContext) -> None:
-    await update.callback_query.answer(
+    """A declared button that no open dialog took (the gate refused every other press): one
+    polite alert, and its buttons are taken away so that it is not pressed again."""
+    if context.action is not None:  # a dialog's handler took it (bot.actions.ActionHandler)
+        return
+    query = update.callback_query
+    await query.answer(
         _("This button is no longer valid. Please start again from the command."), show_alert=True
     )
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(None)
 
 
 async def nothing_to_cancel(update: Update, context: BotContext) -> None:

@@ -5,6 +5,7 @@ Menus, the help text and the gate's role check all read this one list.
 
 from dataclasses import dataclass
 
+from bot.actions import action_of
 from bot.i18n import LazyString
 from bot.i18n import __ as _l
 from storage.models import Role
@@ -21,7 +22,6 @@ class Command:
     description: LazyString
     roles: frozenset[Role] = EVERYONE
     in_menu: bool = True
-    button_prefix: str | None = None  # callback data `prefix:...` belongs to this command
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -35,61 +35,52 @@ COMMANDS: tuple[Command, ...] = (
         "dangky",
         _l("Register a learning family or clan"),
         frozenset({Role.HAMLET_HEAD, Role.STAFF, Role.ADMIN}),
-        button_prefix="reg",
     ),
     Command(
         "nhapds",
         _l("Register many families at once: a list, or last year's again"),
         frozenset({Role.HAMLET_HEAD, Role.STAFF, Role.ADMIN}),
-        button_prefix="bulk",
     ),
     Command(
         "danhgia",
         _l("Self-assessment of a registered family or clan"),
         EVIDENCE_ROLES,
-        button_prefix="sa",
     ),
     Command(
         "minhchung",
         _l("Send evidence photos for a registration"),
         EVIDENCE_ROLES,
-        button_prefix="ev",
     ),
     Command(
         "xemminhchung",
         _l("See a registration's evidence photos"),
         EVIDENCE_ROLES,
-        button_prefix="evx",
     ),
-    Command("moi", _l("Invite someone to use the bot"), STAFF_AND_ADMIN, button_prefix="inv"),
-    Command("nguoidung", _l("People in my area"), STAFF_AND_ADMIN, button_prefix="ppl"),
-    Command("danhsach", _l("Registered families and clans in my area"), button_prefix="rgl"),
-    Command("namhoc", _l("Programme year dates of a province"), ADMIN_ONLY, button_prefix="pyr"),
-    Command("duyet", _l("Review evidence photos"), STAFF_AND_ADMIN, button_prefix="rv"),
+    Command("moi", _l("Invite someone to use the bot"), STAFF_AND_ADMIN),
+    Command("nguoidung", _l("People in my area"), STAFF_AND_ADMIN),
+    Command("danhsach", _l("Registered families and clans in my area")),
+    Command("namhoc", _l("Programme year dates of a province"), ADMIN_ONLY),
+    Command("duyet", _l("Review evidence photos"), STAFF_AND_ADMIN),
     Command(
         "congnhan",
         _l("Recognise a registration (or not), showing how"),
         STAFF_AND_ADMIN,
-        button_prefix="rc",
     ),
-    Command("nhacnho", _l("Weekly digest: switch on or off"), STAFF_AND_ADMIN, button_prefix="dg"),
+    Command("nhacnho", _l("Weekly digest: switch on or off"), STAFF_AND_ADMIN),
     Command(
         "tongket",
         _l("Summary figures of my area, per hamlet or commune"),
         STAFF_AND_ADMIN,
-        button_prefix="sum",
     ),
     Command(
         "tinhtrang",
         _l("Everything about one registration"),
         STAFF_AND_ADMIN,
-        button_prefix="stt",
     ),
     Command(
         "thieu",
         _l("Registrations still missing required evidence"),
         EVIDENCE_ROLES,
-        button_prefix="mis",
     ),
     Command("xuat", _l("Export my area's year as an Excel file (or CSV)"), STAFF_AND_ADMIN),
     Command("bieudo", _l("Chart: registered and recognised per area"), STAFF_AND_ADMIN),
@@ -105,8 +96,9 @@ def command(name: str) -> Command | None:
 
 
 def command_of_button(data: str) -> Command | None:
-    prefix = data.split(":", 1)[0]
-    return next((c for c in COMMANDS if c.button_prefix == prefix), None)
+    """The command of the declared action that wrote `data` (see bot.actions)."""
+    action = action_of(data)
+    return command(action.command) if action else None
 
 
 def commands_for(role: Role | None) -> list[Command]:

@@ -14,6 +14,8 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     person: Person | None = None
     area: Area | None = None  # the person's own area; None for admins (the whole country)
+    action = None  # the bot.actions.Action of the button pressed, set by its handler
+    pressed: tuple | None = None  # that button's arguments, read from its callback data
 
     @property
     def storage(self) -> Storage:

@@ -1,6 +1,5 @@
 """The global error handler, and a log filter that keeps secrets out of the logs."""
 
-import contextlib
 import logging
 import re
 
@@ -81,27 +80,13 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-# What a handler raises when it reads a button's data that the bot never sent (forged or
-# garbled: `reg:0:v:abc` where a number belongs).
-BAD_BUTTON_DATA = (ValueError, KeyError, IndexError, OverflowError)
-
-
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with the update id; tell the person nothing they entered was lost.
 
-    A button press whose data cannot be read is refused like a stale button instead: it is
-    not our failure, and the person pressing it learns nothing from an apology.
+    A press whose data no declared button reads never gets here: the gate refuses it
+    (bot.actions), so a failure on a press is our failure like any other.
     """
     update_id = update.update_id if isinstance(update, Update) else None
-    query = update.callback_query if isinstance(update, Update) else None
-    if query is not None and isinstance(context.error, BAD_BUTTON_DATA):
-        log.warning("update %s: button data that cannot be read, refused", update_id)
-        with contextlib.suppress(TelegramError):
-            await query.answer(
-                _("This button is no longer valid. Please start again from the command."),
-                show_alert=True,
-            )
-        return
     if isinstance(context.error, BadRequest) and "not modified" in context.error.message:
         # A second tap on a button whose message the first tap already changed: done already.
         log.info("update %s: message not modified (a repeated press)", update_id)

@@ -4,6 +4,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.access import refuse
+from bot.actions import action_of
 from bot.commands import Command, command, command_of_button
 from bot.context import BotContext
 from bot.flood import Verdict
@@ -48,6 +49,7 @@ async def gate(update: Update, context: BotContext) -> None:
     if context.person is None:
         set_locale(context.settings.default_locale)
         await turn_away_guest(update, context)
+        await refuse_unknown_button(update, context)
         return
     set_locale(context.person.locale)
     if context.person.area_id is not None:
@@ -57,12 +59,22 @@ async def gate(update: Update, context: BotContext) -> None:
             _("That is too long for a command. Please send it again with less text after it.")
         )
         raise ApplicationHandlerStop
+    await refuse_unknown_button(update, context)
     spec = command_of(update)
     if spec is not None and context.person.role not in spec.roles:
         if update.callback_query:
             await refuse(update, context, "button", {"data": update.callback_query.data})
         else:
             await update.effective_message.reply_text(_("This command is not available to you."))
+        raise ApplicationHandlerStop
+
+
+async def refuse_unknown_button(update: Update, context: BotContext) -> None:
+    """A press whose data no declared action reads (forged, garbled, or of a button kind
+    that no longer exists) is refused and audited before any handler sees it."""
+    query = update.callback_query
+    if query is not None and action_of(query.data) is None:
+        await refuse(update, context, "button", {"data": query.data})
         raise ApplicationHandlerStop
 
 
@@ -131,7 +143,8 @@ def is_enrolment(update: Update, enrolling: bool) -> bool:
     if name is not None:
         return name in ENROLMENT_COMMANDS
     if update.callback_query:
-        return enrolling and (update.callback_query.data or "").startswith("enrol:")
+        action = action_of(update.callback_query.data)
+        return enrolling and action is not None and action.prefix == "enrol"
     return enrolling and update.message is not None
 
 

@@ -4,14 +4,15 @@ The digest itself is sent by bot.reminders on Monday mornings.
 """
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.actions import Action
 from bot.context import BotContext
 from bot.i18n import _
 from conversations.common import buttons
 from storage.usecases.digest import switch_digest
 
-PREFIX = "dg"
+SWITCH = Action("nhacnho", "dg:{state}", state=("on", "off"))
 
 
 def render(on: bool) -> tuple[str, object]:
@@ -20,13 +21,13 @@ def render(on: bool) -> tuple[str, object]:
             "Your weekly digest is on: every Monday at 08:00 you get your area's counts of "
             "registrations, evidence photos and photos waiting for review."
         )
-        keyboard = buttons([[(_("🔕 Switch off"), f"{PREFIX}:off")]])
+        keyboard = buttons([[SWITCH.button(_("🔕 Switch off"), state="off")]])
     else:
         text = _(
             "Your weekly digest is off. Switched on, it brings every Monday at 08:00 your "
             "area's counts of registrations, evidence photos and photos waiting for review."
         )
-        keyboard = buttons([[(_("🔔 Switch on"), f"{PREFIX}:on")]])
+        keyboard = buttons([[SWITCH.button(_("🔔 Switch on"), state="on")]])
     return text, keyboard
 
 
@@ -37,7 +38,7 @@ async def show(update: Update, context: BotContext) -> None:
 
 
 async def switch(update: Update, context: BotContext) -> None:
-    on = update.callback_query.data == f"{PREFIX}:on"
+    on = context.pressed.state == "on"
     await switch_digest(context.storage, context.person, on)
     await update.callback_query.answer()
     text, keyboard = render(on)
@@ -47,5 +48,5 @@ async def switch(update: Update, context: BotContext) -> None:
 def handlers() -> list:
     return [
         CommandHandler("nhacnho", show),
-        CallbackQueryHandler(switch, pattern=rf"^{PREFIX}:(on|off)$"),
+        SWITCH.handler(switch),
     ]

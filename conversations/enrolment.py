@@ -10,13 +10,13 @@ from telegram import (
     Update,
 )
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
+from bot.actions import Action, yes_no
 from bot.context import BotContext
 from bot.gate import ENROLMENT_DRAFT as DRAFT  # its presence lets a guest past the gate
 from bot.i18n import LOCALES, _, language_name, set_locale
@@ -33,6 +33,10 @@ from storage.usecases.enrolment import change_role, enrol
 
 ROLE_CHANGE = "role_change"  # user_data key: the invite an enrolled person may switch to
 STEPS = 4
+INVITE_RIGHT = Action("start", "enrol:yes")
+INVITE_WRONG = Action("start", "enrol:no")
+LANGUAGE = Action("start", "enrol:lang:{locale}", locale=LOCALES)
+ROLE_CHANGE_ANSWER = Action("start", "rolechg:{answer}", answer=("yes", "no"))
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(hours=1)
 
@@ -72,7 +76,11 @@ def render_invite(invite: Invite, lineage: list[Area]) -> tuple[str, InlineKeybo
         ),
     )
     keyboard = buttons(
-        [[(_("✅ Yes, continue"), "enrol:yes")], [(_("❌ No, this is not for me"), "enrol:no")]]
+        yes_no(
+            INVITE_RIGHT.button(_("✅ Yes, continue")),
+            INVITE_WRONG.button(_("❌ No, this is not for me")),
+            stacked=True,
+        )
     )
     return text, keyboard
 
@@ -115,7 +123,7 @@ def render_not_own_contact() -> str:
 
 def render_ask_language() -> tuple[str, InlineKeyboardMarkup]:
     text = step(4, STEPS, _("Which language do you prefer?"))
-    return text, buttons([[(language_name(code), f"enrol:lang:{code}") for code in LOCALES]])
+    return text, buttons([[LANGUAGE.button(language_name(code), locale=code) for code in LOCALES]])
 
 
 def render_role_change(
@@ -131,7 +139,11 @@ def render_role_change(
         new_area=area_path(offered) if offered else _("the whole country"),
     )
     keyboard = buttons(
-        [[(_("✅ Yes, switch"), "rolechg:yes")], [(_("❌ No, keep my role"), "rolechg:no")]]
+        yes_no(
+            ROLE_CHANGE_ANSWER.button(_("✅ Yes, switch"), answer="yes"),
+            ROLE_CHANGE_ANSWER.button(_("❌ No, keep my role"), answer="no"),
+            stacked=True,
+        )
     )
     return text, keyboard
 
@@ -258,7 +270,7 @@ async def phone_given(update: Update, context: BotContext, raw: str) -> str | No
 
 async def language_chosen(update: Update, context: BotContext) -> int:
     query = update.callback_query
-    locale = query.data.rsplit(":", 1)[1]
+    locale = context.pressed.locale
     await close_question(query, language_name(locale))
     draft = context.user_data.pop(DRAFT)
     set_locale(locale)
@@ -298,7 +310,7 @@ async def offer_role_change(update: Update, context: BotContext, typed: str) -> 
 async def role_change_answered(update: Update, context: BotContext) -> None:
     query, person = update.callback_query, context.person
     invite_id = context.user_data.pop(ROLE_CHANGE, None)
-    if query.data == "rolechg:no" or invite_id is None:
+    if context.pressed.answer == "no" or invite_id is None:
         await close_question(query, _("❌ No, keep my role") if invite_id else None)
         return
     await close_question(query, _("✅ Yes, switch"))
@@ -329,8 +341,8 @@ def handlers() -> list:
             states={
                 EnrolmentStep.CODE: [MessageHandler(typed, code_typed)],
                 EnrolmentStep.CONFIRM: [
-                    CallbackQueryHandler(confirmed, pattern=r"^enrol:yes$"),
-                    CallbackQueryHandler(declined, pattern=r"^enrol:no$"),
+                    INVITE_RIGHT.handler(confirmed),
+                    INVITE_WRONG.handler(declined),
                     MessageHandler(typed, use_buttons),
                 ],
                 EnrolmentStep.NAME: [MessageHandler(typed, name_typed)],
@@ -339,7 +351,7 @@ def handlers() -> list:
                     MessageHandler(typed, phone_typed),
                 ],
                 EnrolmentStep.LANGUAGE: [
-                    CallbackQueryHandler(language_chosen, pattern=r"^enrol:lang:(vi|en)$"),
+                    LANGUAGE.handler(language_chosen),
                     MessageHandler(typed, use_buttons),
                 ],
             },
@@ -349,5 +361,5 @@ def handlers() -> list:
                 remove_keyboard=True,
             ),
         ),
-        CallbackQueryHandler(role_change_answered, pattern=r"^rolechg:(yes|no)$"),
+        ROLE_CHANGE_ANSWER.handler(role_change_answered),
     ]

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -19,10 +18,12 @@ from telegram.ext import (
 )
 
 from bot.access import hamlet_in_reach, numbered_in_reach, refuse
+from bot.actions import Action
 from bot.context import BotContext
 from bot.i18n import _, ngettext, use_locale
 from bot.i18n import __ as _l
 from bot.labels import flag_text
+from conversations.actions import EVIDENCE_INDICATOR, EVIDENCE_PAGE, INDICATOR_CODE
 from conversations.common import buttons, page_rows
 from conversations.evidence_intake import IntakeResult, Outcome, intake, received_from
 from conversations.indicators import marked_name, required_legend, short_name
@@ -37,6 +38,11 @@ from storage.registrations import NUMBER_PATTERN, Registration
 from storage.text import nfc, search_key
 
 PAGE = 10
+OPEN = Action("minhchung", "ev:open:{registration_id}", registration_id=int)
+LIST_PAGE, INDICATOR = EVIDENCE_PAGE, EVIDENCE_INDICATOR
+DONE = Action(
+    "minhchung", "ev:done:{registration_id}:{code}", registration_id=int, code=INDICATOR_CODE
+)
 ALBUM_QUIET = 1.0  # seconds after an album's last photo before the one reply
 DONE_WORDS = frozenset({"xong", "xong roi", "ok", "oke", "okay", "done"})  # as search_key()s
 SHORT_TEXT = 60
@@ -76,7 +82,11 @@ def render_checklist(
         mark = "✅" if n else "⬜"
         lines.append(f"{mark} {marked_name(indicator)} ({photos(n)})")
         choices.append(
-            (f"{mark} {marked_name(indicator)}", f"ev:ind:{registration.id}:{indicator.code}")
+            INDICATOR.button(
+                f"{mark} {marked_name(indicator)}",
+                registration_id=registration.id,
+                code=indicator.code,
+            )
         )
     required = [i for i in indicators if i.evidence_required]
     covered = sum(1 for i in required if counts.get(i.code))
@@ -92,7 +102,7 @@ def render_checklist(
 
 
 def done_button(registration: Registration, code: str) -> InlineKeyboardMarkup:
-    return buttons([[(_("✅ Done"), f"ev:done:{registration.id}:{code}")]])
+    return buttons([[DONE.button(_("✅ Done"), registration_id=registration.id, code=code)]])
 
 
 def render_indicator(
@@ -209,10 +219,10 @@ def render_list(
         )
     )
     rows = [
-        [(f"{r.number} · {shorten(r.name, 30)} · {covered}", f"ev:open:{r.id}")]
+        [OPEN.button(f"{r.number} · {shorten(r.name, 30)} · {covered}", registration_id=r.id)]
         for r, covered in found
     ]
-    rows += page_rows(offset, total, PAGE, lambda start: f"ev:page:{start}")
+    rows += page_rows(offset, total, PAGE, lambda start: LIST_PAGE.data(offset=start))
     return "\n".join(lines), buttons(rows)
 
 
@@ -235,7 +245,7 @@ async def list_page(context: BotContext, offset: int, prompt: bool):
 
 
 async def page_pressed(update: Update, context: BotContext) -> None:
-    offset = max(int(update.callback_query.data.rsplit(":", 1)[1]), 0)
+    offset = context.pressed.offset
     text, keyboard = await list_page(context, offset, prompt=False)
     await update.callback_query.answer()
     await edit_screen(update.callback_query.message, text, keyboard)
@@ -276,7 +286,7 @@ async def open_by_text(update: Update, context: BotContext, text: str) -> str | 
 
 
 async def open_pressed(update: Update, context: BotContext) -> str | None:
-    registration_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    registration_id = context.pressed.registration_id
     registration = await context.storage.registrations.get(registration_id)
     if registration is None:
         await refuse(update, context, "evidence.open", {"registration_id": registration_id})
@@ -343,8 +353,7 @@ async def show(
     earlier screen."""
     query = update.callback_query
     if query and (
-        query.message.message_id == context.user_data.get(SCREEN)
-        or query.data.startswith("ev:done:")
+        query.message.message_id == context.user_data.get(SCREEN) or context.action is DONE
     ):
         await update.callback_query.answer()
         await edit_screen(update.callback_query.message, text, keyboard)
@@ -362,9 +371,9 @@ async def show(
 
 async def indicator_pressed(update: Update, context: BotContext) -> str | None:
     query = update.callback_query
-    _prefix, _action, registration_id, code = query.data.split(":", 3)
-    registration = await context.storage.registrations.get(int(registration_id))
-    subject = {"registration_id": int(registration_id), "indicator": code}
+    registration_id, code = context.pressed
+    registration = await context.storage.registrations.get(registration_id)
+    subject = {"registration_id": registration_id, "indicator": code}
     if await hamlet_in_reach(update, context, registration, "evidence", subject) is None:
         return None
     criteria = await criteria_of(context, registration)
@@ -467,9 +476,9 @@ async def flush_albums(context: BotContext, chat_id: int) -> None:
 
 
 async def done_pressed(update: Update, context: BotContext) -> str | None:
-    _prefix, _action, registration_id, code = update.callback_query.data.split(":", 3)
-    registration = await context.storage.registrations.get(int(registration_id))
-    subject = {"registration_id": int(registration_id), "indicator": code}
+    registration_id, code = context.pressed
+    registration = await context.storage.registrations.get(registration_id)
+    subject = {"registration_id": registration_id, "indicator": code}
     if await hamlet_in_reach(update, context, registration, "evidence", subject) is None:
         return None
     return await finish(update, context, registration, code)
@@ -523,11 +532,11 @@ def handlers() -> list:
     text = filters.TEXT & ~filters.COMMAND
     media = filters.PHOTO | filters.Document.ALL
     anywhere = [
-        CallbackQueryHandler(open_pressed, pattern=r"^ev:open:\d+$"),
-        CallbackQueryHandler(page_pressed, pattern=r"^ev:page:\d+$"),
-        CallbackQueryHandler(indicator_pressed, pattern=r"^ev:ind:\d+:[^:]+$"),
+        OPEN.handler(open_pressed),
+        LIST_PAGE.handler(page_pressed),
+        INDICATOR.handler(indicator_pressed),
     ]
-    done = CallbackQueryHandler(done_pressed, pattern=r"^ev:done:\d+:[^:]+$")
+    done = DONE.handler(done_pressed)
     return [
         dialog(
             "evidence",

@@ -12,9 +12,10 @@ from itertools import groupby
 
 from telegram import InputMediaDocument, InputMediaPhoto, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.access import hamlet_in_reach, numbered_in_reach, refuse
+from bot.actions import Action, yes_no
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from bot.labels import flag_text
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 ALBUM_SIZE = 10
 CAPTION_LIMIT = 1024
 DELETE_BUTTONS_PER_ROW = 4
+DELETE = Action("xemminhchung", "evx:del:{evidence_id}", evidence_id=int)
+DELETE_SURE = Action("xemminhchung", "evx:delok:{evidence_id}", evidence_id=int)
+KEEP = Action("xemminhchung", "evx:delno:{evidence_id}", evidence_id=int)
 
 
 def caption(evidence: Evidence, uploader: str, index: int, indicator: str) -> str:
@@ -73,7 +77,7 @@ def render_summary(
         lines.append(line)
         lines.extend("   " + flag_text(flag) for flag in evidence.flags)
         if may_delete(person, evidence):
-            deletable.append((f"🗑 #{index}", f"evx:del:{evidence.id}"))
+            deletable.append(DELETE.button(f"🗑 #{index}", evidence_id=evidence.id))
     rows = [
         deletable[i : i + DELETE_BUTTONS_PER_ROW]
         for i in range(0, len(deletable), DELETE_BUTTONS_PER_ROW)
@@ -174,7 +178,7 @@ async def send_from_disk(context: BotContext, chat_id: int, evidence: Evidence, 
 
 async def evidence_for_button(update: Update, context: BotContext) -> Evidence | None:
     """The photo a delete button names, if it exists and the person may delete it."""
-    evidence_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    evidence_id = context.pressed.evidence_id
     evidence = await context.storage.evidence.get(evidence_id)
     if evidence is None:
         await update.callback_query.answer(_("This photo has already been deleted."))
@@ -197,12 +201,10 @@ async def delete_pressed(update: Update, context: BotContext) -> None:
     registration = await context.storage.registrations.get(evidence.registration_id)
     indicator = await indicator_name(context, registration, evidence.indicator_code)
     keyboard = buttons(
-        [
-            [
-                (_("Yes, delete"), f"evx:delok:{evidence.id}"),
-                (_("No, keep it"), f"evx:delno:{evidence.id}"),
-            ]
-        ]
+        yes_no(
+            DELETE_SURE.button(_("Yes, delete"), evidence_id=evidence.id),
+            KEEP.button(_("No, keep it"), evidence_id=evidence.id),
+        )
     )
     await update.effective_message.reply_text(
         _("Delete this photo of {code}? It will no longer count as evidence.").format(
@@ -238,7 +240,7 @@ async def delete_declined(update: Update, context: BotContext) -> None:
 def handlers() -> list:
     return [
         CommandHandler("xemminhchung", show),
-        CallbackQueryHandler(delete_pressed, pattern=r"^evx:del:\d+$"),
-        CallbackQueryHandler(delete_confirmed, pattern=r"^evx:delok:\d+$"),
-        CallbackQueryHandler(delete_declined, pattern=r"^evx:delno:\d+$"),
+        DELETE.handler(delete_pressed),
+        DELETE_SURE.handler(delete_confirmed),
+        KEEP.handler(delete_declined),
     ]

@@ -5,7 +5,6 @@
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -13,6 +12,7 @@ from telegram.ext import (
 )
 
 from bot.access import allowed, refuse
+from bot.actions import Action
 from bot.context import BotContext
 from bot.i18n import _
 from bot.i18n import __ as _l
@@ -25,13 +25,14 @@ from storage.usecases.invites import INVITES, fits_area, may_invite
 from storage.usecases.invites import invite as make_invite
 
 DRAFT = "invitation"
-ROLE_PATTERN = "^inv:role:(" + "|".join(role.value for role in Role) + ")$"
+ROLE = Action("moi", "inv:role:{role}", role=Role)
+AREA = Action("moi", "inv:area:{area_id}", area_id=int)
 MAX_AREA_BUTTONS = 10
 
 
 # Who may invite whom, and to what kind of area each role belongs.
 def render_roles(inviter: Person) -> tuple[str, InlineKeyboardMarkup]:
-    rows = [[(role_name(role), f"inv:role:{role.value}")] for role in INVITES[inviter.role]]
+    rows = [[ROLE.button(role_name(role), role=role)] for role in INVITES[inviter.role]]
     return step(1, 2, _("Whom do you want to invite?")), buttons(rows)
 
 
@@ -44,7 +45,7 @@ def render_areas(role: Role, choices: list[Area]) -> tuple[str, InlineKeyboardMa
             "01 (a province), 00070 (a commune) or 00070/Thôn Đông (a hamlet)."
         ).format(role=role_name(role)),
     )
-    return text, buttons([[(area.name, f"inv:area:{area.id}")] for area in choices])
+    return text, buttons([[AREA.button(area.name, area_id=area.id)] for area in choices])
 
 
 def render_invite_made(invite: Invite, lineage: list[Area], bot_username: str, zone=None) -> str:
@@ -84,7 +85,7 @@ async def invite_by_command(update: Update, context: BotContext, role: str, spec
 
 
 async def role_chosen(update: Update, context: BotContext) -> str | int:
-    role = Role(update.callback_query.data.rsplit(":", 1)[1])
+    role = context.pressed.role
     if role not in INVITES[context.person.role]:
         await refuse(update, context, "invite", {"role": role.value})
         return ConversationHandler.END
@@ -109,7 +110,7 @@ async def area_choices(context: BotContext) -> list[Area]:
 
 
 async def area_pressed(update: Update, context: BotContext) -> int | None:
-    area_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    area_id = context.pressed.area_id
     area = await context.storage.areas.get(area_id)
     if area is None or not allowed(context, area):
         await refuse(update, context, "invite", {"area_id": area_id})
@@ -163,9 +164,9 @@ def handlers() -> list:
             "invitation",
             entry_points=[CommandHandler("moi", begin)],
             states={
-                InvitationStep.ROLE: [CallbackQueryHandler(role_chosen, pattern=ROLE_PATTERN)],
+                InvitationStep.ROLE: [ROLE.handler(role_chosen)],
                 InvitationStep.AREA: [
-                    CallbackQueryHandler(area_pressed, pattern=r"^inv:area:\d+$"),
+                    AREA.handler(area_pressed),
                     MessageHandler(filters.TEXT & ~filters.COMMAND, area_typed),
                 ],
             },

@@ -6,8 +6,9 @@ country); the area is loaded and checked again on every press.
 """
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.actions import Action
 from bot.context import BotContext
 from bot.i18n import _
 from bot.years import years_label
@@ -22,7 +23,7 @@ from conversations.report_common import (
 from storage.models import Area
 from storage.summary import Missing
 
-PREFIX = "mis"
+PAGE = Action("thieu", "mis:page:{area_id}:{offset}", area_id=int, offset=int)
 PAGE_SIZE = 10
 
 
@@ -64,7 +65,9 @@ def render_missing(
             )
         )
     area_id = area_button_id(area)
-    navigation = page_rows(offset, total, PAGE_SIZE, lambda at: f"{PREFIX}:page:{area_id}:{at}")
+    navigation = page_rows(
+        offset, total, PAGE_SIZE, lambda at: PAGE.data(area_id=area_id, offset=at)
+    )
     return "\n".join(lines), buttons(navigation)
 
 
@@ -90,17 +93,17 @@ async def show_missing(update: Update, context: BotContext) -> None:
 
 
 async def page_pressed(update: Update, context: BotContext) -> None:
-    _prefix, _page, area_id, offset = update.callback_query.data.split(":")
-    ok, area = await area_of_button(update, context, int(area_id), "missing")
+    area_id, offset = context.pressed
+    ok, area = await area_of_button(update, context, area_id, "missing")
     if not ok:
         return
     await update.callback_query.answer()
-    text, keyboard = await page(context, area, int(offset))
+    text, keyboard = await page(context, area, offset)
     await update.callback_query.edit_message_text(text, reply_markup=keyboard)
 
 
 def handlers() -> list:
     return [
         CommandHandler("thieu", show_missing),
-        CallbackQueryHandler(page_pressed, pattern=rf"^{PREFIX}:page:\d+:\d+$"),
+        PAGE.handler(page_pressed),
     ]

@@ -13,6 +13,7 @@ from telegram.ext import Application, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.i18n import _
+from conversations.actions import ASSESS_LIST, EVIDENCE_PAGE, LIST_PAGE, REGISTER_AGAIN
 from conversations.common import buttons
 from storage.models import Person, Role
 
@@ -29,11 +30,11 @@ def render_nudge(person: Person) -> tuple[str, InlineKeyboardMarkup]:
     ).format(name=person.full_name)
     rows = []
     if person.role in REGISTERING:
-        rows.append([(_("📝 Register a family or clan"), "reg:again")])
+        rows.append([REGISTER_AGAIN.button(_("📝 Register a family or clan"))])
     rows += [
-        [(_("📋 Registrations of my area"), "rgl:ls:all:all:0")],
-        [(_("✍️ Self-assessment"), "sa:list:0")],
-        [(_("📷 Send evidence photos"), "ev:page:0")],
+        [LIST_PAGE.button(_("📋 Registrations of my area"), kind="all", status="all", offset=0)],
+        [ASSESS_LIST.button(_("✍️ Self-assessment"), offset=0)],
+        [EVIDENCE_PAGE.button(_("📷 Send evidence photos"), offset=0)],
     ]
     return text, buttons(rows)
 

@@ -5,9 +5,10 @@ forged or replayed press for another area changes nothing.
 """
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.access import allowed, refuse
+from bot.actions import Action, yes_no
 from bot.context import BotContext
 from bot.i18n import _
 from bot.menus import clear_person_menu, set_person_menu
@@ -17,6 +18,10 @@ from storage.models import Area, Person
 from storage.usecases.people import manageable, set_active
 
 PAGE_SIZE = 10
+PAGE = Action("nguoidung", "ppl:page:{offset}", offset=int)
+SHOW = Action("nguoidung", "ppl:show:{person_id}", person_id=int)
+ACTIVATE = Action("nguoidung", "ppl:{verb}:{person_id}", verb=("on", "off"), person_id=int)
+ACTIVATE_SURE = Action("nguoidung", "ppl:{verb}!:{person_id}", verb=("on", "off"), person_id=int)
 
 
 def render_page(people: list[Person], offset: int, total: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -26,10 +31,16 @@ def render_page(people: list[Person], offset: int, total: int) -> tuple[str, Inl
         first=offset + 1, last=offset + len(people), total=total
     )
     rows = [
-        [(f"{'' if p.active else '⛔ '}{p.full_name} · {role_name(p.role)}", f"ppl:show:{p.id}")]
+        [
+            SHOW.button(
+                f"{'' if p.active else '⛔ '}{p.full_name} · {role_name(p.role)}", person_id=p.id
+            )
+        ]
         for p in people
     ]
-    return text, buttons(rows + page_rows(offset, total, PAGE_SIZE, lambda at: f"ppl:page:{at}"))
+    return text, buttons(
+        rows + page_rows(offset, total, PAGE_SIZE, lambda at: PAGE.data(offset=at))
+    )
 
 
 def render_person(person: Person, lineage: list[Area], manageable: bool):
@@ -44,9 +55,9 @@ def render_person(person: Person, lineage: list[Area], manageable: bool):
     if not manageable:
         return text, InlineKeyboardMarkup([])
     if person.active:
-        action = (_("⛔ Deactivate"), f"ppl:off:{person.id}")
+        action = ACTIVATE.button(_("⛔ Deactivate"), verb="off", person_id=person.id)
     else:
-        action = (_("✅ Reactivate"), f"ppl:on:{person.id}")
+        action = ACTIVATE.button(_("✅ Reactivate"), verb="on", person_id=person.id)
     return text, buttons([[action]])
 
 
@@ -57,7 +68,10 @@ def render_confirm(person: Person, activate: bool) -> tuple[str, InlineKeyboardM
         question = _("Deactivate {name}? They will no longer be able to use the bot.")
     verb = "on" if activate else "off"
     keyboard = buttons(
-        [[(_("Yes"), f"ppl:{verb}!:{person.id}"), (_("No"), f"ppl:show:{person.id}")]]
+        yes_no(
+            ACTIVATE_SURE.button(_("Yes"), verb=verb, person_id=person.id),
+            SHOW.button(_("No"), person_id=person.id),
+        )
     )
     return question.format(name=person.full_name), keyboard
 
@@ -76,13 +90,13 @@ async def page(context: BotContext, offset: int) -> tuple[str, InlineKeyboardMar
 async def page_pressed(update: Update, context: BotContext) -> None:
     query = update.callback_query
     await query.answer()
-    text, keyboard = await page(context, int(query.data.rsplit(":", 1)[1]))
+    text, keyboard = await page(context, context.pressed.offset)
     await query.edit_message_text(text, reply_markup=keyboard)
 
 
 async def person_in_reach(update: Update, context: BotContext, action: str) -> Person | None:
     """The person a button names, if the presser may see them; refuses and audits otherwise."""
-    person_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    person_id = context.pressed.person_id
     person = await context.storage.people.get(person_id)
     area = await context.storage.areas.get(person.area_id) if person and person.area_id else None
     if person is None or not allowed(context, area):
@@ -111,7 +125,7 @@ async def person_to_manage(update: Update, context: BotContext) -> Person | None
 
 
 async def confirm_pressed(update: Update, context: BotContext) -> None:
-    activate = update.callback_query.data.startswith("ppl:on:")
+    activate = context.pressed.verb == "on"
     person = await person_to_manage(update, context)
     if person is None:
         return
@@ -121,7 +135,7 @@ async def confirm_pressed(update: Update, context: BotContext) -> None:
 
 
 async def activation_confirmed(update: Update, context: BotContext) -> None:
-    activate = update.callback_query.data.startswith("ppl:on!:")
+    activate = context.pressed.verb == "on"
     person = await person_to_manage(update, context)
     if person is None:
         return
@@ -142,8 +156,8 @@ async def activation_confirmed(update: Update, context: BotContext) -> None:
 def handlers() -> list:
     return [
         CommandHandler("nguoidung", list_people),
-        CallbackQueryHandler(page_pressed, pattern=r"^ppl:page:\d+$"),
-        CallbackQueryHandler(show_person, pattern=r"^ppl:show:\d+$"),
-        CallbackQueryHandler(confirm_pressed, pattern=r"^ppl:(on|off):\d+$"),
-        CallbackQueryHandler(activation_confirmed, pattern=r"^ppl:(on|off)!:\d+$"),
+        PAGE.handler(page_pressed),
+        SHOW.handler(show_person),
+        ACTIVATE.handler(confirm_pressed),
+        ACTIVATE_SURE.handler(activation_confirmed),
     ]

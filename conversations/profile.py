@@ -1,14 +1,17 @@
 """/toi (me) and /ngonngu (language)."""
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.actions import Action
 from bot.context import BotContext
 from bot.i18n import LOCALES, _, language_name, set_locale
 from bot.menus import set_person_menu
 from conversations.common import area_path, buttons, close_question
 from conversations.help import role_name
 from storage.models import Area, Person
+
+LANGUAGE = Action("ngonngu", "lang:{locale}", locale=LOCALES)
 
 
 def render_me(person: Person, lineage: list[Area]) -> str:
@@ -21,7 +24,7 @@ def render_me(person: Person, lineage: list[Area]) -> str:
 
 
 def render_language_choice() -> tuple[str, InlineKeyboardMarkup]:
-    keyboard = buttons([[(language_name(code), f"lang:{code}") for code in LOCALES]])
+    keyboard = buttons([[LANGUAGE.button(language_name(code), locale=code) for code in LOCALES]])
     return _("Choose your language:"), keyboard
 
 
@@ -36,7 +39,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
 
 
 async def language_chosen(update: Update, context: BotContext) -> None:
-    locale = update.callback_query.data.split(":", 1)[1]
+    locale = context.pressed.locale
     await close_question(update.callback_query, language_name(locale))
     await context.storage.people.set_locale(context.person.id, locale)
     person = context.person.model_copy(update={"locale": locale})
@@ -49,5 +52,5 @@ def handlers() -> list:
     return [
         CommandHandler("toi", show_me),
         CommandHandler("ngonngu", ask_language),
-        CallbackQueryHandler(language_chosen, pattern=r"^lang:(vi|en)$"),
+        LANGUAGE.handler(language_chosen),
     ]

@@ -10,7 +10,6 @@ from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -18,6 +17,7 @@ from telegram.ext import (
 )
 
 from bot.access import allowed, refuse
+from bot.actions import Action, digits
 from bot.context import BotContext
 from bot.i18n import _
 from bot.i18n import __ as _l
@@ -29,12 +29,13 @@ from storage.registrations import ProgrammeYear
 from storage.text import nfc
 from storage.usecases.programme_year import set_date
 
-PREFIX = "pyr"
 DRAFT = "programme_year"  # user_data: {"province": code, "year": year, "date": which}
 # Which date a button changes: its short name in callback data, and the ProgrammeYear field.
 DATES = {"close": "registration_close", "lock": "evaluation_lock", "recog": "recognition"}
-SET_PATTERN = rf"^{PREFIX}:set:\d{{2}}:\d{{4}}:({'|'.join(DATES)})$"
-YEAR_PATTERN = rf"^{PREFIX}:year:\d{{2}}:\d{{4}}$"
+CHANGE = Action(
+    "namhoc", "pyr:set:{code}:{year}:{which}", code=digits(2), year=digits(4), which=tuple(DATES)
+)
+YEAR = Action("namhoc", "pyr:year:{code}:{year}", code=digits(2), year=digits(4))
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
@@ -77,16 +78,18 @@ def render_dates(
     )
     rows = [
         [
-            (
+            CHANGE.button(
                 _("Change: {date}").format(date=date_name(which)),
-                f"{PREFIX}:set:{province.code}:{dates.year}:{which}",
+                code=province.code,
+                year=dates.year,
+                which=which,
             )
         ]
         for which in DATES
     ]
     if other_year is not None:
         label = _("📅 Programme year {year}").format(year=other_year)
-        rows.append([(label, f"{PREFIX}:year:{province.code}:{other_year}")])
+        rows.append([YEAR.button(label, code=province.code, year=other_year)])
     return text, buttons(rows)
 
 
@@ -172,7 +175,7 @@ async def province_typed(update: Update, context: BotContext) -> int | None:
 
 async def change_pressed(update: Update, context: BotContext) -> str | None:
     query = update.callback_query
-    _prefix, _set, code, year, which = query.data.split(":")
+    code, year, which = context.pressed
     province = await context.storage.areas.by_code(code)
     if province is None or province.level is not AreaLevel.PROVINCE:
         await refuse(update, context, "programme_year", {"province_code": code})
@@ -222,7 +225,7 @@ async def date_typed(update: Update, context: BotContext) -> int | None:
 
 
 async def year_pressed(update: Update, context: BotContext) -> None:
-    _prefix, _year, code, year = update.callback_query.data.split(":")
+    code, year = context.pressed
     province = await context.storage.areas.by_code(code)
     if province is None or province.level is not AreaLevel.PROVINCE:
         await refuse(update, context, "programme_year", {"province_code": code})
@@ -240,7 +243,7 @@ def handlers() -> list:
             "programme_year",
             entry_points=[
                 CommandHandler("namhoc", begin),
-                CallbackQueryHandler(change_pressed, pattern=SET_PATTERN),
+                CHANGE.handler(change_pressed),
             ],
             states={
                 ProgrammeYearStep.PROVINCE: [
@@ -252,5 +255,5 @@ def handlers() -> list:
             },
             cancel=cancel_handler(_l("Cancelled. Nothing was changed."), [DRAFT]),
         ),
-        CallbackQueryHandler(year_pressed, pattern=YEAR_PATTERN),
+        YEAR.handler(year_pressed),
     ]

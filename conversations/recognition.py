@@ -20,10 +20,11 @@ from datetime import date
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
 from bot.access import numbered_in_reach, refuse, registration_in_reach
+from bot.actions import Action, yes_no
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from bot.i18n import __ as _l
@@ -41,7 +42,15 @@ from storage.reviews import Assessed, Recognition, Result
 from storage.text import nfc
 from storage.usecases.recognition import current_evaluation, recognise, reopen
 
-PREFIX = "rc"
+OPEN = Action("congnhan", "rc:open:{registration_id}", registration_id=int)
+DECIDE = Action(
+    "congnhan", "rc:{verdict}:{registration_id}", verdict=("yes", "no"), registration_id=int
+)
+SKIP_NUMBER = Action("congnhan", "rc:skipno:{registration_id}", registration_id=int)
+SKIP_DATE = Action("congnhan", "rc:skipdate:{registration_id}", registration_id=int)
+REOPEN = Action("congnhan", "rc:reopen:{registration_id}", registration_id=int)
+REOPEN_SURE = Action("congnhan", "rc:reopen!:{registration_id}", registration_id=int)
+KEEP = Action("congnhan", "rc:keep:{registration_id}", registration_id=int)
 DECIDING = "recognition"  # user_data: {"id": registration id, "result": ..., "number": ...}
 DATE_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 MAX_DECISION_NUMBER = 50
@@ -158,8 +167,10 @@ def render_card(
     keyboard = buttons(
         [
             [
-                (_("✅ Recognise"), f"{PREFIX}:yes:{registration.id}"),
-                (_("❌ Do not recognise"), f"{PREFIX}:no:{registration.id}"),
+                DECIDE.button(_("✅ Recognise"), verdict="yes", registration_id=registration.id),
+                DECIDE.button(
+                    _("❌ Do not recognise"), verdict="no", registration_id=registration.id
+                ),
             ]
         ]
     )
@@ -197,7 +208,7 @@ def render_decision(
         )
     rows = []
     if admin:
-        rows.append([(_("🔓 Reopen"), f"{PREFIX}:reopen:{registration.id}")])
+        rows.append([REOPEN.button(_("🔓 Reopen"), registration_id=registration.id)])
     else:
         lines.append(_("The decision is locked; only an administrator can reopen it."))
     return "\n".join(lines), buttons(rows)
@@ -219,8 +230,8 @@ def parse_date(text: str) -> date | None:
 # --- finding and checking ----------------------------------------------------------------
 
 
-def id_of(update: Update) -> int:
-    return int(update.callback_query.data.split(":")[2])
+def id_of(context: BotContext) -> int:
+    return context.pressed.registration_id
 
 
 async def say(update: Update, text: str, keyboard=None) -> None:
@@ -309,7 +320,9 @@ async def begin(update: Update, context: BotContext) -> int:
             )
         )
         return ConversationHandler.END
-    rows = [[(f"{r.number} · {shorten(r.name, 30)}", f"{PREFIX}:open:{r.id}")] for r in ready]
+    rows = [
+        [OPEN.button(f"{r.number} · {shorten(r.name, 30)}", registration_id=r.id)] for r in ready
+    ]
     await update.message.reply_text(
         _("Ready for a decision (required evidence accepted):"), reply_markup=buttons(rows)
     )
@@ -317,7 +330,7 @@ async def begin(update: Update, context: BotContext) -> int:
 
 
 async def open_pressed(update: Update, context: BotContext) -> int | None:
-    found = await registration_in_reach(update, context, id_of(update), "recognition.show")
+    found = await registration_in_reach(update, context, id_of(context), "recognition.show")
     if found is None:
         return None
     context.user_data.pop(DECIDING, None)
@@ -326,7 +339,7 @@ async def open_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def result_pressed(update: Update, context: BotContext) -> str | int | None:
-    found = await registration_in_reach(update, context, id_of(update), "recognition.decide")
+    found = await registration_in_reach(update, context, id_of(context), "recognition.decide")
     if found is None:
         return None
     registration, hamlet = found
@@ -334,8 +347,7 @@ async def result_pressed(update: Update, context: BotContext) -> str | int | Non
     if decided or registration.year > context.today().year:  # next year's: not yet (bot/years)
         await show(update, context, registration, hamlet)
         return ConversationHandler.END
-    action = update.callback_query.data.split(":")[1]
-    result = Result.RECOGNISED if action == "yes" else Result.NOT_RECOGNISED
+    result = Result.RECOGNISED if context.pressed.verdict == "yes" else Result.NOT_RECOGNISED
     context.user_data[DECIDING] = {"id": registration.id, "result": result.value}
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(None)
@@ -343,7 +355,7 @@ async def result_pressed(update: Update, context: BotContext) -> str | int | Non
         _("{result}: {number}. Type the decision number (e.g. 125/QĐ-UBND), or press Skip.").format(
             result=result_name(result), number=registration.number
         ),
-        reply_markup=buttons([[(_("Skip"), f"{PREFIX}:skipno:{registration.id}")]]),
+        reply_markup=buttons([[SKIP_NUMBER.button(_("Skip"), registration_id=registration.id)]]),
     )
     remember_screen(context.user_data[DECIDING], sent)
     return State.NUMBER
@@ -367,7 +379,7 @@ async def ask_date(update: Update, context: BotContext, current: dict) -> str:
     registration_id = current["id"]
     sent = await update.effective_message.reply_text(
         _("Type the decision date as dd/mm/yyyy (e.g. 15/12/2026), or press Skip."),
-        reply_markup=buttons([[(_("Skip"), f"{PREFIX}:skipdate:{registration_id}")]]),
+        reply_markup=buttons([[SKIP_DATE.button(_("Skip"), registration_id=registration_id)]]),
     )
     remember_screen(current, sent)
     return State.DATE
@@ -391,7 +403,7 @@ async def number_typed(update: Update, context: BotContext) -> str | int | None:
 
 async def decision_pressed(update: Update, context: BotContext) -> dict | int | None:
     """The decision a Skip press belongs to, if the registration is still in reach."""
-    registration_id = id_of(update)
+    registration_id = id_of(context)
     if await registration_in_reach(update, context, registration_id, "recognition.decide") is None:
         return None
     current = deciding(context, registration_id)
@@ -462,7 +474,7 @@ async def save(update: Update, context: BotContext, current: dict, day: date | N
 
 async def reopenable(update: Update, context: BotContext) -> tuple[Registration, Area] | None:
     """The registration a reopen button names, if in reach and the presser is an admin."""
-    found = await registration_in_reach(update, context, id_of(update), "recognition.reopen")
+    found = await registration_in_reach(update, context, id_of(context), "recognition.reopen")
     if found is not None and context.person.role is not Role.ADMIN:
         await refuse(update, context, "recognition.reopen", {"registration_id": found[0].id})
         return None
@@ -481,12 +493,10 @@ async def reopen_pressed(update: Update, context: BotContext) -> int | None:
             "goes back to registered."
         ).format(number=registration.number),
         buttons(
-            [
-                [
-                    (_("Yes, reopen"), f"{PREFIX}:reopen!:{registration.id}"),
-                    (_("No, keep it"), f"{PREFIX}:keep:{registration.id}"),
-                ]
-            ]
+            yes_no(
+                REOPEN_SURE.button(_("Yes, reopen"), registration_id=registration.id),
+                KEEP.button(_("No, keep it"), registration_id=registration.id),
+            )
         ),
     )
     return ConversationHandler.END
@@ -522,13 +532,13 @@ def handlers() -> list:
     text = tg_filters.TEXT & ~tg_filters.COMMAND
     entry = [
         CommandHandler("congnhan", begin),
-        CallbackQueryHandler(open_pressed, pattern=rf"^{PREFIX}:open:\d+$"),
-        CallbackQueryHandler(result_pressed, pattern=rf"^{PREFIX}:(yes|no):\d+$"),
-        CallbackQueryHandler(skip_number_pressed, pattern=rf"^{PREFIX}:skipno:\d+$"),
-        CallbackQueryHandler(skip_date_pressed, pattern=rf"^{PREFIX}:skipdate:\d+$"),
-        CallbackQueryHandler(reopen_pressed, pattern=rf"^{PREFIX}:reopen:\d+$"),
-        CallbackQueryHandler(reopen_confirmed, pattern=rf"^{PREFIX}:reopen!:\d+$"),
-        CallbackQueryHandler(keep_pressed, pattern=rf"^{PREFIX}:keep:\d+$"),
+        OPEN.handler(open_pressed),
+        DECIDE.handler(result_pressed),
+        SKIP_NUMBER.handler(skip_number_pressed),
+        SKIP_DATE.handler(skip_date_pressed),
+        REOPEN.handler(reopen_pressed),
+        REOPEN_SURE.handler(reopen_confirmed),
+        KEEP.handler(keep_pressed),
     ]
     return [
         dialog(

@@ -13,7 +13,6 @@ they belong to, so a press on an old screen changes nothing.
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -21,9 +20,11 @@ from telegram.ext import (
 )
 
 from bot.access import allowed, refuse
+from bot.actions import Action, word, yes_no
 from bot.context import BotContext
 from bot.i18n import _, format_number
 from bot.years import closed_for, registration_year
+from conversations.actions import ASSESS_OPEN, BULK_MODE, REGISTER_AGAIN
 from conversations.common import buttons, step
 from conversations.kit import dialog
 from conversations.registration_form import (
@@ -39,7 +40,7 @@ from conversations.screen import close_screen, edit_screen
 from conversations.states import RegistrationStep as State
 from storage.criteria import ModelKind
 from storage.models import Area, AreaLevel, Role
-from storage.registrations import IDENTITY_FIELD, Draft, Registration, identity_name
+from storage.registrations import IDENTITY_FIELD, BulkMode, Draft, Registration, identity_name
 from storage.usecases.registrations import register
 
 KIND_STEP, SUMMARY_STEP = "kind", "summary"
@@ -47,7 +48,20 @@ SCREEN = "screen"  # answers key: the message id of the dialog's screen
 EDITING = "editing"  # answers key: the answer being changed from the summary
 BOOKKEEPING = frozenset({SCREEN, EDITING})
 MAX_HAMLET_BUTTONS = 20
-BULK_BUTTONS = "bulk"  # callback prefix of the list import and carry-over dialog
+RESUME = Action("dangky", "reg:resume:{choice}", choice=("continue", "new"))
+HAMLET = Action("dangky", "reg:hamlet:{hamlet_id}", hamlet_id=int)
+CANCEL = Action("dangky", "reg:cancel:{answer}", answer=("yes", "no"))
+# The buttons of a step of the form, which they name: a press on an older step is stale.
+KIND = Action("dangky", "reg:{step}:kind:{kind}", step=int, kind=ModelKind)
+NUMBER = Action("dangky", "reg:{step}:n:{value}", step=int, value=word(6, r"\d"))
+SKIP = Action("dangky", "reg:{step}:skip", step=int)
+BACK = Action("dangky", "reg:{step}:back", step=int)
+EDIT = Action("dangky", "reg:{step}:edit:{key}", step=int, key=word())
+DIFFERENT = Action("dangky", "reg:{step}:dupok", step=int)
+OPEN_EXISTING = Action(
+    "dangky", "reg:{step}:dupopen:{registration_id}", step=int, registration_id=int
+)
+CONFIRM = Action("dangky", "reg:{step}:ok", step=int)
 
 
 def steps(draft: Draft) -> list[str]:
@@ -83,7 +97,9 @@ def number_buttons(question: Field, answers: dict, index: int) -> list[list[tupl
     top = question.buttons_up_to
     if question.at_most and answers.get(question.at_most) is not None:
         top = min(top, answers[question.at_most])
-    values = [(str(v), f"reg:{index}:n:{v}") for v in range(question.low_button, top + 1)]
+    values = [
+        NUMBER.button(str(v), step=index, value=str(v)) for v in range(question.low_button, top + 1)
+    ]
     return [values[i : i + 6] for i in range(0, len(values), 6)]
 
 
@@ -99,8 +115,8 @@ def render_step(draft: Draft, hamlet: Area | None) -> tuple[str, InlineKeyboardM
     question = field(kind, name)
     rows = number_buttons(question, draft.answers, draft.step) if question.buttons_up_to else []
     if question.optional:
-        rows.append([(_("Skip"), f"reg:{draft.step}:skip")])
-    rows.append([(_("⬅️ Back"), f"reg:{draft.step}:back")])
+        rows.append([SKIP.button(_("Skip"), step=draft.step)])
+    rows.append([BACK.button(_("⬅️ Back"), step=draft.step)])
     if draft.answers.get(EDITING):
         return str(question.question), buttons(rows)
     return step(k, n, str(question.question)), buttons(rows)
@@ -111,15 +127,15 @@ def render_kind(draft: Draft, hamlet: Area | None, n: int) -> tuple[str, InlineK
         hamlet=hamlet.name if hamlet else "", year=draft.year
     )
     text = step(1, n, _("What do you want to register?")) + "\n" + where
-    rows = [[(kind_label(kind), f"reg:0:kind:{kind.value}")] for kind in FIELDS]
+    rows = [[KIND.button(kind_label(kind), step=0, kind=kind)] for kind in FIELDS]
     return text, buttons([*rows, *bulk_rows()])
 
 
 def bulk_rows() -> list[list[tuple[str, str]]]:
     """The list import and last year's carry-over (conversations/registration_bulk.py)."""
     return [
-        [(_("📋 Enter a list"), f"{BULK_BUTTONS}:list")],
-        [(_("🔁 Re-register last year's"), f"{BULK_BUTTONS}:carry")],
+        [BULK_MODE.button(_("📋 Enter a list"), mode=BulkMode.LIST)],
+        [BULK_MODE.button(_("🔁 Re-register last year's"), mode=BulkMode.CARRY)],
     ]
 
 
@@ -131,10 +147,10 @@ def render_summary(draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
     for question in FIELDS[kind]:
         label = answer_label(kind, question.key)
         lines.append(f"• {label}: {answer_text(draft.answers.get(question.key))}")
-        edits.append((f"✏️ {label}", f"reg:{draft.step}:edit:{question.key}"))
+        edits.append(EDIT.button(f"✏️ {label}", step=draft.step, key=question.key))
     lines.append(_("Optional answers can be added with ✏️ now or later in /danhsach."))
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
-    rows.append([(_("✅ Confirm and register"), f"reg:{draft.step}:ok")])
+    rows.append([CONFIRM.button(_("✅ Confirm and register"), step=draft.step)])
     return step(n, n, "\n".join(lines)), buttons(rows)
 
 
@@ -151,8 +167,8 @@ def render_registered(registration: Registration, hamlet: Area) -> tuple[str, In
     )
     keyboard = buttons(
         [
-            [(_("📝 Self-assessment now"), f"sa:open:{registration.id}")],
-            [(_("➕ Register another"), "reg:again")],
+            [ASSESS_OPEN.button(_("📝 Self-assessment now"), registration_id=registration.id)],
+            [REGISTER_AGAIN.button(_("➕ Register another"))],
         ]
     )
     return text, keyboard
@@ -167,8 +183,14 @@ def render_duplicate(
     ).format(name=existing.name, hamlet=hamlet.name, year=existing.year, number=existing.number)
     keyboard = buttons(
         [
-            [(_("It is a different one, continue"), f"reg:{draft.step}:dupok")],
-            [(_("Open the existing registration"), f"reg:{draft.step}:dupopen:{existing.id}")],
+            [DIFFERENT.button(_("It is a different one, continue"), step=draft.step)],
+            [
+                OPEN_EXISTING.button(
+                    _("Open the existing registration"),
+                    step=draft.step,
+                    registration_id=existing.id,
+                )
+            ],
         ]
     )
     return text, keyboard
@@ -191,7 +213,12 @@ def render_resume(draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
         "You have an unfinished registration (step {k} of {n}). Continue it or start over?"
     ).format(k=draft.step + 1, n=len(steps(draft)))
     keyboard = buttons(
-        [[(_("▶️ Continue"), "reg:resume:continue"), (_("🔄 Start over"), "reg:resume:new")]]
+        [
+            [
+                RESUME.button(_("▶️ Continue"), choice="continue"),
+                RESUME.button(_("🔄 Start over"), choice="new"),
+            ]
+        ]
     )
     return text, keyboard
 
@@ -291,12 +318,12 @@ async def render_hamlet_choice(context: BotContext) -> tuple[str, InlineKeyboard
     if area is not None and area.level is AreaLevel.COMMUNE:
         hamlets = (await context.storage.areas.children(area))[:MAX_HAMLET_BUTTONS]
     text = _("For which hamlet? Pick one, or type it as commune code/hamlet, e.g. 00070/Thôn Đông.")
-    rows = [[(h.name, f"reg:hamlet:{h.id}")] for h in hamlets]
+    rows = [[HAMLET.button(h.name, hamlet_id=h.id)] for h in hamlets]
     return text, buttons([*rows, *bulk_rows()])
 
 
 async def hamlet_pressed(update: Update, context: BotContext) -> str | None:
-    hamlet_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    hamlet_id = context.pressed.hamlet_id
     hamlet = await context.storage.areas.get(hamlet_id)
     if hamlet is None or hamlet.level is not AreaLevel.HAMLET or not allowed(context, hamlet):
         await refuse(update, context, "registration.hamlet", {"area_id": hamlet_id})
@@ -346,7 +373,7 @@ async def hamlet_chosen(
 
 async def resume_pressed(update: Update, context: BotContext) -> str | int:
     draft = await draft_of(context)
-    if update.callback_query.data == "reg:resume:new" or draft is None:
+    if context.pressed.choice == "new" or draft is None:
         await context.storage.registrations.discard_draft(context.person.id)
         return await start_over(update, context, None)
     return await carry_on(update, context, draft)
@@ -426,12 +453,12 @@ async def warned_duplicate(update: Update, context: BotContext, draft: Draft, an
 
 async def button_answer(update: Update, context: BotContext) -> str | int | None:
     query = update.callback_query
-    _prefix, index, action, *value = query.data.split(":")
+    index, *value = context.pressed
     draft = await draft_of(context)
-    if draft is None or draft.hamlet_id is None or int(index) != draft.step:
+    if draft is None or draft.hamlet_id is None or index != draft.step:
         await query.answer(_("This question has already been answered."))
         return None
-    handler = BUTTON_ACTIONS[action]
+    handler = BUTTON_ACTIONS[context.action]
     return await handler(update, context, draft, value[0] if value else None)
 
 
@@ -486,8 +513,9 @@ async def on_back(update: Update, context: BotContext, draft: Draft, value: None
 
 
 async def on_edit(update: Update, context: BotContext, draft: Draft, value: str) -> None:
-    kind = ModelKind(draft.answers["kind"])
-    if current_question(draft) != SUMMARY_STEP or value not in {f.key for f in FIELDS[kind]}:
+    if current_question(draft) != SUMMARY_STEP:
+        return await stale(update)
+    if value not in {f.key for f in FIELDS[ModelKind(draft.answers["kind"])]}:
         return await stale(update)
     await show_step(
         update, context, draft.model_copy(update={"answers": draft.answers | {EDITING: value}})
@@ -495,7 +523,10 @@ async def on_edit(update: Update, context: BotContext, draft: Draft, value: str)
 
 
 async def on_different(update: Update, context: BotContext, draft: Draft, value: None) -> None:
-    name = identity_name(ModelKind(draft.answers["kind"]), draft.answers)
+    kind = draft.answers.get("kind")
+    if kind is None or IDENTITY_FIELD[ModelKind(kind)] not in draft.answers:
+        return await stale(update)  # no duplicate was shown: a forged or garbled press
+    name = identity_name(ModelKind(kind), draft.answers)
     different = [*draft.answers.get("different_from", []), name]
     await advance(update, context, draft, draft.answers | {"different_from": different})
 
@@ -533,19 +564,24 @@ async def on_confirm(update: Update, context: BotContext, draft: Draft, value: N
 
 
 BUTTON_ACTIONS = {
-    "kind": on_kind,
-    "n": on_number,
-    "skip": on_skip,
-    "back": on_back,
-    "edit": on_edit,
-    "dupok": on_different,
-    "dupopen": on_open_existing,
-    "ok": on_confirm,
+    KIND: on_kind,
+    NUMBER: on_number,
+    SKIP: on_skip,
+    BACK: on_back,
+    EDIT: on_edit,
+    DIFFERENT: on_different,
+    OPEN_EXISTING: on_open_existing,
+    CONFIRM: on_confirm,
 }
 
 
 async def ask_cancel(update: Update, context: BotContext) -> str:
-    keyboard = buttons([[(_("Yes, cancel"), "reg:cancel:yes"), (_("No, go on"), "reg:cancel:no")]])
+    keyboard = buttons(
+        yes_no(
+            CANCEL.button(_("Yes, cancel"), answer="yes"),
+            CANCEL.button(_("No, go on"), answer="no"),
+        )
+    )
     text = _("Cancel this registration? Everything typed so far will be deleted.")
     draft = await draft_of(context)
     if draft is None:
@@ -558,7 +594,7 @@ async def ask_cancel(update: Update, context: BotContext) -> str:
 async def cancel_answered(update: Update, context: BotContext) -> str | int:
     query = update.callback_query
     draft = await draft_of(context)
-    if query.data == "reg:cancel:yes":
+    if context.pressed.answer == "yes":
         await context.storage.registrations.discard_draft(context.person.id)
         await query.answer()
         await edit_screen(query.message, _("Cancelled. Nothing was registered."), None)
@@ -568,29 +604,24 @@ async def cancel_answered(update: Update, context: BotContext) -> str | int:
 
 def handlers() -> list:
     typed = filters.TEXT & ~filters.COMMAND
-    actions = "|".join(BUTTON_ACTIONS)
     return [
         dialog(
             "registration",
             entry_points=[
                 CommandHandler("dangky", begin),
-                CallbackQueryHandler(again, pattern=r"^reg:again$"),
+                REGISTER_AGAIN.handler(again),
             ],
             states={
-                State.RESUME: [
-                    CallbackQueryHandler(resume_pressed, pattern=r"^reg:resume:(continue|new)$")
-                ],
+                State.RESUME: [RESUME.handler(resume_pressed)],
                 State.HAMLET: [
-                    CallbackQueryHandler(hamlet_pressed, pattern=r"^reg:hamlet:\d+$"),
+                    HAMLET.handler(hamlet_pressed),
                     MessageHandler(typed, hamlet_typed),
                 ],
                 State.FORM: [
-                    CallbackQueryHandler(button_answer, pattern=rf"^reg:\d+:({actions})(:\w+)?$"),
+                    *(action.handler(button_answer) for action in BUTTON_ACTIONS),
                     MessageHandler(typed, text_answer),
                 ],
-                State.CANCEL: [
-                    CallbackQueryHandler(cancel_answered, pattern=r"^reg:cancel:(yes|no)$")
-                ],
+                State.CANCEL: [CANCEL.handler(cancel_answered)],
             },
             cancel=ask_cancel,
         )

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -24,12 +23,14 @@ from telegram.ext import (
 )
 
 from bot.access import allowed, refuse
+from bot.actions import Action, action_of
 from bot.context import BotContext
 from bot.gate import command_name
 from bot.i18n import _, ngettext
 from bot.i18n import __ as _l
 from bot.years import RegistrationYear, closed_for, registration_year
 from conversations import family_list
+from conversations.actions import BULK_MODE
 from conversations.common import buttons
 from conversations.family_list import FileProblem, ListCheck, Row, Source
 from conversations.kit import cancel_handler, dialog
@@ -51,6 +52,13 @@ CARRY_PAGE = 10  # last year's families per page
 HAMLET_PAGE = 8
 MAX_TEXT = 3800  # a screen stays under Telegram's 4096 characters
 WATCH_GROUP = -1  # after the gate, before the dialogs
+# The buttons of a draft, which they name: a press on another's or an older draft finds nothing.
+DRAFT_PRESS = Action(
+    "nhapds", "bulk:{draft_id}:{verb}", draft_id=int, verb=("tpl", "dup", "clear", "ok", "x")
+)
+DRAFT_PICK = Action(
+    "nhapds", "bulk:{draft_id}:{verb}:{value}", draft_id=int, verb=("h", "hp", "t", "p"), value=int
+)
 
 
 class BulkConversation(ConversationHandler):
@@ -72,8 +80,8 @@ def render_menu() -> tuple[str, InlineKeyboardMarkup]:
     text = _("Register many families at once:")
     return text, buttons(
         [
-            [(_("📋 Enter a list"), "bulk:list")],
-            [(_("🔁 Register again from last year"), "bulk:carry")],
+            [BULK_MODE.button(_("📋 Enter a list"), mode=BulkMode.LIST)],
+            [BULK_MODE.button(_("🔁 Register again from last year"), mode=BulkMode.CARRY)],
         ]
     )
 
@@ -83,9 +91,9 @@ def render_hamlet_choice(
 ) -> tuple[str, InlineKeyboardMarkup]:
     text = _("For which hamlet? Pick one, or type it as commune code/hamlet, e.g. 00070/Thôn Đông.")
     shown = hamlets[page * HAMLET_PAGE : (page + 1) * HAMLET_PAGE]
-    rows = [[(h.name, f"bulk:{draft.id}:h:{h.id}")] for h in shown]
+    rows = [[DRAFT_PICK.button(h.name, draft_id=draft.id, verb="h", value=h.id)] for h in shown]
     rows.append(pager(draft, "hp", page, pages_of(len(hamlets), HAMLET_PAGE)))
-    rows.append([(_("✖️ Cancel"), f"bulk:{draft.id}:x")])
+    rows.append([DRAFT_PRESS.button(_("✖️ Cancel"), draft_id=draft.id, verb="x")])
     return text, buttons([row for row in rows if row])
 
 
@@ -98,10 +106,10 @@ def pager(draft: BulkDraft, action: str, page: int, pages: int) -> list[tuple[st
         return []
     row = []
     if page > 0:
-        row.append(("◀️", f"bulk:{draft.id}:{action}:{page - 1}"))
-    row.append((f"{page + 1}/{pages}", f"bulk:{draft.id}:{action}:{page}"))
+        row.append(DRAFT_PICK.button("◀️", draft_id=draft.id, verb=action, value=page - 1))
+    row.append(DRAFT_PICK.button(f"{page + 1}/{pages}", draft_id=draft.id, verb=action, value=page))
     if page < pages - 1:
-        row.append(("▶️", f"bulk:{draft.id}:{action}:{page + 1}"))
+        row.append(DRAFT_PICK.button("▶️", draft_id=draft.id, verb=action, value=page + 1))
     return row
 
 
@@ -127,8 +135,8 @@ def render_list_prompt(draft: BulkDraft, hamlet: Area) -> tuple[str, InlineKeybo
     )
     return text, buttons(
         [
-            [(_("📥 Excel template"), f"bulk:{draft.id}:tpl")],
-            [(_("✖️ Cancel"), f"bulk:{draft.id}:x")],
+            [DRAFT_PRESS.button(_("📥 Excel template"), draft_id=draft.id, verb="tpl")],
+            [DRAFT_PRESS.button(_("✖️ Cancel"), draft_id=draft.id, verb="x")],
         ]
     )
 
@@ -190,12 +198,18 @@ def render_check(
     rows = []
     if count:
         label = ngettext("✅ Register {n} family", "✅ Register {n} families", count)
-        rows.append([(label.format(n=count), f"bulk:{draft.id}:ok")])
+        rows.append([DRAFT_PRESS.button(label.format(n=count), draft_id=draft.id, verb="ok")])
     if check.duplicates:
         tick = "☑️" if with_duplicates else "⬜"
-        rows.append([(f"{tick} " + _("Also register these"), f"bulk:{draft.id}:dup")])
-    rows.append([(_("🗑 Start the list again"), f"bulk:{draft.id}:clear")])
-    rows.append([(_("✖️ Cancel"), f"bulk:{draft.id}:x")])
+        rows.append(
+            [
+                DRAFT_PRESS.button(
+                    f"{tick} " + _("Also register these"), draft_id=draft.id, verb="dup"
+                )
+            ]
+        )
+    rows.append([DRAFT_PRESS.button(_("🗑 Start the list again"), draft_id=draft.id, verb="clear")])
+    rows.append([DRAFT_PRESS.button(_("✖️ Cancel"), draft_id=draft.id, verb="x")])
     return "\n".join(lines), buttons(rows)
 
 
@@ -246,12 +260,12 @@ def render_carry(
         label = f"{tick} {candidate.name}{warning}"
         if candidate.kind is ModelKind.CLAN:
             label += " · " + _("clan")
-        rows.append([(label, f"bulk:{draft.id}:t:{candidate.id}")])
+        rows.append([DRAFT_PICK.button(label, draft_id=draft.id, verb="t", value=candidate.id)])
     rows.append(pager(draft, "p", page, pages))
     if ticked:
         label = _("✅ Register {n} again").format(n=ticked)
-        rows.append([(label, f"bulk:{draft.id}:ok")])
-    rows.append([(_("✖️ Cancel"), f"bulk:{draft.id}:x")])
+        rows.append([DRAFT_PRESS.button(label, draft_id=draft.id, verb="ok")])
+    rows.append([DRAFT_PRESS.button(_("✖️ Cancel"), draft_id=draft.id, verb="x")])
     return text, buttons([row for row in rows if row])
 
 
@@ -337,7 +351,7 @@ async def menu(update: Update, context: BotContext) -> int:
 async def mode_chosen(update: Update, context: BotContext) -> str | int:
     """bulk:list or bulk:carry: the hamlet (a hamlet head's own, or staff choose), then on.
     The draft's year is settled by `with_hamlet`, once the hamlet (and its province) is known."""
-    mode = BulkMode(update.callback_query.data.split(":")[1])
+    mode = context.pressed.mode
     person, year, repo = context.person, context.today().year, context.storage.registrations
     if mode is BulkMode.LIST:
         kept = await repo.bulk_draft_of(person.id, mode)
@@ -531,8 +545,8 @@ async def list_other(update: Update, context: BotContext) -> None:
 
 async def pressed(update: Update, context: BotContext) -> str | int | None:
     query = update.callback_query
-    _prefix, draft_id, action, *value = query.data.split(":")
-    draft = await draft_named(context, int(draft_id))
+    draft_id, action, *value = context.pressed
+    draft = await draft_named(context, draft_id)
     if draft is None or not fits(draft, action):
         await query.answer(
             _("This button is no longer valid. Please start again from the command.")
@@ -545,7 +559,7 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             await refuse(update, context, "registration_bulk", {"area_id": draft.hamlet_id})
             return None
     handler = ACTIONS[draft.mode][action]
-    return await handler(update, context, draft, hamlet, int(value[0]) if value else None)
+    return await handler(update, context, draft, hamlet, value[0] if value else None)
 
 
 def fits(draft: BulkDraft, action: str) -> bool:
@@ -744,7 +758,8 @@ def watch(conversation: BulkConversation):
         if update.effective_chat is None or update.effective_user is None:
             return
         if update.callback_query:
-            elsewhere = not (update.callback_query.data or "").startswith("bulk:")
+            action = action_of(update.callback_query.data)
+            elsewhere = action is None or action.command != COMMAND
         else:
             elsewhere = command_name(update) not in (None, COMMAND, "huy")
         if elsewhere:
@@ -755,25 +770,25 @@ def watch(conversation: BulkConversation):
 
 def handlers() -> dict[int, list]:
     typed = filters.TEXT & ~filters.COMMAND
-    in_draft = r"^bulk:\d+:[a-z]+(:\d+)?$"
+    in_draft = [DRAFT_PRESS.handler(pressed), DRAFT_PICK.handler(pressed)]
     conversation = dialog(
         "registration_bulk",
         entry_points=[
             CommandHandler(COMMAND, menu),
-            CallbackQueryHandler(mode_chosen, pattern=r"^bulk:(list|carry)$"),
+            BULK_MODE.handler(mode_chosen),
         ],
         states={
             State.HAMLET: [
-                CallbackQueryHandler(pressed, pattern=in_draft),
+                *in_draft,
                 MessageHandler(typed, hamlet_typed),
             ],
             State.LIST: [
-                CallbackQueryHandler(pressed, pattern=in_draft),
+                *in_draft,
                 MessageHandler(typed, list_typed),
                 MessageHandler(filters.Document.ALL, list_file),
                 MessageHandler(~filters.COMMAND, list_other),
             ],
-            State.CARRY: [CallbackQueryHandler(pressed, pattern=in_draft)],
+            State.CARRY: [*in_draft],
         },
         cancel=cancel_handler(_l("Cancelled. Nothing was registered."), before=discard_drafts),
         kind=BulkConversation,

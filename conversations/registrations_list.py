@@ -11,7 +11,6 @@ from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
@@ -19,12 +18,14 @@ from telegram.ext import (
 )
 
 from bot.access import refuse, registration_in_reach
+from bot.actions import Action, word, yes_no
 from bot.commands import command
 from bot.context import BotContext
 from bot.i18n import _
 from bot.i18n import __ as _l
 from bot.labels import area_title
 from bot.years import years_label
+from conversations.actions import ASSESS_OPEN, KIND_FILTERS, LIST_PAGE, STATUS_FILTERS
 from conversations.common import area_path, buttons, page_rows
 from conversations.indicators import short_name
 from conversations.kit import cancel_handler, dialog
@@ -44,11 +45,13 @@ from storage.registrations import DETAIL_FIELDS, Registration, Status
 from storage.usecases.registrations import changeable_by_role, edit, withdraw
 
 PAGE_SIZE = 10
-PREFIX = "rgl"
 EDITING = "registration_edit"  # user_data: {"id": registration id, "key": the answer's key}
-KIND_FILTERS = ("all", ModelKind.FAMILY.value, ModelKind.CLAN.value)
-STATUS_FILTERS = ("all", *(status.value for status in Status))
-PAGE_PATTERN = rf"^{PREFIX}:ls:({'|'.join(KIND_FILTERS)}):({'|'.join(STATUS_FILTERS)}):\d+$"
+SHOW = Action("danhsach", "rgl:show:{registration_id}", registration_id=int)
+EDIT = Action("danhsach", "rgl:edit:{registration_id}", registration_id=int)
+FIELD = Action("danhsach", "rgl:field:{registration_id}:{key}", registration_id=int, key=word())
+CLEAR = Action("danhsach", "rgl:clear:{registration_id}:{key}", registration_id=int, key=word())
+WITHDRAW = Action("danhsach", "rgl:wd:{registration_id}", registration_id=int)
+WITHDRAW_SURE = Action("danhsach", "rgl:wd!:{registration_id}", registration_id=int)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Filters:
     status: str = "all"
 
     def data(self, offset: int = 0) -> str:
-        return f"{PREFIX}:ls:{self.kind}:{self.status}:{offset}"
+        return LIST_PAGE.data(kind=self.kind, status=self.status, offset=offset)
 
     @property
     def model_kind(self) -> ModelKind | None:
@@ -146,7 +149,7 @@ def render_page(
         label = f"{registration.number} · {registration.name}"
         if registration.status is not Status.REGISTERED:
             label += f" · {status_name(registration.status)}"
-        rows.append([(label, f"{PREFIX}:show:{registration.id}")])
+        rows.append([SHOW.button(label, registration_id=registration.id)])
     rows += page_rows(offset, total, PAGE_SIZE, chosen.data)
     return text, buttons(rows)
 
@@ -195,7 +198,7 @@ def render_card(card: Card, registered_on: date) -> tuple[str, InlineKeyboardMar
     lines += ["", _("Self-assessment:"), *render_assessment(card.criteria, card.assessment)]
     rows = []
     if registration.status is Status.REGISTERED and card.open:
-        rows.append([(_("📝 Self-assessment"), f"sa:open:{registration.id}")])
+        rows.append([ASSESS_OPEN.button(_("📝 Self-assessment"), registration_id=registration.id)])
     if card.changeable_by_role and registration.status is Status.REGISTERED:
         if card.open:
             lines += [
@@ -204,8 +207,8 @@ def render_card(card: Card, registered_on: date) -> tuple[str, InlineKeyboardMar
             ]
             rows.append(
                 [
-                    (_("✏️ Edit"), f"{PREFIX}:edit:{registration.id}"),
-                    (_("↩️ Withdraw"), f"{PREFIX}:wd:{registration.id}"),
+                    EDIT.button(_("✏️ Edit"), registration_id=registration.id),
+                    WITHDRAW.button(_("↩️ Withdraw"), registration_id=registration.id),
                 ]
             )
         else:
@@ -224,14 +227,15 @@ def render_field_choice(registration: Registration) -> tuple[str, InlineKeyboard
     kind = registration.kind
     rows = [
         [
-            (
+            FIELD.button(
                 f"{answer_label(kind, f.key)}: {answer_value(getattr(registration, f.key))}",
-                f"{PREFIX}:field:{registration.id}:{f.key}",
+                registration_id=registration.id,
+                key=f.key,
             )
         ]
         for f in FIELDS[kind]
     ]
-    rows.append([(_("⬅️ Back"), f"{PREFIX}:show:{registration.id}")])
+    rows.append([SHOW.button(_("⬅️ Back"), registration_id=registration.id)])
     text = _("{number} ({name}): which answer do you want to change?").format(
         number=registration.number, name=registration.name
     )
@@ -253,8 +257,14 @@ def render_question(registration: Registration, answer: Field) -> tuple[str, Inl
     )
     rows = []
     if answer.optional:
-        rows.append([(_("🗑 Remove this answer"), f"{PREFIX}:clear:{registration.id}:{answer.key}")])
-    rows.append([(_("Cancel"), f"{PREFIX}:show:{registration.id}")])
+        rows.append(
+            [
+                CLEAR.button(
+                    _("🗑 Remove this answer"), registration_id=registration.id, key=answer.key
+                )
+            ]
+        )
+    rows.append([SHOW.button(_("Cancel"), registration_id=registration.id)])
     return text, buttons(rows)
 
 
@@ -264,12 +274,10 @@ def render_withdraw_confirm(registration: Registration) -> tuple[str, InlineKeyb
         "bot cannot undo this."
     ).format(number=registration.number, name=registration.name)
     keyboard = buttons(
-        [
-            [
-                (_("Yes, withdraw"), f"{PREFIX}:wd!:{registration.id}"),
-                (_("No"), f"{PREFIX}:show:{registration.id}"),
-            ]
-        ]
+        yes_no(
+            WITHDRAW_SURE.button(_("Yes, withdraw"), registration_id=registration.id),
+            SHOW.button(_("No"), registration_id=registration.id),
+        )
     )
     return text, keyboard
 
@@ -329,8 +337,8 @@ async def changeable(
     return found
 
 
-def id_of(update: Update) -> int:
-    return int(update.callback_query.data.split(":")[2])
+def id_of(context: BotContext) -> int:
+    return context.pressed.registration_id
 
 
 # --- handlers -------------------------------------------------------------------------------
@@ -363,10 +371,10 @@ async def page(
 
 async def page_pressed(update: Update, context: BotContext) -> int:
     query = update.callback_query
-    _prefix, _ls, kind, status, offset = query.data.split(":")
+    kind, status, offset = context.pressed
     context.user_data.pop(EDITING, None)
     await query.answer()
-    text, keyboard = await page(context, Filters(kind, status), int(offset))
+    text, keyboard = await page(context, Filters(kind, status), offset)
     await query.edit_message_text(text, reply_markup=keyboard)
     return ConversationHandler.END
 
@@ -389,7 +397,7 @@ async def card_of(context: BotContext, registration: Registration, hamlet: Area)
 
 
 async def show_registration(update: Update, context: BotContext) -> int | None:
-    found = await registration_in_reach(update, context, id_of(update), "registration.show")
+    found = await registration_in_reach(update, context, id_of(context), "registration.show")
     if found is None:
         return None
     context.user_data.pop(EDITING, None)
@@ -400,7 +408,7 @@ async def show_registration(update: Update, context: BotContext) -> int | None:
 
 
 async def edit_pressed(update: Update, context: BotContext) -> int | None:
-    found = await changeable(update, context, id_of(update), "registration.edit")
+    found = await changeable(update, context, id_of(context), "registration.edit")
     if found is None:
         return None
     await update.callback_query.answer()
@@ -415,8 +423,8 @@ def field_of(registration: Registration, key: str) -> Field | None:
 
 
 async def field_chosen(update: Update, context: BotContext) -> str | int | None:
-    key = update.callback_query.data.split(":")[3]
-    found = await changeable(update, context, id_of(update), "registration.edit")
+    key = context.pressed.key
+    found = await changeable(update, context, id_of(context), "registration.edit")
     if found is None:
         return None
     registration = found[0]
@@ -455,8 +463,8 @@ async def value_typed(update: Update, context: BotContext) -> str | int | None:
 
 
 async def clear_pressed(update: Update, context: BotContext) -> int | None:
-    key = update.callback_query.data.split(":")[3]
-    found = await changeable(update, context, id_of(update), "registration.edit")
+    key = context.pressed.key
+    found = await changeable(update, context, id_of(context), "registration.edit")
     if found is None:
         return None
     registration, hamlet = found
@@ -498,7 +506,7 @@ async def save_change(
 
 
 async def withdraw_pressed(update: Update, context: BotContext) -> int | None:
-    found = await changeable(update, context, id_of(update), "registration.withdraw")
+    found = await changeable(update, context, id_of(context), "registration.withdraw")
     if found is None:
         return None
     await update.callback_query.answer()
@@ -508,7 +516,7 @@ async def withdraw_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def withdraw_confirmed(update: Update, context: BotContext) -> int | None:
-    found = await changeable(update, context, id_of(update), "registration.withdraw")
+    found = await changeable(update, context, id_of(context), "registration.withdraw")
     if found is None:
         return None
     registration, hamlet = found
@@ -526,13 +534,13 @@ def handlers() -> list:
     # Every button is an entry point, so a press while an answer is awaited leaves that question.
     buttons_and_command = [
         CommandHandler("danhsach", list_registrations),
-        CallbackQueryHandler(page_pressed, pattern=PAGE_PATTERN),
-        CallbackQueryHandler(show_registration, pattern=rf"^{PREFIX}:show:\d+$"),
-        CallbackQueryHandler(edit_pressed, pattern=rf"^{PREFIX}:edit:\d+$"),
-        CallbackQueryHandler(field_chosen, pattern=rf"^{PREFIX}:field:\d+:\w+$"),
-        CallbackQueryHandler(clear_pressed, pattern=rf"^{PREFIX}:clear:\d+:\w+$"),
-        CallbackQueryHandler(withdraw_pressed, pattern=rf"^{PREFIX}:wd:\d+$"),
-        CallbackQueryHandler(withdraw_confirmed, pattern=rf"^{PREFIX}:wd!:\d+$"),
+        LIST_PAGE.handler(page_pressed),
+        SHOW.handler(show_registration),
+        EDIT.handler(edit_pressed),
+        FIELD.handler(field_chosen),
+        CLEAR.handler(clear_pressed),
+        WITHDRAW.handler(withdraw_pressed),
+        WITHDRAW_SURE.handler(withdraw_confirmed),
     ]
     return [
         dialog(

@@ -16,14 +16,16 @@ is back in the queue by itself.
 
 from telegram import InputMediaDocument, InputMediaPhoto, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
 from bot.access import allowed, refuse
+from bot.actions import Action, number
 from bot.context import BotContext
 from bot.i18n import _, format_moment, use_locale
 from bot.i18n import __ as _l
 from bot.labels import flag_text
+from conversations.actions import EVIDENCE_INDICATOR
 from conversations.common import buttons, still_allowed
 from conversations.evidence import shorten
 from conversations.indicators import short_name
@@ -35,7 +37,10 @@ from storage.registrations import Registration
 from storage.reviews import Decision
 from storage.usecases.reviews import review
 
-PREFIX = "rv"
+ACCEPT = Action("duyet", "rv:ok:{evidence_id}", evidence_id=int)
+MORE = Action("duyet", "rv:more:{evidence_id}", evidence_id=int)
+SKIP = Action("duyet", "rv:skip:{evidence_id}", evidence_id=int)
+REASON = Action("duyet", "rv:why:{evidence_id}:{index}", evidence_id=int, index=number(2))
 SKIPPED = "review_skipped"  # user_data: evidence ids skipped in this round of /duyet
 ASKING = "review_reason_for"  # user_data: the evidence id whose reason is awaited
 MAX_REASON = 300
@@ -78,10 +83,10 @@ def render_item(
     keyboard = buttons(
         [
             [
-                (_("✅ Accept"), f"{PREFIX}:ok:{evidence.id}"),
-                (_("📝 Needs more"), f"{PREFIX}:more:{evidence.id}"),
+                ACCEPT.button(_("✅ Accept"), evidence_id=evidence.id),
+                MORE.button(_("📝 Needs more"), evidence_id=evidence.id),
             ],
-            [(_("⏭ Skip"), f"{PREFIX}:skip:{evidence.id}")],
+            [SKIP.button(_("⏭ Skip"), evidence_id=evidence.id)],
         ]
     )
     return text, keyboard
@@ -91,7 +96,10 @@ def render_reason_question(evidence: Evidence, number: str) -> tuple[str, object
     text = _(
         "Why does this photo of {code} ({number}) need more? Choose a reason or type your own."
     ).format(code=evidence.indicator_code, number=number)
-    rows = [[(str(reason), f"{PREFIX}:why:{evidence.id}:{n}")] for n, reason in enumerate(REASONS)]
+    rows = [
+        [REASON.button(str(reason), evidence_id=evidence.id, index=n)]
+        for n, reason in enumerate(REASONS)
+    ]
     return text, buttons(rows)
 
 
@@ -119,7 +127,7 @@ def render_needs_more(
 
 def ind_data(registration: Registration, code: str) -> str:
     """The /minhchung button that opens this indicator (conversations.evidence)."""
-    return f"ev:ind:{registration.id}:{code}"
+    return EVIDENCE_INDICATOR.data(registration_id=registration.id, code=code)
 
 
 # --- the queue ---------------------------------------------------------------------------
@@ -234,8 +242,8 @@ async def in_reach(
     return evidence, registration, hamlet
 
 
-def evidence_id_of(update: Update) -> int:
-    return int(update.callback_query.data.split(":")[2])
+def evidence_id_of(context: BotContext) -> int:
+    return context.pressed.evidence_id
 
 
 async def close_item(update: Update, note: str | None) -> None:
@@ -246,7 +254,7 @@ async def close_item(update: Update, note: str | None) -> None:
 
 
 async def accept_pressed(update: Update, context: BotContext) -> int | None:
-    found = await in_reach(update, context, evidence_id_of(update), "evidence.review")
+    found = await in_reach(update, context, evidence_id_of(context), "evidence.review")
     if found is None:
         return None
     context.user_data.pop(ASKING, None)
@@ -255,7 +263,7 @@ async def accept_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def skip_pressed(update: Update, context: BotContext) -> int | None:
-    evidence_id = evidence_id_of(update)
+    evidence_id = evidence_id_of(context)
     if await in_reach(update, context, evidence_id, "evidence.review") is None:
         return None
     skipped = context.user_data.setdefault(SKIPPED, [])
@@ -268,7 +276,7 @@ async def skip_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def more_pressed(update: Update, context: BotContext) -> str | None:
-    found = await in_reach(update, context, evidence_id_of(update), "evidence.review")
+    found = await in_reach(update, context, evidence_id_of(context), "evidence.review")
     if found is None:
         return None
     evidence, registration, _hamlet = found
@@ -280,11 +288,10 @@ async def more_pressed(update: Update, context: BotContext) -> str | None:
 
 
 async def reason_pressed(update: Update, context: BotContext) -> int | None:
-    _prefix, _why, evidence_id, index = update.callback_query.data.split(":")
-    found = await in_reach(update, context, int(evidence_id), "evidence.review")
+    evidence_id, index = context.pressed
+    found = await in_reach(update, context, evidence_id, "evidence.review")
     if found is None:
         return None
-    index = int(index)
     if not 0 <= index < len(REASONS):
         await update.callback_query.answer(
             _("This button is no longer valid. Please start again from the command."),
@@ -395,10 +402,10 @@ def handlers() -> list:
     # Every button is an entry point: a photo shown earlier can still be decided.
     entry = [
         CommandHandler("duyet", begin),
-        CallbackQueryHandler(accept_pressed, pattern=rf"^{PREFIX}:ok:\d+$"),
-        CallbackQueryHandler(more_pressed, pattern=rf"^{PREFIX}:more:\d+$"),
-        CallbackQueryHandler(skip_pressed, pattern=rf"^{PREFIX}:skip:\d+$"),
-        CallbackQueryHandler(reason_pressed, pattern=rf"^{PREFIX}:why:\d+:\d+$"),
+        ACCEPT.handler(accept_pressed),
+        MORE.handler(more_pressed),
+        SKIP.handler(skip_pressed),
+        REASON.handler(reason_pressed),
     ]
     return [
         dialog(

@@ -8,15 +8,16 @@ press loads the registration and checks reach, status and lock again. A score ty
 of tapped counts for the indicator screen last shown (`SCREEN` in user_data), with the same checks.
 """
 
-import re
 import time
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.access import registration_in_reach
+from bot.actions import Action
 from bot.context import BotContext
 from bot.i18n import _, current_locale
+from conversations.actions import ASSESS_LIST, ASSESS_OPEN
 from conversations.common import buttons, page_rows
 from conversations.indicators import marked_name, required_legend, short_name
 from conversations.outside import outside_dialog
@@ -28,13 +29,18 @@ from storage.registrations import Registration, Status
 from storage.text import nfc
 from storage.usecases.self_assessment import assess
 
-PREFIX = "sa"
 PAGE = 10
 # user_data: the indicator screen last shown {"registration", "index", "message", "at"}, so that
 # a score typed instead of tapped counts for it (within SCREEN_SECONDS).
 SCREEN = "sa_screen"
 SCREEN_SECONDS = 30 * 60
-VALUE_DATA = re.compile(rf"^{PREFIX}:v:(\d+):(\d+):\d+$")
+LIST, OPEN = ASSESS_LIST, ASSESS_OPEN
+INDICATOR = Action("danhgia", "sa:ind:{registration_id}:{index}", registration_id=int, index=int)
+VALUE = Action(
+    "danhgia", "sa:v:{registration_id}:{index}:{value}", registration_id=int, index=int, value=int
+)
+SUMMARY = Action("danhgia", "sa:sum:{registration_id}", registration_id=int)
+DONE = Action("danhgia", "sa:done:{registration_id}", registration_id=int)
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -62,15 +68,18 @@ def render_indicator(
         ),
         indicator.text.get(current_locale()),
     ]
-    data = f"{PREFIX}:v:{registration.id}:{index}"
+
+    def value(v: int) -> str:
+        return VALUE.data(registration_id=registration.id, index=index, value=v)
+
     if indicator.scoring.kind is ScoringKind.PASS_FAIL:
         lines.append(_("Is it met?"))
-        rows = [[(_("Met"), f"{data}:1"), (_("Not met"), f"{data}:0")]]
+        rows = [[(_("Met"), value(1)), (_("Not met"), value(0))]]
     else:
         lines.append(
             _("How many points, from 0 to {top}?").format(top=indicator.scoring.max_points)
         )
-        values = [(str(v), f"{data}:{v}") for v in range(indicator.scoring.max_points + 1)]
+        values = [(str(v), value(v)) for v in range(indicator.scoring.max_points + 1)]
         rows = [values[i : i + 6] for i in range(0, len(values), 6)]
     current = answers.get(indicator.code)
     if current is not None:
@@ -79,8 +88,10 @@ def render_indicator(
         lines.append(required_legend())
     navigation = []
     if index > 0:
-        navigation.append((_("⬅️ Back"), f"{PREFIX}:ind:{registration.id}:{index - 1}"))
-    navigation.append((_("📋 All answers"), f"{PREFIX}:sum:{registration.id}"))
+        navigation.append(
+            INDICATOR.button(_("⬅️ Back"), registration_id=registration.id, index=index - 1)
+        )
+    navigation.append(SUMMARY.button(_("📋 All answers"), registration_id=registration.id))
     rows.append(navigation)
     return "\n".join(lines), buttons(rows)
 
@@ -108,11 +119,11 @@ def render_summary(
         )
     lines.append(_("Tap an indicator to change its answer; it can be changed until the lock."))
     edits = [
-        (f"✏️ {short_name(i)}", f"{PREFIX}:ind:{registration.id}:{index}")
+        INDICATOR.button(f"✏️ {short_name(i)}", registration_id=registration.id, index=index)
         for index, i in enumerate(indicators)
     ]
     rows = [edits[i : i + 2] for i in range(0, len(edits), 2)]
-    rows.append([(_("✅ Done"), f"{PREFIX}:done:{registration.id}")])
+    rows.append([DONE.button(_("✅ Done"), registration_id=registration.id)])
     return "\n".join(lines), buttons(rows)
 
 
@@ -133,8 +144,8 @@ def render_list(
         "Self-assessment: which registration? {first}–{last} of {total}. You can also send "
         "/danhgia with a number or part of a name."
     ).format(first=offset + 1, last=offset + len(found), total=total)
-    rows = [[(f"{r.number} · {r.name}", f"{PREFIX}:open:{r.id}")] for r in found]
-    rows += page_rows(offset, total, PAGE, lambda start: f"{PREFIX}:list:{start}")
+    rows = [[OPEN.button(f"{r.number} · {r.name}", registration_id=r.id)] for r in found]
+    rows += page_rows(offset, total, PAGE, lambda start: LIST.data(offset=start))
     return text, buttons(rows)
 
 
@@ -202,12 +213,13 @@ async def show(
         await edit_screen(message, text, keyboard)
     else:
         message = await update.effective_message.reply_text(text, reply_markup=keyboard)
-    first = keyboard.inline_keyboard[0][0].callback_data if keyboard else None
-    match = VALUE_DATA.match(first) if isinstance(first, str) else None
-    if match:
+    rows = keyboard.inline_keyboard if keyboard else ()
+    first = rows[0][0].callback_data if rows and rows[0] else None  # an empty list has none
+    shown = VALUE.parse(first) if isinstance(first, str) else None
+    if shown:
         context.user_data[SCREEN] = {
-            "registration": int(match[1]),
-            "index": int(match[2]),
+            "registration": shown.registration_id,
+            "index": shown.index,
             "message": message.message_id,
             "at": time.time(),
         }
@@ -258,7 +270,7 @@ async def begin(update: Update, context: BotContext) -> None:
 
 
 async def list_pressed(update: Update, context: BotContext) -> None:
-    offset = max(int(update.callback_query.data.rsplit(":", 1)[1]), 0)
+    offset = context.pressed.offset
     years = await context.open_years()
     found, total = await context.storage.registrations.in_area(
         context.area, years, status=Status.REGISTERED, offset=offset, limit=PAGE
@@ -266,35 +278,30 @@ async def list_pressed(update: Update, context: BotContext) -> None:
     await show(update, context, *render_list(found, total, offset))
 
 
-def parts(update: Update) -> list[str]:
-    return update.callback_query.data.split(":")
-
-
 async def open_pressed(update: Update, context: BotContext) -> None:
-    ready = await assessable(update, context, int(parts(update)[2]))
+    ready = await assessable(update, context, context.pressed.registration_id)
     if ready:
         await show(update, context, *await screen_of(context, *ready))
 
 
 async def indicator_pressed(update: Update, context: BotContext) -> None:
-    _prefix, _action, registration_id, index = parts(update)
-    ready = await assessable(update, context, int(registration_id))
+    registration_id, index = context.pressed
+    ready = await assessable(update, context, registration_id)
     if ready is None:
         return
-    if int(index) >= len(ready[1].all_indicators()):
+    if index >= len(ready[1].all_indicators()):
         await tell(update, no_longer_valid())
         return
-    await show(update, context, *await screen_of(context, *ready, index=int(index)))
+    await show(update, context, *await screen_of(context, *ready, index=index))
 
 
 async def value_pressed(update: Update, context: BotContext) -> None:
-    _prefix, _action, registration_id, index, value = parts(update)
-    ready = await assessable(update, context, int(registration_id))
+    registration_id, index, value = context.pressed
+    ready = await assessable(update, context, registration_id)
     if ready is None:
         return
     registration, criteria = ready
     indicators = criteria.all_indicators()
-    index, value = int(index), int(value)
     if index >= len(indicators) or not 0 <= value <= highest(indicators[index]):
         await tell(update, no_longer_valid())
         return
@@ -324,7 +331,7 @@ async def answer(
 
 
 async def summary_pressed(update: Update, context: BotContext) -> None:
-    ready = await assessable(update, context, int(parts(update)[2]))
+    ready = await assessable(update, context, context.pressed.registration_id)
     if ready is None:
         return
     registration, criteria = ready
@@ -334,7 +341,7 @@ async def summary_pressed(update: Update, context: BotContext) -> None:
 
 async def done_pressed(update: Update, context: BotContext) -> None:
     found = await registration_in_reach(
-        update, context, int(parts(update)[2]), "registration.assess"
+        update, context, context.pressed.registration_id, "registration.assess"
     )
     if found is None:
         return
@@ -397,10 +404,10 @@ def typed_handler() -> MessageHandler:
 def handlers() -> list:
     return [
         CommandHandler("danhgia", begin),
-        CallbackQueryHandler(list_pressed, pattern=rf"^{PREFIX}:list:\d+$"),
-        CallbackQueryHandler(open_pressed, pattern=rf"^{PREFIX}:open:\d+$"),
-        CallbackQueryHandler(indicator_pressed, pattern=rf"^{PREFIX}:ind:\d+:\d+$"),
-        CallbackQueryHandler(value_pressed, pattern=rf"^{PREFIX}:v:\d+:\d+:\d+$"),
-        CallbackQueryHandler(summary_pressed, pattern=rf"^{PREFIX}:sum:\d+$"),
-        CallbackQueryHandler(done_pressed, pattern=rf"^{PREFIX}:done:\d+$"),
+        LIST.handler(list_pressed),
+        OPEN.handler(open_pressed),
+        INDICATOR.handler(indicator_pressed),
+        VALUE.handler(value_pressed),
+        SUMMARY.handler(summary_pressed),
+        DONE.handler(done_pressed),
     ]

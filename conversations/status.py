@@ -7,9 +7,10 @@ on its photos, and its last entries in the audit log. Several matches by name gi
 """
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.access import hamlet_in_reach, numbered_in_reach
+from bot.actions import Action
 from bot.context import BotContext
 from bot.i18n import _, ngettext
 from bot.labels import flag_text, history_sentence, local_day, state_words
@@ -24,7 +25,7 @@ from storage.models import Area
 from storage.registrations import NUMBER_PATTERN, Registration, Status
 from storage.summary import HistoryEntry, RecognitionFact, ReviewFact
 
-PREFIX = "stt"
+SHOW = Action("tinhtrang", "stt:show:{registration_id}", registration_id=int)
 HISTORY = 8
 
 
@@ -167,12 +168,12 @@ async def show_status(update: Update, context: BotContext) -> None:
         if hamlet is not None:
             await send_long(update, await status_card(context, found[0], hamlet))
     else:
-        rows = [[(f"{r.number} · {r.name}", f"{PREFIX}:show:{r.id}")] for r in found]
+        rows = [[SHOW.button(f"{r.number} · {r.name}", registration_id=r.id)] for r in found]
         await update.message.reply_text(_("Which one?"), reply_markup=buttons(rows))
 
 
 async def show_pressed(update: Update, context: BotContext) -> None:
-    registration_id = int(update.callback_query.data.rsplit(":", 1)[1])
+    registration_id = context.pressed.registration_id
     registration = await context.storage.registrations.get(registration_id)
     hamlet = await hamlet_in_reach(
         update, context, registration, "registration.status", {"registration_id": registration_id}
@@ -186,5 +187,5 @@ async def show_pressed(update: Update, context: BotContext) -> None:
 def handlers() -> list:
     return [
         CommandHandler("tinhtrang", show_status),
-        CallbackQueryHandler(show_pressed, pattern=rf"^{PREFIX}:show:\d+$"),
+        SHOW.handler(show_pressed),
     ]

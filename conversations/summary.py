@@ -11,8 +11,9 @@ The figures' definitions are in `storage.summary`.
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
+from bot.actions import Action, digits
 from bot.context import BotContext
 from bot.i18n import _, format_number, format_share
 from bot.menus import set_dashboard_button
@@ -29,7 +30,8 @@ from conversations.report_common import (
 from storage.models import Area, AreaLevel
 from storage.summary import KINDS, Counts, Summary
 
-PREFIX = "sum"
+AREA = Action("tongket", "sum:area:{area_id}", area_id=int)
+AREA_IN_YEAR = Action("tongket", "sum:area:{area_id}:{year}", area_id=int, year=digits(4))
 MAX_BUTTONS = 60
 YEAR = re.compile(r"^\d{4}$")
 
@@ -75,8 +77,12 @@ def render_summary(
     rows = []
     if summary.area is None or summary.area.level is AreaLevel.PROVINCE:
         busy = [row.area for row in summary.rows if row.both.registered][:MAX_BUTTONS]
-        other = f":{summary.year}" if summary.year != summary.taken_at.year else ""
-        choices = [(area.name, f"{PREFIX}:area:{area.id}{other}") for area in busy]
+        choices = [
+            AREA_IN_YEAR.button(area.name, area_id=area.id, year=summary.year)
+            if summary.year != summary.taken_at.year
+            else AREA.button(area.name, area_id=area.id)
+            for area in busy
+        ]
         rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
     keyboard = buttons(rows)
     if web_base_url:
@@ -113,12 +119,12 @@ async def show_summary(update: Update, context: BotContext) -> None:
 
 
 async def area_pressed(update: Update, context: BotContext) -> None:
-    _prefix, _area, area_id, *year = update.callback_query.data.split(":")
-    ok, area = await area_of_button(update, context, int(area_id), "summary")
+    area_id, year = context.pressed.area_id, getattr(context.pressed, "year", None)
+    ok, area = await area_of_button(update, context, area_id, "summary")
     if not ok:
         return
     await update.callback_query.answer()
-    summary = await summary_of(context, area, int(year[0]) if year else None)
+    summary = await summary_of(context, area, int(year) if year else None)
     text, keyboard = render_summary(summary, context.settings.web_base_url)
     await send_long(update, text, keyboard)
 
@@ -126,5 +132,6 @@ async def area_pressed(update: Update, context: BotContext) -> None:
 def handlers() -> list:
     return [
         CommandHandler("tongket", show_summary),
-        CallbackQueryHandler(area_pressed, pattern=rf"^{PREFIX}:area:\d+(:\d{{4}})?$"),
+        AREA.handler(area_pressed),
+        AREA_IN_YEAR.handler(area_pressed),
     ]

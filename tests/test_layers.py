@@ -9,7 +9,18 @@ import pytest
 
 from tests.conftest import ROOT
 
-KERNEL = ["gate", "access", "context", "i18n", "commands", "menus", "errors", "flood", "ordering"]
+KERNEL = [
+    "gate",
+    "access",
+    "context",
+    "i18n",
+    "commands",
+    "menus",
+    "errors",
+    "flood",
+    "ordering",
+    "actions",
+]
 SHELL = ["__main__", "app", "runner", "cli", "demo"]  # the process: wires the dialogs in
 # Used by dialogs, the command line and the dashboard alike.
 SHARED = ["labels", "export", "chart", "reminders", "web", "web.server", "web.pages", "web.auth"]

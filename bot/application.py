@@ -92,3 +92,5 @@ class HoctapApplication(Application):
             also.append(self.storage.updates.record_statement(self.bot.id, update_id))
         async with self._persist_lock:
             await self.persistence.write_batch(super().update_persistence, *also)
+        if update_id is not None:
+            self.storage.updates.recorded(self.bot.id, update_id)

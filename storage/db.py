@@ -3,7 +3,7 @@
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -77,6 +77,46 @@ class Database:
             return await self.conn.execute(sql, params)
         async with self._write_lock:
             return await self.conn.execute(sql, params)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether some task has a transaction open: what a read sees now may be rolled back
+        (the connection is shared), so caches must not keep it."""
+        return self._owner is not None
+
+    async def run(self, fn: Callable[[sqlite3.Connection], object]) -> object:
+        """Call `fn(connection)` on the connection's own thread, in one round trip.
+
+        For a series of statements that would otherwise each wait for that thread: the
+        thread runs nothing else meanwhile. Uses aiosqlite's queue (`_execute`), the one
+        every statement goes through, so the order of statements is kept.
+        """
+        return await self.conn._execute(fn, self.conn._conn)
+
+    async def write_many(self, statements: Sequence[tuple[str, tuple]]) -> None:
+        """Run the statements as one transaction, in one round trip (BEGIN IMMEDIATE … COMMIT,
+        rolled back on error); inside this task's own open transaction, as part of it."""
+
+        def run_all(conn: sqlite3.Connection) -> None:
+            for sql, params in statements:
+                conn.execute(sql, params)
+
+        if self._owner is asyncio.current_task():
+            await self.run(run_all)
+            return
+
+        def in_transaction(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                run_all(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+        async with self._write_lock:
+            await self.run(in_transaction)
 
     async def schema_version(self) -> int:
         async with self.conn.execute("PRAGMA user_version") as cursor:

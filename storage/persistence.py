@@ -38,7 +38,8 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
     assumes only this object writes these tables, which holds for one bot process.
 
     `write_batch` collects the writes of one PTB `update_persistence` run and commits them in
-    one transaction together with extra statements (the processed update id).
+    one transaction together with extra statements (the processed update id), in one round
+    trip to the database thread.
     """
 
     def __init__(
@@ -94,9 +95,7 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         statements = [(sql, params) for sql, params, _ in pending] + list(also)
         if not statements:
             return 0
-        async with self._db.transaction():
-            for sql, params in statements:
-                await self._db.write(sql, params)
+        await self._db.write_many(statements)
         for *_, memo in pending:
             self._remember(memo)
         return len(statements)

@@ -1,0 +1,67 @@
+"""Small in-memory caches of rows that the bot reads on every update."""
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+from storage.db import Database
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """The `size` most recently used entries; the least recently used one goes first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class ReadThrough(Generic[K, V]):
+    """Rows read through a repository and kept until the repository writes that table.
+
+    Correct only if every write to the table goes through the repository, which calls
+    `writing()` before and after each one. A read is kept only if no write began or ended
+    while it ran and no transaction was open when it was sent: on the shared connection a
+    read inside another task's transaction sees rows that may yet be rolled back.
+    """
+
+    def __init__(self, db: Database, size: int) -> None:
+        self.db = db
+        self.rows: Recent[K, V] = Recent(size)
+        self._writes = 0
+
+    def ticket(self) -> int | None:
+        """Taken before a read: None when what it reads must not be kept."""
+        return None if self.db.in_transaction else self._writes
+
+    def keep(self, ticket: int | None, key: K, value: V | None) -> None:
+        if value is not None and ticket is not None and ticket == self._writes:
+            self.rows.put(key, value)
+
+    def writing(self) -> None:
+        """Before and after every write to the table: forget everything kept."""
+        self._writes += 1
+        self.rows.clear()

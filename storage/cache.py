@@ -61,7 +61,26 @@ class ReadThrough(Generic[K, V]):
         if value is not None and ticket is not None and ticket == self._writes:
             self.rows.put(key, value)
 
-    def writing(self) -> None:
-        """Before and after every write to the table: forget everything kept."""
+    def writing_row(self, key: K) -> int:
+        """Before writing the row `key` whose new value will be known: forget it; the
+        ticket to give `written`."""
+        self.writing(key)
+        return self._writes
+
+    def written(self, ticket: int, key: K, value: V) -> None:
+        """After that write, or once it is held back to be committed at the end of the
+        update (`Database.write_at_end`; until then this is where it is read from): keep the
+        row as written, unless another write began in between, or the write is part of a
+        transaction still open (it may be rolled back)."""
+        fresh = ticket == self._writes and not self.db.in_own_transaction
+        self.writing(key)
+        if fresh:
+            self.rows.put(key, value)
+
+    def writing(self, key: K | None = None) -> None:
+        """Before and after every write to the table: forget the row `key`, or all rows."""
         self._writes += 1
-        self.rows.clear()
+        if key is None:
+            self.rows.clear()
+        else:
+            self.rows.pop(key)

@@ -241,11 +241,13 @@ class RegistrationRepository:
         self._drafts.written(ticket, draft.person_id, (saved, answers))
 
     async def discard_draft(self, person_id: int) -> None:
-        self._drafts.writing(person_id)
+        ticket = self._drafts.writing_row(person_id)
         try:
             await self.db.write("DELETE FROM registration_drafts WHERE person_id = ?", (person_id,))
-        finally:
+        except BaseException:
             self._drafts.writing(person_id)
+            raise
+        self._drafts.written(ticket, person_id, NO_DRAFT)
 
     async def drafts_untouched_since(self, moment: datetime) -> list[Draft]:
         rows = await self.db.conn.execute_fetchall(
@@ -287,7 +289,7 @@ class RegistrationRepository:
                 "SELECT * FROM registrations WHERE draft_id = ?", (draft.id,)
             ).fetchone()
             if existing:
-                return existing
+                return existing, False
             seq = conn.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM registrations WHERE kind = ? AND year = ?",
                 (kind.value, draft.year),
@@ -324,16 +326,23 @@ class RegistrationRepository:
                     for code, value in answers.get("assessment", {}).items()
                 ],
             )
-            conn.execute("DELETE FROM registration_drafts WHERE id = ?", (draft.id,))
-            return conn.execute(
+            deleted = conn.execute("DELETE FROM registration_drafts WHERE id = ?", (draft.id,))
+            row = conn.execute(
                 "SELECT * FROM registrations WHERE id = ?", (cursor.lastrowid,)
             ).fetchone()
+            return row, deleted.rowcount == 1
 
-        self._drafts.writing(draft.person_id)
+        ticket = self._drafts.writing_row(draft.person_id)
         try:
-            return _registration(await self.db.run_transaction(register_once))
-        finally:
+            row, draft_gone = await self.db.run_transaction(register_once)
+        except BaseException:
             self._drafts.writing(draft.person_id)
+            raise
+        if draft_gone:  # the person's one draft: none now ('register another' reads none)
+            self._drafts.written(ticket, draft.person_id, NO_DRAFT)
+        else:
+            self._drafts.writing(draft.person_id)
+        return _registration(row)
 
     async def get(self, registration_id: int) -> Registration | None:
         return await self._one("SELECT * FROM registrations WHERE id = ?", (registration_id,))

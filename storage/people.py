@@ -13,7 +13,9 @@ class PeopleRepository:
     """People; the gate's lookup by Telegram id is answered from memory when it can be.
 
     Every write to `people` goes through this class and forgets what was kept, so a role
-    change, a deactivation or a new language holds from the person's next update.
+    change, a deactivation or a new language holds from the person's next update. Only the
+    bot process writes `people` (no command-line command does); a new way to change people
+    from outside it must go through this class in that process, or drop this cache.
     """
 
     def __init__(self, db: Database) -> None:

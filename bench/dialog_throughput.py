@@ -291,15 +291,30 @@ _LITERAL = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
 
 
 class SqlCounter:
-    """Counts the SQL statements SQLite runs while `on` is set, by shape (literals as ?)."""
+    """Counts the SQL statements SQLite runs while `on` is set, by shape (literals as ?), and
+    the round trips to aiosqlite's thread (each call queued to it, whatever it runs).
+
+    SQLite's trace reports a statement again for each trigger it fires, so an INSERT with
+    triggers counts more than once."""
 
     def __init__(self) -> None:
         self.on = False
         self.shapes: Counter[str] = Counter()
+        self.round_trips = 0
 
     def __call__(self, sql: str) -> None:  # sqlite3 trace callback, in aiosqlite's thread
         if self.on:
             self.shapes[" ".join(_LITERAL.sub("?", sql).split())] += 1
+
+    def watch(self, conn) -> None:
+        """Count the calls `conn` queues to its thread (aiosqlite's one entry, `_execute`)."""
+        execute = conn._execute
+
+        async def counted(fn, *args, **kwargs):
+            self.round_trips += self.on
+            return await execute(fn, *args, **kwargs)
+
+        conn._execute = counted
 
 
 async def registration_dialog(
@@ -314,6 +329,7 @@ async def registration_dialog(
     telegram_ids = await prepare(storage, people + WARMUP_PEOPLE)
     if sql:
         await storage.db.conn.set_trace_callback(sql)
+        sql.watch(storage.db.conn)
     settings = Settings(
         _env_file=None, bot_token=TOKEN, db_path=db_path, media_dir=workdir / "media"
     )
@@ -460,7 +476,9 @@ async def main() -> None:
     print(f"Bot API calls in (b): {calls}")
     if sql:
         total = sum(sql.shapes.values())
-        print(f"\nSQL statements in (b): {total / updates:.2f} per update; by shape, per update:")
+        trips = sql.round_trips / updates
+        print(f"\nround trips to the database thread in (b): {trips:.2f} per update")
+        print(f"SQL statements in (b): {total / updates:.2f} per update; by shape, per update:")
         for shape, count in sql.shapes.most_common(20):
             print(f"  {count / updates:6.2f}  {shape[:150]}")
     if profile:

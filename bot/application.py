@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from contextvars import ContextVar
 from datetime import date, datetime
 
@@ -10,6 +11,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from storage.clock import utcnow
+from storage.db import forget_all
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,9 @@ class HoctapApplication(Application):
     tolerate a replay (enrolment does: a used invite code is refused). What is atomic is the
     pair "state after this update" + "this update is done": there is never a saved state
     without its mark, nor a mark without the state, so a replay never starts from a state
-    the update already moved on from.
+    the update already moved on from. Writes made through `Database.write_at_end` (a
+    registration draft's answers) join that transaction too: the draft, the dialog state and
+    the mark stand or fall together, so a replayed answer starts from the draft it found.
 
     Messages the bot sent before a crash cannot be taken back; a replayed update may answer
     again. That is the at-least-once half that no bot can avoid; the mark makes it rare.
@@ -69,8 +73,10 @@ class HoctapApplication(Application):
             return
         token = _current_update.set(update_id)
         try:
-            await super().process_update(update)
-            await self.update_persistence()  # also when no handler blocked: records the id
+            deferring = self.storage is not None and self.persistence is not None
+            with self.storage.db.update_writes() if deferring else nullcontext():
+                await super().process_update(update)
+                await self.update_persistence()  # also when no handler blocked: records the id
         finally:
             _current_update.reset(token)
 
@@ -84,11 +90,19 @@ class HoctapApplication(Application):
         if self.persistence is None:
             await super().update_persistence()
             return
+        held = self.storage.db.take_update_writes() if self.storage else []
         if self._persist_lock is None:
             self._persist_lock = asyncio.Lock()
         update_id = _current_update.get()
-        also = []
+        also = [(sql, params) for sql, params, _ in held]
         if update_id is not None:
             also.append(self.storage.updates.record_statement(self.bot.id, update_id))
-        async with self._persist_lock:
-            await self.persistence.write_batch(super().update_persistence, *also)
+        try:
+            async with self._persist_lock:
+                changed = await self.persistence.write_batch(super().update_persistence, *also)
+        except BaseException:
+            forget_all(held)
+            raise
+        forget_all(held, changed)
+        if update_id is not None:
+            self.storage.updates.recorded(self.bot.id, update_id)

@@ -40,12 +40,23 @@ class CriteriaRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._loaded: dict[str, StoredCriteriaSet] = {}
+        # Sets (frozen) known to be stored, by object: the shipped default is asked for on
+        # every registration, and neither hashing it nor asking the database again is needed.
+        self._stored: dict[int, tuple[CriteriaSet, str]] = {}
 
     async def store(self, criteria_set: CriteriaSet, source_sha256: str) -> str:
         """Keep a validated set and return its id; storing the same content again is a no-op."""
+        known = self._stored.get(id(criteria_set))
+        if known is not None and known[0] is criteria_set:
+            return known[1]
         set_id = stored_id(criteria_set)
-        if await self._exists(set_id):
-            return set_id
+        if not await self._exists(set_id):
+            await self._insert(set_id, criteria_set, source_sha256)
+        if not self.db.in_own_transaction:  # else it could yet be rolled back
+            self._stored[id(criteria_set)] = (criteria_set, set_id)
+        return set_id
+
+    async def _insert(self, set_id: str, criteria_set: CriteriaSet, source_sha256: str) -> None:
         await self.db.write(
             "INSERT OR IGNORE INTO criteria_sets (id, set_key, model_kind, title, body,"
             " body_sha256, source_sha256, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -60,7 +71,6 @@ class CriteriaRepository:
                 to_db(utcnow()),
             ),
         )
-        return set_id
 
     async def get(self, set_id: str) -> StoredCriteriaSet | None:
         """A stored set; kept in memory after the first read, since stored sets never change

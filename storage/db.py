@@ -3,15 +3,39 @@
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
 BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
+Deferred = tuple[str, tuple, Callable[[], None] | None]  # SQL, parameters, undo if it fails
+
+
+class _UpdateWrites:
+    """The writes held back for one update, until they are taken (then it is closed)."""
+
+    def __init__(self) -> None:
+        self.pending: list[Deferred] = []
+        self.closed = False
+
+
+# The writes held back until the end of the update the current task processes, if any.
+_deferred: ContextVar[_UpdateWrites | None] = ContextVar("deferred_writes", default=None)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_\w+\.sql$")
+
+
+def forget_all(writes: list[Deferred], changed: Sequence[int] | None = None) -> None:
+    """Undo what was remembered of the writes that were not committed (all of them, or
+    those that `changed` no row)."""
+    for index, (*_, forget) in enumerate(writes):
+        if forget is not None and (changed is None or changed[index] == 0):
+            forget()
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -102,6 +126,92 @@ class Database:
             return await self.conn.execute(sql, params)
         async with self._write_lock:
             return await self.conn.execute(sql, params)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether some task has a transaction open: what a read sees now may be rolled back
+        (the connection is shared), so caches must not keep it."""
+        return self._owner is not None
+
+    @property
+    def in_own_transaction(self) -> bool:
+        """Whether the current task has a transaction open."""
+        return self._owner is not None and self._owner is asyncio.current_task()
+
+    async def run(self, fn: Callable[[sqlite3.Connection], object]) -> object:
+        """Call `fn(connection)` on the connection's own thread, in one round trip.
+
+        For a series of statements that would otherwise each wait for that thread: the
+        thread runs nothing else meanwhile. Uses aiosqlite's queue (`_execute`), the one
+        every statement goes through, so the order of statements is kept.
+        """
+        return await self.conn._execute(fn, self.conn._conn)
+
+    async def run_transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` as one transaction (BEGIN IMMEDIATE … COMMIT, rolled back on
+        error) in one round trip; inside this task's own open transaction, as part of it."""
+        if self._owner is asyncio.current_task():
+            return await self.run(fn)
+
+        def in_transaction(conn: sqlite3.Connection) -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return result
+
+        async with self._write_lock:
+            return await self.run(in_transaction)
+
+    async def write_many(self, statements: Sequence[tuple[str, tuple]]) -> list[int]:
+        """The statements as one transaction, in one round trip; how many rows each changed."""
+
+        def run_all(conn: sqlite3.Connection) -> list[int]:
+            return [conn.execute(sql, params).rowcount for sql, params in statements]
+
+        return await self.run_transaction(run_all)
+
+    @contextmanager
+    def update_writes(self) -> Iterator[None]:
+        """While an update is processed: `write_at_end` holds its writes back for it."""
+        unit = _UpdateWrites()
+        token = _deferred.set(unit)
+        try:
+            yield
+        finally:
+            _deferred.reset(token)
+            if not unit.closed:  # never taken (the update was cancelled): never written
+                unit.closed = True
+                forget_all(unit.pending)
+
+    async def write_at_end(
+        self, sql: str, params: tuple, forget: Callable[[], None] | None = None
+    ) -> None:
+        """A write that may wait for the end of the update being processed, to be committed
+        with its dialog state and its processed mark (bot.application); written at once
+        outside an update, inside a transaction, or once the update's writes were taken.
+
+        `forget` is called if the write does not take effect: its commit fails, or it
+        changes no row (for a cache that already holds the row as written).
+        """
+        unit = _deferred.get()
+        if unit is None or unit.closed or self._owner is asyncio.current_task():
+            await self.write(sql, params)
+        else:
+            unit.pending.append((sql, params, forget))
+
+    @staticmethod
+    def take_update_writes() -> list[Deferred]:
+        """The writes held back for the current update; later ones are written at once."""
+        unit = _deferred.get()
+        if unit is None:
+            return []
+        unit.closed = True
+        return unit.pending
 
     async def schema_version(self) -> int:
         async with self.conn.execute("PRAGMA user_version") as cursor:

@@ -38,7 +38,8 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
     assumes only this object writes these tables, which holds for one bot process.
 
     `write_batch` collects the writes of one PTB `update_persistence` run and commits them in
-    one transaction together with extra statements (the processed update id).
+    one transaction together with extra statements (the processed update id), in one round
+    trip to the database thread.
     """
 
     def __init__(
@@ -77,13 +78,14 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
 
     async def write_batch(
         self, collect: Callable[[], Awaitable[None]], *also: tuple[str, tuple]
-    ) -> int:
+    ) -> list[int]:
         """Run `collect` with writes held back, then commit them and `also` in one transaction.
 
         Writes made by `collect` and by the tasks it starts (PTB gathers the update_* calls)
         are collected rather than sent. Nothing is committed if `collect` fails. The caller
         must keep two batches from interleaving (one could carry an older state of a row);
-        `HoctapApplication` holds a lock around it. Returns the number of statements run.
+        `HoctapApplication` holds a lock around it. Returns how many rows each of `also`
+        changed.
         """
         pending: list[Pending] = []
         token = _batch.set(pending)
@@ -93,13 +95,11 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
             _batch.reset(token)
         statements = [(sql, params) for sql, params, _ in pending] + list(also)
         if not statements:
-            return 0
-        async with self._db.transaction():
-            for sql, params in statements:
-                await self._db.write(sql, params)
+            return []
+        changed = await self._db.write_many(statements)
         for *_, memo in pending:
             self._remember(memo)
-        return len(statements)
+        return changed[len(pending) :]
 
     async def _upsert(self, table: str, column: str, row_id: int, value: object) -> None:
         text = _dump(value, strict=table != "callback_data")

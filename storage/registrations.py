@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from storage.area_scope import within
 from storage.audit import AuditLog
+from storage.cache import ReadThrough
 from storage.clock import to_db, utcnow
 from storage.criteria import ModelKind
 from storage.db import Database
@@ -157,47 +158,99 @@ def _registration(row) -> Registration:
     return Registration.model_validate(dict(row))
 
 
+CACHED_DRAFTS = 4096  # the drafts of the people most recently in /dangky, kept in memory
+CachedDraft = tuple[Draft | None, str]  # the draft (None: there is none), its answers as JSON
+NO_DRAFT: CachedDraft = (None, "")
+START_DRAFT_SQL = (
+    "INSERT INTO registration_drafts (person_id, hamlet_id, year, answers, step, created_at,"
+    " updated_at) VALUES (?, ?, ?, '{}', 0, ?, ?)"
+)
+SAVE_DRAFT_SQL = (
+    "UPDATE registration_drafts SET hamlet_id = ?, answers = ?, step = ?, updated_at = ?"
+    " WHERE id = ?"
+)
+
+
+def _cached_draft(row) -> CachedDraft:
+    if row is None:
+        return NO_DRAFT
+    return Draft.model_validate(dict(row) | {"answers": {}}), row["answers"]
+
+
+def _fresh_draft(cached: CachedDraft) -> Draft | None:
+    """A copy the caller may change (answers is a plain dict)."""
+    draft, answers = cached
+    return None if draft is None else draft.model_copy(update={"answers": json.loads(answers)})
+
+
 class RegistrationRepository:
+    """Registrations and their drafts.
+
+    A person's draft is read on every step of /dangky, so it is kept in memory once read
+    (every write to `registration_drafts` goes through this class and updates or forgets
+    it), and each step's save waits for the end of the update (`Database.write_at_end`),
+    committed with the dialog state and the update's processed mark.
+    """
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._drafts: ReadThrough[int, CachedDraft] = ReadThrough(db, CACHED_DRAFTS)
 
     # --- drafts ---------------------------------------------------------------------------
 
     async def draft_of(self, person_id: int) -> Draft | None:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT * FROM registration_drafts WHERE person_id = ?", (person_id,)
-        )
-        if not rows:
-            return None
-        return Draft.model_validate(dict(rows[0]) | {"answers": json.loads(rows[0]["answers"])})
+        cached = self._drafts.rows.get(person_id)
+        if cached is None:
+            ticket = self._drafts.ticket()
+            rows = await self.db.conn.execute_fetchall(
+                "SELECT * FROM registration_drafts WHERE person_id = ?", (person_id,)
+            )
+            cached = _cached_draft(rows[0] if rows else None)
+            self._drafts.keep(ticket, person_id, cached)
+        return _fresh_draft(cached)
 
     async def start_draft(self, person_id: int, hamlet_id: int | None, year: int) -> Draft:
         """A fresh draft, replacing any earlier one of this person."""
         now = to_db(utcnow())
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM registration_drafts WHERE person_id = ?", (person_id,))
-            await conn.execute(
-                "INSERT INTO registration_drafts (person_id, hamlet_id, year, answers, step,"
-                " created_at, updated_at) VALUES (?, ?, ?, '{}', 0, ?, ?)",
-                (person_id, hamlet_id, year, now, now),
-            )
-        return await self.draft_of(person_id)
+
+        def start(conn) -> object:
+            conn.execute("DELETE FROM registration_drafts WHERE person_id = ?", (person_id,))
+            conn.execute(START_DRAFT_SQL, (person_id, hamlet_id, year, now, now))
+            return conn.execute(
+                "SELECT * FROM registration_drafts WHERE person_id = ?", (person_id,)
+            ).fetchone()
+
+        ticket = self._drafts.writing_row(person_id)
+        try:
+            cached = _cached_draft(await self.db.run_transaction(start))
+        except BaseException:
+            self._drafts.writing(person_id)
+            raise
+        self._drafts.written(ticket, person_id, cached)
+        return _fresh_draft(cached)
 
     async def save_draft(self, draft: Draft) -> None:
-        await self.db.write(
-            "UPDATE registration_drafts SET hamlet_id = ?, answers = ?, step = ?, updated_at = ?"
-            " WHERE id = ?",
-            (
-                draft.hamlet_id,
-                json.dumps(draft.answers, ensure_ascii=False),
-                draft.step,
-                to_db(utcnow()),
-                draft.id,
-            ),
+        """Save the draft's answers and step, with the update being processed (at once
+        outside one); they are read back from memory meanwhile."""
+        now = utcnow().replace(microsecond=0)
+        answers = json.dumps(draft.answers, ensure_ascii=False)
+        saved = draft.model_copy(update={"answers": {}, "updated_at": now})
+        ticket = self._drafts.writing_row(draft.person_id)
+        await self.db.write_at_end(
+            SAVE_DRAFT_SQL,
+            (draft.hamlet_id, answers, draft.step, to_db(now), draft.id),
+            forget=lambda: self._drafts.writing(draft.person_id),
         )
+        self._drafts.written(ticket, draft.person_id, (saved, answers))
 
     async def discard_draft(self, person_id: int) -> None:
-        await self.db.write("DELETE FROM registration_drafts WHERE person_id = ?", (person_id,))
+        ticket = self._drafts.writing_row(person_id)
+        try:
+            await self.db.write("DELETE FROM registration_drafts WHERE person_id = ?", (person_id,))
+        except BaseException:
+            self._drafts.writing(person_id)
+            raise
+        self._drafts.written(ticket, person_id, NO_DRAFT)
 
     async def drafts_untouched_since(self, moment: datetime) -> list[Draft]:
         rows = await self.db.conn.execute_fetchall(
@@ -213,10 +266,14 @@ class RegistrationRepository:
 
         The condition is checked by the DELETE itself, so a draft saved in the meantime stays.
         """
-        cursor = await self.db.write(
-            "DELETE FROM registration_drafts WHERE id = ? AND updated_at < ?",
-            (draft_id, to_db(moment)),
-        )
+        self._drafts.writing()
+        try:
+            cursor = await self.db.write(
+                "DELETE FROM registration_drafts WHERE id = ? AND updated_at < ?",
+                (draft_id, to_db(moment)),
+            )
+        finally:
+            self._drafts.writing()
         return cursor.rowcount > 0
 
     # --- registrations --------------------------------------------------------------------
@@ -229,17 +286,18 @@ class RegistrationRepository:
         """
         answers, kind = draft.answers, ModelKind(draft.answers["kind"])
         now = to_db(utcnow())
-        async with self.db.transaction() as conn:
-            existing = await self.by_draft(draft.id)
+
+        def register_once(conn) -> object:  # on the database thread: one round trip
+            existing = conn.execute(
+                "SELECT * FROM registrations WHERE draft_id = ?", (draft.id,)
+            ).fetchone()
             if existing:
-                return existing
-            rows = await conn.execute_fetchall(
+                return existing, False
+            seq = conn.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM registrations WHERE kind = ? AND year = ?",
                 (kind.value, draft.year),
-            )
-            seq = rows[0][0]
-            name = display_name(kind, answers)
-            cursor = await conn.execute(
+            ).fetchone()[0]
+            cursor = conn.execute(
                 "INSERT INTO registrations (number, kind, year, seq, hamlet_id, commune_code,"
                 " province_code, criteria_set_id, name, name_key, head_name, clan_name, branch,"
                 " members, school_age_children, households, address, phone, registered_by,"
@@ -254,7 +312,7 @@ class RegistrationRepository:
                     hamlet.commune_code,
                     hamlet.province_code,
                     answers["criteria_set_id"],
-                    name,
+                    display_name(kind, answers),
                     search_key(identity_name(kind, answers)),
                     *(answers.get(field) for field in DETAIL_FIELDS),
                     person_id,
@@ -263,7 +321,7 @@ class RegistrationRepository:
                     now,
                 ),
             )
-            await conn.executemany(
+            conn.executemany(
                 "INSERT INTO self_assessments (registration_id, indicator_code, value)"
                 " VALUES (?, ?, ?)",
                 [
@@ -271,8 +329,23 @@ class RegistrationRepository:
                     for code, value in answers.get("assessment", {}).items()
                 ],
             )
-            await conn.execute("DELETE FROM registration_drafts WHERE id = ?", (draft.id,))
-        return await self.get(cursor.lastrowid)
+            deleted = conn.execute("DELETE FROM registration_drafts WHERE id = ?", (draft.id,))
+            row = conn.execute(
+                "SELECT * FROM registrations WHERE id = ?", (cursor.lastrowid,)
+            ).fetchone()
+            return row, deleted.rowcount == 1
+
+        ticket = self._drafts.writing_row(draft.person_id)
+        try:
+            row, draft_gone = await self.db.run_transaction(register_once)
+        except BaseException:
+            self._drafts.writing(draft.person_id)
+            raise
+        if draft_gone:  # the person's one draft: none now ('register another' reads none)
+            self._drafts.written(ticket, draft.person_id, NO_DRAFT)
+        else:
+            self._drafts.writing(draft.person_id)
+        return _registration(row)
 
     async def by_draft(self, draft_id: int) -> Registration | None:
         """The registration a draft was turned into, if it was."""

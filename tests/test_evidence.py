@@ -151,6 +151,17 @@ async def test_an_album_of_three_photos_is_stored_with_one_receipt(
     assert first["caption"] == "Giấy xác nhận của ba cháu" and first["forwarded"] == 0
     assert first["path"] == f"{hoa.year}/{hoa.number}/{sha(album[0])}.jpg"
     assert first["flags"] == "[]"
+    audited = await storage.audit.entries("evidence.stored")
+    assert [(e.subject_id, e.actor_id, e.actor_telegram_id) for e in audited] == [
+        (str(r["id"]), chair.id, 900) for r in stored
+    ]
+    assert audited[0].after == {
+        "registration_id": hoa.id,
+        "number": hoa.number,
+        "indicator": "GD.1.1",
+        "sha256": sha(album[0]),
+        "flags": [],
+    }
 
     (receipt,) = await chat.press("✅ Xong")  # the reply with Done becomes the checklist
     assert receipt.message_id == replies[0].message_id

@@ -20,7 +20,7 @@ from storage.reviews import Decision, Result
 from storage.usecases import NotAllowed
 from storage.usecases.digest import switch_digest
 from storage.usecases.enrolment import enrol as enrol_by_invite
-from storage.usecases.evidence import delete_evidence
+from storage.usecases.evidence import delete_evidence, store_evidence
 from storage.usecases.people import set_active
 from storage.usecases.recognition import recognise, reopen
 from storage.usecases.registrations import edit, register, withdraw
@@ -178,6 +178,83 @@ async def test_deleting_evidence_is_undone_when_its_audit_entry_fails(
         await delete_evidence(storage, staff, photo.id, media)
     assert await storage.evidence.get(photo.id) == photo
     assert (media.root / photo.path).is_file()  # the file stays where the row says
+
+
+def sent(registration, person, n: int) -> tuple[Received, bytes]:
+    """Photo number `n` as a message brought it, and its bytes."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (20 * n, 120, 200)).save(out, "JPEG")
+    received = Received(
+        registration_id=registration.id,
+        indicator_code="GD.1.2",
+        media_kind=MediaKind.PHOTO,
+        file_id=f"file-sent-{n}",
+        file_unique_id=f"unique-sent-{n}",
+        message_date=datetime.now(TZ),
+        uploaded_by=person.id,
+    )
+    return received, out.getvalue()
+
+
+async def test_storing_evidence_is_undone_with_its_file_when_its_audit_entry_fails(
+    storage, head, registration, tmp_path
+):
+    media = MediaFolder(tmp_path / "media")
+    received, data = sent(registration, head, 3)
+    facts = inspect(data)
+    await break_the_audit_log(storage)
+    with pytest.raises(sqlite3.IntegrityError):
+        await store_evidence(storage, head, registration, received, facts, data, media)
+    assert await storage.evidence.of_registration(registration.id) == []
+    assert await storage.evidence.near.similar(facts.fingerprint) == []  # no index rows
+    assert [p for p in media.root.rglob("*") if p.is_file()] == []  # no orphan file
+
+
+async def test_a_failed_store_keeps_the_file_another_row_uses(
+    storage, head, registration, photo, tmp_path
+):
+    """The same photo for another indicator shares its file: a failed store leaves it."""
+    media = MediaFolder(tmp_path / "media")
+    received, _ = sent(registration, head, 1)
+    data = (media.root / photo.path).read_bytes()
+    await break_the_audit_log(storage)
+    with pytest.raises(sqlite3.IntegrityError):
+        await store_evidence(storage, head, registration, received, inspect(data), data, media)
+    assert (media.root / photo.path).read_bytes() == data
+
+
+async def test_a_stored_photo_is_audited_once_with_its_actor(
+    storage, head, registration, tmp_path, enrol
+):
+    media = MediaFolder(tmp_path / "media")
+    received, data = sent(registration, head, 4)
+    facts = inspect(data)
+    stored = await store_evidence(storage, head, registration, received, facts, data, media)
+    again = await store_evidence(storage, head, registration, received, facts, data, media)
+    assert again is None  # already evidence of this indicator: nothing more kept
+    assert (media.root / stored.path).read_bytes() == data
+    assert [e.id for e in await storage.evidence.of_registration(registration.id)] == [stored.id]
+    [entry] = await storage.audit.entries("evidence.stored")
+    assert (entry.subject_id, entry.actor_id, entry.actor_telegram_id) == (
+        str(stored.id),
+        head.id,
+        801,
+    )
+    assert entry.area_id == registration.hamlet_id
+    assert entry.after == {
+        "registration_id": registration.id,
+        "number": registration.number,
+        "indicator": "GD.1.2",
+        "sha256": facts.sha256,
+        "flags": [{"kind": "blank"}],  # one colour: the flags are audited with the photo
+    }
+    outsider = await enrol(806, Role.HAMLET_HEAD, "00070/Thôn Tây")
+    other, other_data = sent(registration, outsider, 5)
+    with pytest.raises(NotAllowed):
+        await store_evidence(
+            storage, outsider, registration, other, inspect(other_data), other_data, media
+        )
+    assert len(await storage.audit.entries("evidence.stored")) == 1
 
 
 async def test_the_smaller_changes_are_undone_when_their_audit_entry_fails(

@@ -1,14 +1,85 @@
-"""Deleting an evidence photo."""
+"""Storing and deleting an evidence photo."""
+
+import asyncio
 
 from storage import Storage
-from storage.evidence import Evidence, MediaFolder
+from storage.evidence import Evidence, MediaFolder, Received
+from storage.images import ImageFacts
 from storage.models import Person, Role
+from storage.registrations import Registration
 from storage.usecases import NotAllowed, record
 
 
 def may_delete(person: Person, evidence: Evidence) -> bool:
     """Whoever sent the photo deletes it, and staff and admins in reach."""
     return evidence.uploaded_by == person.id or person.role in (Role.STAFF, Role.ADMIN)
+
+
+async def in_reach(storage: Storage, person: Person, registration: Registration) -> bool:
+    """Whether the registration's hamlet lies in the person's area (admins: everywhere)."""
+    if person.role is Role.ADMIN:
+        return True
+    area = await storage.areas.get(person.area_id) if person.area_id else None
+    hamlet = await storage.areas.get(registration.hamlet_id)
+    return area is not None and hamlet is not None and area.contains(hamlet)
+
+
+async def store_evidence(
+    storage: Storage,
+    actor: Person,
+    registration: Registration,
+    received: Received,
+    facts: ImageFacts,
+    data: bytes,
+    media: MediaFolder,
+) -> Evidence | None:
+    """Keep a checked photo: its file first, then its row, its copy-index rows and its audit
+    entry in one transaction; None, with nothing kept, when it is already evidence of this
+    indicator (a double send, an album sent twice). The file is removed again when the
+    transaction fails, unless another row uses it (the same photo for another indicator), so
+    no row points at a missing file and no file is left that no row points at. Raises
+    OSError, with nothing kept, when the media folder cannot take the file (a full disk),
+    and NotAllowed when the registration is outside the actor's area."""
+    if not await in_reach(storage, actor, registration):
+        raise NotAllowed(f"{actor.id} may not send evidence for {registration.id}")
+    repo = storage.evidence
+    code = received.indicator_code
+    if await repo.same_in_indicator(registration.id, code, sha256=facts.sha256):
+        return None
+    flags = await repo.flags_for(registration, facts, received.file_unique_id, code)
+    relative = media.relative_path(
+        registration.year, registration.number, facts.sha256, facts.extension
+    )
+    await asyncio.to_thread(media.write, relative, data)
+    try:
+        async with storage.db.transaction():
+            if await repo.same_in_indicator(registration.id, code, sha256=facts.sha256):
+                return None  # stored by a twin meanwhile: its row uses the same file
+            evidence = await repo.add(received, facts, relative, flags)
+            await record(
+                storage,
+                actor,
+                "evidence.stored",
+                "evidence",
+                evidence.id,
+                area_id=registration.hamlet_id,
+                after={
+                    "registration_id": registration.id,
+                    "number": registration.number,
+                    "indicator": code,
+                    "sha256": facts.sha256,
+                    "flags": [f.model_dump(mode="json", exclude_none=True) for f in flags],
+                },
+            )
+    except BaseException:
+        if not await repo.path_in_use(relative):
+            await asyncio.to_thread(_remove, media, relative)
+        raise
+    return evidence
+
+
+def _remove(media: MediaFolder, relative: str) -> None:
+    (media.root / relative).unlink(missing_ok=True)
 
 
 async def delete_evidence(

@@ -21,7 +21,7 @@ from storage.images import NotAnImage, TooLarge, examine
 from storage.models import Person
 from storage.near_duplicates import reindex
 from storage.registrations import Registration
-from storage.usecases.evidence import store_evidence
+from storage.usecases.evidence import keep_pending, store_download, store_evidence
 
 log = logging.getLogger(__name__)
 
@@ -151,9 +151,8 @@ async def intake(
     try:
         data = await download(bot, received.file_id)
     except DownloadFailed as error:
-        evidence = await repo.add(
-            received, None, None, error=str(error), attempts=1 + len(DOWNLOAD_DELAYS)
-        )
+        attempts = 1 + len(DOWNLOAD_DELAYS)
+        evidence = await keep_pending(storage, actor, registration, received, str(error), attempts)
         return Outcome(IntakeResult.PENDING, evidence=evidence)
     return await keep(storage, media, actor, registration, received, data)
 
@@ -178,26 +177,14 @@ async def retry_pending_downloads(bot: Bot, storage: Storage, media: MediaFolder
         except (NotAnImage, TooLarge) as error:
             await repo.download_failed(pending.id, f"not an image we can check: {error!r}")
             continue
-        if await repo.same_in_indicator(
-            registration.id, pending.indicator_code, sha256=facts.sha256, except_id=pending.id
-        ):
-            await repo.delete(pending.id)
-            done += 1
-            continue
-        flags = await repo.flags_for(
-            registration, facts, pending.file_unique_id, pending.indicator_code, pending.id
-        )
-        relative = media.relative_path(
-            registration.year, registration.number, facts.sha256, facts.extension
-        )
         try:
-            await asyncio.to_thread(media.write, relative, data)
+            stored = await store_download(storage, pending, registration, facts, data, media)
         except OSError as error:  # a full disk: stays pending, tried again later
             await repo.download_failed(pending.id, f"could not be written: {error}")
             continue
-        await repo.complete_download(pending.id, facts, relative, flags)
         done += 1
-        await tell_uploader(bot, storage, pending, registration)
+        if stored is not None:  # None: already given for its indicator, its twin kept
+            await tell_uploader(bot, storage, pending, registration)
     return done
 
 

@@ -20,7 +20,12 @@ from storage.reviews import Decision, Result
 from storage.usecases import NotAllowed
 from storage.usecases.digest import switch_digest
 from storage.usecases.enrolment import enrol as enrol_by_invite
-from storage.usecases.evidence import delete_evidence, store_evidence
+from storage.usecases.evidence import (
+    delete_evidence,
+    keep_pending,
+    store_download,
+    store_evidence,
+)
 from storage.usecases.people import set_active
 from storage.usecases.recognition import recognise, reopen
 from storage.usecases.registrations import edit, register, withdraw
@@ -286,6 +291,34 @@ async def test_a_stored_photo_is_audited_once_with_its_actor(
             storage, outsider, registration, other, inspect(other_data), other_data, media
         )
     assert len(await storage.audit.entries("evidence.stored")) == 1
+
+
+async def test_a_fetched_download_is_stored_whole_or_stays_pending(
+    storage, head, registration, tmp_path
+):
+    media = MediaFolder(tmp_path / "media")
+    received, data = sent(registration, head, 6)
+    facts = inspect(data)
+    pending = await keep_pending(storage, head, registration, received, "timed out", 3)
+    await break_the_audit_log(storage)
+    with pytest.raises(sqlite3.IntegrityError):
+        await store_download(storage, pending, registration, facts, data, media)
+    assert await storage.evidence.pending() == [pending]
+    assert [p for p in media.root.rglob("*") if p.is_file()] == []
+    await storage.db.write("DROP TRIGGER audit_down")
+    stored = await store_download(storage, pending, registration, facts, data, media)
+    assert (stored.status, (media.root / stored.path).read_bytes()) == ("stored", data)
+    twin = await keep_pending(storage, head, registration, received, "timed out", 3)
+    assert await store_download(storage, twin, registration, facts, data, media) is None
+    assert await storage.evidence.get(twin.id) is None  # dropped, its twin kept
+    assert (media.root / stored.path).is_file()
+    audited = [(e.action, e.subject_id, e.actor_id) for e in await storage.audit.entries()]
+    assert audited[1:] == [
+        ("evidence.pending", str(pending.id), head.id),
+        ("evidence.stored", str(pending.id), head.id),
+        ("evidence.pending", str(twin.id), head.id),
+        ("evidence.deleted", str(twin.id), None),
+    ]
 
 
 async def test_the_smaller_changes_are_undone_when_their_audit_entry_fails(

@@ -6,6 +6,7 @@ from bot.context import BotContext
 from bot.i18n import _
 from storage.models import Area, Person, Role
 from storage.registrations import Registration
+from storage.usecases.refusals import refused
 
 
 def may_access(person: Person, person_area: Area | None, area: Area | None) -> bool:
@@ -23,15 +24,8 @@ def allowed(context: BotContext, area: Area | None) -> bool:
 
 
 async def audit_denial(update: Update, context: BotContext, action: str, subject: dict) -> None:
-    person = context.person
-    await context.storage.audit.record(
-        "access.denied",
-        "person",
-        person.id if person else None,
-        actor_id=person.id if person else None,
-        actor_telegram_id=update.effective_user.id if update.effective_user else None,
-        after={"action": action, **subject},
-    )
+    user = update.effective_user
+    await refused(context.storage, context.person, user.id if user else None, action, subject)
 
 
 async def refuse(update: Update, context: BotContext, action: str, subject: dict) -> None:

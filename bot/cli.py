@@ -23,6 +23,10 @@ from storage.criteria import CriteriaFileError, LoadedSet, read_criteria_file
 from storage.criteria_repo import CriteriaError
 from storage.evidence import TRASH, MediaFolder
 from storage.models import AreaLevel, Role
+from storage.usecases.criteria import activate_criteria
+from storage.usecases.invites import AREA_LEVELS, fits_area, revoke
+from storage.usecases.invites import invite as make_invite
+from storage.usecases.programme_year import set_dates
 
 
 class UsageError(Exception):
@@ -230,16 +234,10 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
         area = await storage.areas.resolve(args.area) if args.area else None
         if args.area and area is None:
             raise UsageError(f"unknown area {args.area!r} (run init-db and import-hamlets first)")
-        invite = await storage.invites.create(
-            role, area.id if area else None, expires_days=args.expires_days
-        )
-        await storage.audit.record(
-            "invite.created",
-            "invite",
-            invite.id,
-            area_id=invite.area_id,
-            after={"role": role.value, "area": args.area, "by": "command line"},
-        )
+        if not fits_area(role, area):
+            levels = ", ".join(level.value for level in AREA_LEVELS[role])
+            raise UsageError(f"a {role.value} is invited for a {levels}, not a {area.level.value}")
+        invite = await make_invite(storage, None, role, area, expires_days=args.expires_days)
         where = f" for {area.name}" if area else ""
         print(f"Invite for {role.value}{where}, valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC")
         print(invite.code)
@@ -255,9 +253,10 @@ async def _revoke_invite(settings: Settings, args: argparse.Namespace) -> int:
             raise UsageError(f"no invite with the code {args.code!r}")
         if invite.used_at is not None:
             raise UsageError("that invite has already been used; deactivate the person instead")
-        await storage.invites.revoke(invite.id)
-        await storage.audit.record("invite.revoked", "invite", invite.id, area_id=invite.area_id)
-        print(f"invite {invite.code} revoked")
+        if await revoke(storage, None, invite):
+            print(f"invite {invite.code} revoked")
+        else:
+            print(f"invite {invite.code} was revoked already")
         return 0
 
     return await _with_storage(settings, work)
@@ -313,25 +312,9 @@ async def _criteria(settings: Settings, args: argparse.Namespace) -> int:
                 f"unknown province code {args.province!r} (two digits, e.g. 01; run init-db first)"
             )
         try:
-            async with storage.db.transaction():
-                set_id = await storage.criteria.store(criteria_set, loaded.source_sha256)
-                previous = await storage.criteria.activate(set_id, province.code, args.year)
-                await storage.audit.record(
-                    "criteria.activated",
-                    "criteria_set",
-                    set_id,
-                    area_id=province.id,
-                    before={"criteria_set_id": previous} if previous else None,
-                    after={
-                        "province_code": province.code,
-                        "year": args.year,
-                        "model_kind": criteria_set.model_kind.value,
-                        "criteria_set_id": set_id,
-                        "file": str(args.file),
-                        "source_sha256": loaded.source_sha256,
-                        "by": "command line",
-                    },
-                )
+            set_id, previous = await activate_criteria(
+                storage, None, loaded, province, args.year, str(args.file)
+            )
         except CriteriaError as error:
             raise UsageError(str(error)) from None
         replaced = f" (replaces {previous})" if previous and previous != set_id else ""
@@ -358,32 +341,24 @@ async def _programme_year(settings: Settings, args: argparse.Namespace) -> int:
             raise UsageError(
                 f"unknown province code {args.province!r} (two digits, e.g. 01; run init-db first)"
             )
-        before = await storage.registrations.programme_year(province.code, args.year)
         changes = {
             name: getattr(args, name)
             for name in ("registration_close", "evaluation_lock", "recognition")
             if getattr(args, name) is not None
         }
-        dates = before.model_copy(update=changes)
         if changes:
-            problem = dates.problem()
-            if problem == "year":
+            done = await set_dates(storage, None, province, args.year, changes)
+            dates = done.dates
+            if done.problem == "year":
                 raise UsageError(f"every date must be in {args.year}")
-            if problem == "order":
+            if done.problem == "order":
                 raise UsageError(
                     "the dates must be in order: registration close <= evaluation lock"
                     f" <= recognition (would be {dates.registration_close},"
                     f" {dates.evaluation_lock}, {dates.recognition})"
                 )
-            await storage.registrations.set_programme_year(dates)
-            await storage.audit.record(
-                "programme_year.set",
-                "programme_year",
-                f"{province.code}/{args.year}",
-                area_id=province.id,
-                before=before.model_dump(mode="json"),
-                after=dates.model_dump(mode="json") | {"by": "command line"},
-            )
+        else:
+            dates = await storage.registrations.programme_year(province.code, args.year)
         print(f"Programme year {args.year} in {province.name} ({province.code}):")
         print(f"registration close: {dates.registration_close.isoformat()}")
         print(f"evaluation lock: {dates.evaluation_lock.isoformat()}")

@@ -12,6 +12,7 @@ from bot.i18n import _, use_locale
 from storage import Storage
 from storage.backup import BackupError, backup, prune
 from storage.clock import utcnow
+from storage.usecases.drafts import discard_untouched
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +45,9 @@ async def discard_stale_drafts(
     cutoff = now - timedelta(days=days)
     discarded = 0
     for draft in await storage.registrations.drafts_untouched_since(cutoff):
-        if not await storage.registrations.discard_draft_untouched(draft.id, cutoff):
+        if not await discard_untouched(storage, draft, cutoff, days):
             continue  # touched since we looked
         discarded += 1
-        await storage.audit.record(
-            "registration_draft.discarded",
-            "registration_draft",
-            draft.id,
-            area_id=draft.hamlet_id,
-            before={
-                "person_id": draft.person_id,
-                "year": draft.year,
-                "step": draft.step,
-                "answers": draft.answers,
-                "updated_at": draft.updated_at,
-            },
-            after={"reason": "untouched", "days": days},
-        )
         person = await storage.people.get(draft.person_id)
         if person is None or not person.active:
             continue

@@ -429,7 +429,9 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
         outcome = Outcome(received)
     else:
         media = MediaFolder(context.settings.media_dir)
-        outcome = await intake(context.bot, context.storage, media, registration, received)
+        outcome = await intake(
+            context.bot, context.storage, media, context.person, registration, received
+        )
         if outcome.result is IntakeResult.STORED:
             await context.storage.evidence.count_stored(context.person.id)
     if message.media_group_id is None:

@@ -18,8 +18,10 @@ from conversations.indicators import short_name
 from storage import Storage
 from storage.evidence import Evidence, Flag, MediaFolder, MediaKind, Received
 from storage.images import NotAnImage, TooLarge, examine
+from storage.models import Person
 from storage.near_duplicates import reindex
 from storage.registrations import Registration
+from storage.usecases.evidence import keep_pending, store_download, store_evidence
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,7 @@ async def download(bot: Bot, file_id: str, delays: tuple[float, ...] = DOWNLOAD_
 async def keep(
     storage: Storage,
     media: MediaFolder,
+    actor: Person,
     registration: Registration,
     received: Received,
     data: bytes,
@@ -120,28 +123,21 @@ async def keep(
         return Outcome(IntakeResult.TOO_LARGE)
     if facts.size > MAX_BYTES:
         return Outcome(IntakeResult.TOO_BIG)
-    repo = storage.evidence
-    if await repo.same_in_indicator(registration.id, received.indicator_code, sha256=facts.sha256):
-        return Outcome(IntakeResult.DUPLICATE)
-    flags = await repo.flags_for(
-        registration, facts, received.file_unique_id, received.indicator_code
-    )
-    relative = media.relative_path(
-        registration.year, registration.number, facts.sha256, facts.extension
-    )
     try:
-        await asyncio.to_thread(media.write, relative, data)
+        evidence = await store_evidence(storage, actor, registration, received, facts, data, media)
     except OSError as error:  # a full disk: say so, never claim it was kept
         log.error("evidence photo could not be written to the media folder: %s", error)
         return Outcome(IntakeResult.NOT_SAVED)
-    evidence = await repo.add(received, facts, relative, flags)
-    return Outcome(IntakeResult.STORED, flags, evidence)
+    if evidence is None:
+        return Outcome(IntakeResult.DUPLICATE)
+    return Outcome(IntakeResult.STORED, evidence.flags, evidence)
 
 
 async def intake(
     bot: Bot,
     storage: Storage,
     media: MediaFolder,
+    actor: Person,
     registration: Registration,
     received: Received,
 ) -> Outcome:
@@ -155,11 +151,10 @@ async def intake(
     try:
         data = await download(bot, received.file_id)
     except DownloadFailed as error:
-        evidence = await repo.add(
-            received, None, None, error=str(error), attempts=1 + len(DOWNLOAD_DELAYS)
-        )
+        attempts = 1 + len(DOWNLOAD_DELAYS)
+        evidence = await keep_pending(storage, actor, registration, received, str(error), attempts)
         return Outcome(IntakeResult.PENDING, evidence=evidence)
-    return await keep(storage, media, registration, received, data)
+    return await keep(storage, media, actor, registration, received, data)
 
 
 async def retry_pending_downloads(bot: Bot, storage: Storage, media: MediaFolder) -> int:
@@ -182,26 +177,14 @@ async def retry_pending_downloads(bot: Bot, storage: Storage, media: MediaFolder
         except (NotAnImage, TooLarge) as error:
             await repo.download_failed(pending.id, f"not an image we can check: {error!r}")
             continue
-        if await repo.same_in_indicator(
-            registration.id, pending.indicator_code, sha256=facts.sha256, except_id=pending.id
-        ):
-            await repo.delete(pending.id)
-            done += 1
-            continue
-        flags = await repo.flags_for(
-            registration, facts, pending.file_unique_id, pending.indicator_code, pending.id
-        )
-        relative = media.relative_path(
-            registration.year, registration.number, facts.sha256, facts.extension
-        )
         try:
-            await asyncio.to_thread(media.write, relative, data)
+            stored = await store_download(storage, pending, registration, facts, data, media)
         except OSError as error:  # a full disk: stays pending, tried again later
             await repo.download_failed(pending.id, f"could not be written: {error}")
             continue
-        await repo.complete_download(pending.id, facts, relative, flags)
         done += 1
-        await tell_uploader(bot, storage, pending, registration)
+        if stored is not None:  # None: already given for its indicator, its twin kept
+            await tell_uploader(bot, storage, pending, registration)
     return done
 
 

@@ -81,6 +81,14 @@ def test_invite_prints_the_code_alone_on_the_last_line(run_cli, cli_env, tmp_pat
     unknown = run_cli("invite", "--role", "staff", "--area", "00070/Thôn Không Có")
     assert unknown.returncode == 2
     assert "unknown area" in unknown.stderr
+    unfit = run_cli("invite", "--role", "hamlet_head", "--area", "00070")
+    assert unfit.returncode == 2
+    assert "a hamlet_head is invited for a hamlet, not a commune" in unfit.stderr
+    again = run_cli("revoke-invite", code)
+    assert again.returncode == 0 and "revoked already" in again.stdout
+    created = "SELECT COUNT(*) FROM audit_log WHERE action = 'invite.created' AND actor_id IS NULL"
+    assert count(db, created) == 2
+    assert count(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'invite.revoked'") == 1
 
 
 def test_run_without_token_exits_with_one_line(cli_env, tmp_path):

@@ -151,6 +151,17 @@ async def test_an_album_of_three_photos_is_stored_with_one_receipt(
     assert first["caption"] == "Giấy xác nhận của ba cháu" and first["forwarded"] == 0
     assert first["path"] == f"{hoa.year}/{hoa.number}/{sha(album[0])}.jpg"
     assert first["flags"] == "[]"
+    audited = await storage.audit.entries("evidence.stored")
+    assert [(e.subject_id, e.actor_id, e.actor_telegram_id) for e in audited] == [
+        (str(r["id"]), chair.id, 900) for r in stored
+    ]
+    assert audited[0].after == {
+        "registration_id": hoa.id,
+        "number": hoa.number,
+        "indicator": "GD.1.1",
+        "sha256": sha(album[0]),
+        "flags": [],
+    }
 
     (receipt,) = await chat.press("✅ Xong")  # the reply with Done becomes the checklist
     assert receipt.message_id == replies[0].message_id
@@ -282,7 +293,7 @@ async def test_a_download_that_fails_twice_still_ends_up_on_disk(
     bot, api, storage, enrol, families, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(evidence_intake, "DOWNLOAD_DELAYS", (0.05, 0.05))
-    await enrol(904, Role.BRANCH_CHAIR, "00070")
+    chair = await enrol(904, Role.BRANCH_CHAIR, "00070")
     chat = api.person(904)
     hoa = families["hoa"]
     await open_indicator(chat, hoa.number, "GD.1.3")
@@ -315,6 +326,16 @@ async def test_a_download_that_fails_twice_still_ends_up_on_disk(
     assert chat.last.text == (
         f"Ảnh cho Trẻ trung thực, lễ phép của {hoa.number} trước đó chưa tải được nay đã được lưu."
     )
+    audited = [
+        (e.action, e.subject_id, e.actor_id, e.after.get("sha256"))
+        for e in await storage.audit.entries()
+        if e.action.startswith("evidence.")
+    ]
+    assert audited == [  # each photo once, with its sender, when kept and when stored
+        ("evidence.stored", str(row["id"]), chair.id, sha(photo)),
+        ("evidence.pending", str(done.id), chair.id, None),
+        ("evidence.stored", str(done.id), chair.id, sha(later)),
+    ]
 
 
 async def test_a_chair_of_another_commune_is_refused_and_audited(

@@ -33,6 +33,7 @@ from storage.households import (
 from storage.models import Area, AreaLevel, Person
 from storage.registrations import Registration, Status
 from storage.summary import KINDS, Counts
+from storage.usecases.refusals import refused
 
 PAGE_SIZE = 20
 THUMBNAIL = 320  # pixels, the longer side
@@ -81,14 +82,8 @@ class Pages:
 
     async def deny(self, viewer: Viewer, action: str, subject: dict) -> Denied:
         """Audit the attempt, like the commands do, and answer with nothing about it."""
-        await self.storage.audit.record(
-            "access.denied",
-            "person",
-            viewer.person.id,
-            actor_id=viewer.person.id,
-            actor_telegram_id=viewer.person.telegram_id,
-            after={"action": f"web.{action}", **subject},
-        )
+        person = viewer.person
+        await refused(self.storage, person, person.telegram_id, f"web.{action}", subject)
         return Denied()
 
     async def area_of(self, request: web.Request, name: str = "area") -> Area | None:

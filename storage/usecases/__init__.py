@@ -1,6 +1,7 @@
 """Use cases: one async function per domain change, the only way dialogs change the domain.
 
-Each takes the storage, the acting Person and plain arguments; it checks the domain rule,
+Each takes the storage, the acting Person (None: the command line or a background job, which
+act for the machine's operator) and plain arguments; it checks the domain rule,
 writes the rows and their audit entry in one transaction (repository functions that open
 their own transaction nest in it as savepoints, see `Database.transaction`), and returns what
 the dialog shows. The tallies follow by SQLite triggers, in the same statements. Dialogs render
@@ -17,9 +18,12 @@ class NotAllowed(Exception):
     called without that check raises this instead of writing)."""
 
 
+COMMAND_LINE = {"by": "command line"}  # added to what a change made without an actor audits
+
+
 async def record(
     storage: Storage,
-    actor: Person,
+    actor: Person | None,
     action: str,
     subject_type: str,
     subject_id: object,
@@ -28,13 +32,14 @@ async def record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> None:
-    """The audit entry of a change `actor` made, in the caller's transaction."""
+    """The audit entry of a change `actor` made, in the caller's transaction; `actor` None:
+    the command line or a background job (`after` says which)."""
     await storage.audit.record(
         action,
         subject_type,
         subject_id,
-        actor_id=actor.id,
-        actor_telegram_id=actor.telegram_id,
+        actor_id=actor.id if actor else None,
+        actor_telegram_id=actor.telegram_id if actor else None,
         area_id=area_id,
         before=before,
         after=after,

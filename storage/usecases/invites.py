@@ -1,8 +1,9 @@
 """Inviting someone: which roles a role may invite, and for which kinds of area."""
 
 from storage import Storage
+from storage.invites import DEFAULT_EXPIRY_DAYS
 from storage.models import Area, AreaLevel, Invite, Person, Role
-from storage.usecases import NotAllowed, record
+from storage.usecases import COMMAND_LINE, NotAllowed, record
 
 # The roles each role may invite (others invite no one).
 INVITES = {
@@ -27,13 +28,26 @@ def fits_area(role: Role, area: Area | None) -> bool:
     return role is Role.ADMIN or (area.level if area else None) in AREA_LEVELS[role]
 
 
-async def invite(storage: Storage, actor: Person, role: Role, area: Area | None) -> Invite:
-    """Make an invite and audit it, together. The caller checks that the area is in the
-    inviter's reach and that the role fits it (`fits_area`), to say why not."""
-    if not may_invite(actor, role) or not fits_area(role, area):
-        raise NotAllowed(f"{actor.id} may not invite a {role.value} there")
+async def invite(
+    storage: Storage,
+    actor: Person | None,
+    role: Role,
+    area: Area | None,
+    expires_days: int = DEFAULT_EXPIRY_DAYS,
+) -> Invite:
+    """Make an invite and audit it, together; `actor` None: the command line, which may invite
+    any role. The caller checks that the area is in the inviter's reach and that the role
+    fits it (`fits_area`), to say why not."""
+    if not fits_area(role, area) or (actor is not None and not may_invite(actor, role)):
+        raise NotAllowed(f"{actor.id if actor else 'command line'} may not invite a {role.value}")
     async with storage.db.transaction():
-        made = await storage.invites.create(role, area.id if area else None, created_by=actor.id)
+        made = await storage.invites.create(
+            role,
+            area.id if area else None,
+            created_by=actor.id if actor else None,
+            expires_days=expires_days,
+        )
+        after = {"role": role.value, "area_id": made.area_id, "expires_at": made.expires_at}
         await record(
             storage,
             actor,
@@ -41,6 +55,26 @@ async def invite(storage: Storage, actor: Person, role: Role, area: Area | None)
             "invite",
             made.id,
             area_id=made.area_id,
-            after={"role": role.value, "area_id": made.area_id, "expires_at": made.expires_at},
+            after=after if actor else after | COMMAND_LINE,
         )
     return made
+
+
+async def revoke(storage: Storage, actor: Person | None, invite: Invite) -> bool:
+    """Withdraw an unused invite and audit it, together; False when it was used or revoked
+    meanwhile, with nothing audited. `actor` None: the command line."""
+    async with storage.db.transaction():
+        current = await storage.invites.get(invite.id)
+        if current is None or current.used_at is not None or current.revoked_at is not None:
+            return False
+        await storage.invites.revoke(invite.id)
+        await record(
+            storage,
+            actor,
+            "invite.revoked",
+            "invite",
+            invite.id,
+            area_id=invite.area_id,
+            after=None if actor else COMMAND_LINE,
+        )
+    return True

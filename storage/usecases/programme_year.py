@@ -1,11 +1,11 @@
-"""Setting one date of a province's programme year."""
+"""Setting the dates of a province's programme year."""
 
 from datetime import date
 
 from storage import Storage
 from storage.models import Area, Model, Person, Role
 from storage.registrations import ProgrammeYear
-from storage.usecases import NotAllowed, record
+from storage.usecases import COMMAND_LINE, NotAllowed, record
 
 
 class DatesSet(Model):
@@ -21,9 +21,18 @@ async def set_date(
     Administrators only."""
     if actor.role is not Role.ADMIN:
         raise NotAllowed(f"{actor.id} may not set programme years")
+    return await set_dates(storage, actor, province, year, {field: day})
+
+
+async def set_dates(
+    storage: Storage, actor: Person | None, province: Area, year: int, changes: dict[str, date]
+) -> DatesSet:
+    """Change dates of the province's year (fields of ProgrammeYear) and audit it, together;
+    nothing is stored when the dates would be out of order or outside the year. `actor`
+    None: the command line."""
     async with storage.db.transaction():
         before = await storage.registrations.programme_year(province.code, year)
-        after = before.model_copy(update={field: day})
+        after = before.model_copy(update=changes)
         problem = after.problem()
         if problem:
             return DatesSet(dates=after, problem=problem)
@@ -36,6 +45,6 @@ async def set_date(
             f"{province.code}/{year}",
             area_id=province.id,
             before=before.model_dump(mode="json"),
-            after=after.model_dump(mode="json"),
+            after=after.model_dump(mode="json") | ({} if actor else COMMAND_LINE),
         )
     return DatesSet(dates=after)

@@ -74,7 +74,7 @@ class HoctapApplication(Application):
         token = _current_update.set(update_id)
         try:
             deferring = self.storage is not None and self.persistence is not None
-            with self.storage.db.update_writes() if deferring else nullcontext():
+            with self.storage.update_writes() if deferring else nullcontext():
                 await super().process_update(update)
                 await self.update_persistence()  # also when no handler blocked: records the id
         finally:
@@ -90,7 +90,7 @@ class HoctapApplication(Application):
         if self.persistence is None:
             await super().update_persistence()
             return
-        held = self.storage.db.take_update_writes() if self.storage else []
+        held = self.storage.take_update_writes() if self.storage else []
         if self._persist_lock is None:
             self._persist_lock = asyncio.Lock()
         update_id = _current_update.get()

@@ -47,5 +47,14 @@ class Storage:
         await db.migrate()
         return cls(db)
 
+    def update_writes(self):
+        """While one update is processed, the writes it may hold back (`Database.write_at_end`)
+        to commit them with its dialog state and processed mark: the unit of work of an update."""
+        return self.db.update_writes()
+
+    def take_update_writes(self) -> list:
+        """The writes held back for the current update (see `update_writes`)."""
+        return self.db.take_update_writes()
+
     async def close(self) -> None:
         await self.db.close()

@@ -1,13 +1,18 @@
+import asyncio
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from telegram.request import HTTPXRequest
 
 from bot.app import build_application
+from bot.application import HoctapApplication
 from bot.cli import main
 from bot.config import Settings
 from bot.runner import polling
@@ -21,12 +26,29 @@ from tests.webapp_data import MARCH, make_data
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def official_database(tmp_path_factory) -> Path:
+    """A database file migrated and loaded with the official provinces and communes, made once
+    per session (loading the 3,321 communes takes longer than most tests)."""
+    path = tmp_path_factory.mktemp("official") / "hoctap.sqlite3"
+
+    async def make() -> None:
+        store = await Storage.open(path)
+        await store.areas.load_official(official_provinces(), official_communes())
+        await store.close()  # the last connection to close folds the WAL into the file
+
+    asyncio.run(make())
+    return path
+
+
 @pytest.fixture
-async def storage(tmp_path):
-    """A migrated database in a real SQLite file, with the official provinces and communes;
-    after the test, its tallies must equal the recount."""
-    store = await Storage.open(tmp_path / "hoctap.sqlite3")
-    await store.areas.load_official(official_provinces(), official_communes())
+async def storage(official_database, tmp_path):
+    """A migrated database in a real SQLite file of the test's own (a copy of
+    `official_database`), with the official provinces and communes; after the test, its tallies
+    must equal the recount."""
+    path = tmp_path / "hoctap.sqlite3"
+    shutil.copyfile(official_database, path)
+    store = await Storage.open(path)
     yield store
     try:  # whatever the test wrote, the tallies equal the recount (issue 12)
         assert await store.tallies.check() == []
@@ -93,10 +115,25 @@ def settings_for(api: FakeBotApi, tmp_path: Path, **overrides) -> Settings:
     )
 
 
+# Each HTTP client would load the CA certificates anew (about 0.15 s; a bot has two).
+TLS = httpx.create_ssl_context()
+
+
+def build_bot(settings: Settings, storage: Storage) -> HoctapApplication:
+    """`build_application` with the request objects PTB's builder makes by default (pool sizes
+    256 and 1), sharing one TLS context."""
+    return build_application(
+        settings,
+        storage,
+        request=HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": TLS}),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": TLS}),
+    )
+
+
 @pytest.fixture
 async def bot(api, storage, tmp_path):
     """The real application, polling the fake server over HTTP, on the `storage` database."""
-    app = build_application(settings_for(api, tmp_path), storage)
+    app = build_bot(settings_for(api, tmp_path), storage)
     async with polling(app, poll_timeout=0.5):
         yield app
 
@@ -156,7 +193,7 @@ async def registration_open(storage):
 async def web_bot(api, storage, tmp_path):
     """The bot with its dashboard on 127.0.0.1 (a free port), clock at 10 March 2026."""
     settings = settings_for(api, tmp_path, web_base_url="http://127.0.0.1/", web_port=0)
-    app = build_application(settings, storage)
+    app = build_bot(settings, storage)
     app.clock = lambda: MARCH
     async with polling(app, poll_timeout=0.5):
         yield app

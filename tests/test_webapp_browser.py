@@ -30,9 +30,18 @@ PHONE, DESKTOP = (360, 740), (1280, 900)
 THEME = {"bg_color": "#ffffff", "text_color": "#222222", "button_color": "#2481cc"}
 
 
-@pytest.fixture
-def browser(tmp_path, monkeypatch):
-    monkeypatch.setenv("SE_OFFLINE", "true")
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One browser for the module's tests (it takes seconds to start); each test opens its
+    pages afresh."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_OFFLINE", "true")
+        driver = start_browser(tmp_path_factory.mktemp("downloads"))
+    yield driver
+    driver.quit()
+
+
+def start_browser(downloads: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -47,16 +56,13 @@ def browser(tmp_path, monkeypatch):
         f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
     ):
         options.add_argument(argument)
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
     options.add_experimental_option(
         "prefs",
         {"download.default_directory": str(downloads), "download.prompt_for_download": False},
     )
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
     driver.downloads = downloads
-    yield driver
-    driver.quit()
+    return driver
 
 
 def opening_url(app, init: str, go: str = "") -> str:

@@ -8,7 +8,11 @@ Waiting rule, used by every action of :class:`Person` (``send``, ``press``, ``se
    (sendMessage, sendPhoto, sendDocument, sendMediaGroup, editMessage*) reached this chat
    since the update was enqueued; a media group counts as one action;
 4. then until no further bot call touched this chat (including sendChatAction,
-   answerCallbackQuery and deleteMessage) for ``quiet`` seconds (default 0.15).
+   answerCallbackQuery and deleteMessage) for ``quiet`` seconds (default 0.05).
+
+The bot's poller (bot/polling.py) confirms an update only once its handlers are done, so step 2
+already covers every call a handler makes; ``quiet`` is for what comes later, from a timer or a
+task of its own (the bot's are jobs a second or more away, which ``expect`` waits for).
 
 If that does not happen within ``timeout`` seconds (default 10) an ``AssertionError`` says what
 was received. ``expect=0`` means "confirmed, then quiet" - for when the bot should stay silent.
@@ -29,7 +33,7 @@ if TYPE_CHECKING:
 JSON = dict[str, Any]
 
 DEFAULT_TIMEOUT = 10.0
-DEFAULT_QUIET = 0.15
+DEFAULT_QUIET = 0.05
 FAKE_STICKER = b"RIFF\x00\x00\x00\x00WEBPVP8 fake sticker"
 FAKE_VOICE = b"OggS\x00fake voice"
 

@@ -104,11 +104,11 @@ def render_flags(photos: list[Evidence], names: dict[str, str]) -> list[str]:
     return [_("Flags:"), *lines] if lines else []
 
 
-def render_history(entries: list[HistoryEntry], zone) -> list[str]:
+def render_history(entries: list[HistoryEntry], zone, names: dict[str, str]) -> list[str]:
     lines = [_("History (newest first):")]
     if not entries:
         lines.append(_("nothing recorded yet"))
-    lines += [history_sentence(entry, zone) for entry in entries]
+    lines += [history_sentence(entry, zone, names) for entry in entries]
     return lines
 
 
@@ -138,7 +138,7 @@ async def status_card(context: BotContext, registration: Registration, hamlet: A
         "\n".join(render_evidence(states, photos, names)),
         "\n".join(render_reviews(reviews, recognition, zone, names)),
         "\n".join(render_flags(photos, names)),
-        "\n".join(render_history(history, zone)),
+        "\n".join(render_history(history, zone, names)),
     ]
     return "\n\n".join(part for part in parts if part)
 

@@ -117,6 +117,15 @@ async def test_every_screen_in_vietnamese_without_codes_notes_or_english(
     # The card, /danhgia, and evidence: list, checklist, indicator, photos, wrong content, Done.
     await head.send("/danhsach")
     await head.press("Nguyễn Văn Hoà")
+    await head.press("✏️ Sửa")  # an answer edited from the card: cancelled, typed, tapped
+    await head.press("Số nhân khẩu: 5")
+    await head.press("Hủy")
+    await head.press("✏️ Sửa")
+    await head.press("Số nhân khẩu: 5")
+    await head.send("6", expect=2)
+    await head.press("✏️ Sửa")
+    await head.press("Trẻ em trong độ tuổi đi học: 2")
+    await head.press("3")
     await head.press("📝 Tự đánh giá")
     await head.send("/danhgia")
     await head.send("/minhchung")

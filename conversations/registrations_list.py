@@ -4,6 +4,10 @@ with Edit and Withdraw for those who may change it until the province's evaluati
 Buttons carry only ids (and the list's filters). Every press loads the registration again and
 checks access to its hamlet again, so a forged or replayed press for another area is refused,
 audited, and changes nothing. Answers are checked by the same Fields as /dangky asks them.
+
+The card is one screen: Edit, the answer's button, Cancel and a tapped answer edit its message
+in place; a typed answer shortens the question to a one-line record and sends the updated card
+below it as the screen from then on.
 """
 
 from collections.abc import Callable

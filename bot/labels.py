@@ -72,13 +72,15 @@ def flag_text(flag: Flag, names: dict[str, str] | None = None) -> str:
     )
 
 
-def history_sentence(entry: HistoryEntry, zone) -> str:
+def history_sentence(entry: HistoryEntry, zone, names: dict[str, str] | None = None) -> str:
     """An audit entry as a sentence in the reader's language, with the local time; never the
-    action's code."""
+    action's code. `names`: indicators' short names by code, said instead of the code."""
     who = entry.actor or _("the system")
     when = local_moment(entry.at, zone)
     after = entry.after or {}
     code = after.get("indicator", "")
+    if code in (names or {}):
+        code = f"“{names[code]}”"
     sentences = {
         "registration.created": _("Registered by {who}, {when}"),
         "registration.edited": _("Answers edited by {who}, {when}"),

@@ -31,6 +31,7 @@ from bot.i18n import __ as _l
 from bot.labels import state_words
 from conversations.common import buttons, still_allowed
 from conversations.evidence import shorten
+from conversations.indicators import short_name
 from conversations.kit import cancel_handler, dialog, remember_screen, skip
 from conversations.registration_form import status_name
 from conversations.states import RecognitionStep as State
@@ -67,13 +68,31 @@ def evidence_rule() -> str:
     )
 
 
-def render_evidence_states(states: list[IndicatorStatus]) -> str:
+def render_evidence_states(criteria: CriteriaSet, states: list[IndicatorStatus]) -> str:
     """The required indicators not accepted yet, by the evidence rule."""
     open_ = [s for s in states if s.required and s.state is not IndicatorState.ACCEPTED]
     if not open_:
         return _("Evidence: every required indicator accepted.")
-    listed = ", ".join(f"{s.code} ({state_words(s.state)})" for s in open_)
-    return _("Required evidence not accepted yet: {codes}.").format(codes=listed)
+    listed = "; ".join(f"{indicator_name(criteria, s.code)}: {state_words(s.state)}" for s in open_)
+    return _("Required evidence not accepted yet: {names}.").format(names=listed)
+
+
+def indicator_name(criteria: CriteriaSet, code: str) -> str:
+    """An indicator as the card shows it: its short name, then its code in brackets, the
+    number of its row in the paper scoring table that staff fill in and sign (GD.1.2:
+    criterion 1, item 2)."""
+    try:
+        return f"{short_name(criteria.indicator(code))} ({code})"
+    except KeyError:
+        return code
+
+
+def criterion_name(criteria: CriteriaSet, code: str, locale: str) -> str:
+    """A criterion's title cut short, its code in brackets (as `indicator_name`)."""
+    try:
+        return f"{shorten(criteria.criterion(code).title.get(locale), 50)} ({code})"
+    except KeyError:
+        return code
 
 
 def result_name(result: Result) -> str:
@@ -88,23 +107,23 @@ def render_computation(
     points_rule = evaluation.rule is PassRuleKind.POINTS
     lines = []
     for result in evaluation.criteria:
-        title = shorten(criteria.criterion(result.code).title.get(locale), 50)
+        title = criterion_name(criteria, result.code, locale)
         if points_rule:
-            line = _("{code} {title}: {points}/{max} points").format(
-                code=result.code, title=title, points=result.points, max=result.max_points
+            line = _("{title}: {points}/{max} points").format(
+                title=title, points=result.points, max=result.max_points
             )
             if result.floor is not None:
                 mark = "✅" if result.floor_met else "❌"
                 line += " " + _("(floor {floor} {mark})").format(floor=result.floor, mark=mark)
         else:
             met = sum(1 for i in result.indicators if i.met)
-            line = _("{code} {title}: {met}/{n} indicators met").format(
-                code=result.code, title=title, met=met, n=len(result.indicators)
+            line = _("{title}: {met}/{n} indicators met").format(
+                title=title, met=met, n=len(result.indicators)
             )
         lines.append(line)
         for indicator in result.indicators:
             mark = "✅" if indicator.met else ("🔸" if indicator.points else "❌")
-            line = f"  {mark} {indicator.code}"
+            line = f"  {mark} {indicator_name(criteria, indicator.code)}"
             if indicator.kind is ScoringKind.POINTS:
                 line += f": {indicator.points}/{indicator.max_points}"
             if indicator.code in assessed.not_counted:
@@ -127,9 +146,8 @@ def render_computation(
             )
         )
         if evaluation.failed_floors:
-            lines.append(
-                _("Below their floor: {codes}.").format(codes=", ".join(evaluation.failed_floors))
-            )
+            below = [criterion_name(criteria, code, locale) for code in evaluation.failed_floors]
+            lines.append(_("Below their floor: {names}.").format(names="; ".join(below)))
     else:
         every = [i for c in evaluation.criteria for i in c.indicators]
         lines.append(
@@ -158,7 +176,7 @@ def render_card(
         ),
         _("Criteria set: {title}").format(title=criteria.title.get(locale)),
         evidence_rule(),
-        render_evidence_states(list(states)),
+        render_evidence_states(criteria, list(states)),
         "",
         *render_computation(criteria, assessed, assessment, locale),
         "",

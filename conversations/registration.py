@@ -22,7 +22,7 @@ from telegram.ext import (
 from bot.access import allowed, refuse
 from bot.actions import Action, word, yes_no
 from bot.context import BotContext
-from bot.i18n import _, format_number
+from bot.i18n import _
 from bot.years import closed_for, registration_year
 from conversations.actions import ASSESS_OPEN, BULK_MODE, REGISTER_AGAIN
 from conversations.common import buttons, step
@@ -31,9 +31,11 @@ from conversations.registration_form import (
     FIELDS,
     Field,
     answer_label,
+    answer_text,
     field,
     kind_label,
     lowered_below,
+    record,
     status_name,
 )
 from conversations.screen import close_screen, edit_screen
@@ -80,17 +82,6 @@ def current_question(draft: Draft) -> str:
 
 
 # --- rendering ---------------------------------------------------------------------------
-
-
-def answer_text(value: object) -> str:
-    if value is None or value == "":
-        return "—"
-    return format_number(value) if isinstance(value, int) else str(value)
-
-
-def record(kind: ModelKind, key: str, value: object) -> str:
-    """The one line an answered screen is shortened to."""
-    return f"✔️ {answer_label(kind, key)}: {answer_text(value)}"
 
 
 def number_buttons(question: Field, answers: dict, index: int) -> list[list[tuple[str, str]]]:

@@ -6,7 +6,7 @@ The /dangky dialog walks these one at a time; /danhsach uses the same ones to ed
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.i18n import LazyString, _
+from bot.i18n import LazyString, _, format_number
 from bot.i18n import __ as _l
 from bot.labels import kind_label as kind_label  # re-exported
 from bot.labels import status_name as status_name
@@ -173,3 +173,14 @@ def answer_label(kind: ModelKind, key: str) -> str:
         "branch": _("Branch"),
         "households": _("Households"),
     }[key]
+
+
+def answer_text(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    return format_number(value) if isinstance(value, int) else str(value)
+
+
+def record(kind: ModelKind, key: str, value: object) -> str:
+    """The one line an answered question is shortened to."""
+    return f"✔️ {answer_label(kind, key)}: {answer_text(value)}"

@@ -4,8 +4,13 @@ with Edit and Withdraw for those who may change it until the province's evaluati
 Buttons carry only ids (and the list's filters). Every press loads the registration again and
 checks access to its hamlet again, so a forged or replayed press for another area is refused,
 audited, and changes nothing. Answers are checked by the same Fields as /dangky asks them.
+
+The card is one screen: Edit, the answer's button, Cancel and a tapped answer edit its message
+in place; a typed answer shortens the question to a one-line record and sends the updated card
+below it as the screen from then on.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot.access import refuse, registration_in_reach
-from bot.actions import Action, word, yes_no
+from bot.actions import Action, number, word, yes_no
 from bot.commands import command
 from bot.context import BotContext
 from bot.i18n import _
@@ -28,7 +33,7 @@ from bot.years import years_label
 from conversations.actions import ASSESS_OPEN, KIND_FILTERS, LIST_PAGE, STATUS_FILTERS
 from conversations.common import area_path, buttons, page_rows
 from conversations.indicators import short_name
-from conversations.kit import cancel_handler, dialog
+from conversations.kit import SCREEN, cancel_handler, dialog, remember_screen
 from conversations.registration_form import (
     FIELDS,
     Field,
@@ -36,8 +41,10 @@ from conversations.registration_form import (
     field,
     kind_name,
     lowered_below,
+    record,
     status_name,
 )
+from conversations.screen import close_screen, edit_screen
 from conversations.states import RegistrationEditStep
 from storage.criteria import CriteriaSet, ModelKind, ScoringKind
 from storage.models import Area
@@ -45,11 +52,19 @@ from storage.registrations import DETAIL_FIELDS, Registration, Status
 from storage.usecases.registrations import changeable_by_role, edit, withdraw
 
 PAGE_SIZE = 10
-EDITING = "registration_edit"  # user_data: {"id": registration id, "key": the answer's key}
+# user_data: {"id": registration id, "key": the answer's key, SCREEN: the question's message id}
+EDITING = "registration_edit"
 SHOW = Action("danhsach", "rgl:show:{registration_id}", registration_id=int)
 EDIT = Action("danhsach", "rgl:edit:{registration_id}", registration_id=int)
 FIELD = Action("danhsach", "rgl:field:{registration_id}:{key}", registration_id=int, key=word())
 CLEAR = Action("danhsach", "rgl:clear:{registration_id}:{key}", registration_id=int, key=word())
+SET = Action(
+    "danhsach",
+    "rgl:set:{registration_id}:{key}:{value}",
+    registration_id=int,
+    key=word(),
+    value=number(4),
+)
 WITHDRAW = Action("danhsach", "rgl:wd:{registration_id}", registration_id=int)
 WITHDRAW_SURE = Action("danhsach", "rgl:wd!:{registration_id}", registration_id=int)
 
@@ -242,6 +257,22 @@ def render_field_choice(registration: Registration) -> tuple[str, InlineKeyboard
     return text, buttons(rows)
 
 
+def number_choices(registration: Registration, answer: Field) -> list[int]:
+    """The numbers a question offers as buttons: none below what another answer already needs
+    (members for the children), none above what bounds it (children up to members)."""
+    if not answer.buttons_up_to:
+        return []
+    answers = answers_of(registration)
+    top = answer.buttons_up_to
+    if answer.at_most and answers.get(answer.at_most) is not None:
+        top = min(top, answers[answer.at_most])
+    low = answer.low_button
+    for other in FIELDS[registration.kind]:
+        if other.at_most == answer.key and answers.get(other.key) is not None:
+            low = max(low, answers[other.key])
+    return list(range(low, top + 1))
+
+
 def render_question(registration: Registration, answer: Field) -> tuple[str, InlineKeyboardMarkup]:
     current = answer_value(getattr(registration, answer.key))
     text = "\n".join(
@@ -255,7 +286,11 @@ def render_question(registration: Registration, answer: Field) -> tuple[str, Inl
             _("Type the new answer, or send /huy to cancel."),
         ]
     )
-    rows = []
+    numbers = [
+        SET.button(str(n), registration_id=registration.id, key=answer.key, value=n)
+        for n in number_choices(registration, answer)
+    ]
+    rows = [numbers[i : i + 6] for i in range(0, len(numbers), 6)]
     if answer.optional:
         rows.append(
             [
@@ -432,10 +467,12 @@ async def field_chosen(update: Update, context: BotContext) -> str | int | None:
     if answer is None:
         await refuse(update, context, "registration.edit", {"registration_id": registration.id})
         return None
-    context.user_data[EDITING] = {"id": registration.id, "key": key}
+    editing = {"id": registration.id, "key": key}
+    remember_screen(editing, update.callback_query.message)
+    context.user_data[EDITING] = editing
     await update.callback_query.answer()
     text, keyboard = render_question(registration, answer)
-    await update.callback_query.edit_message_text(text, reply_markup=keyboard)
+    await edit_screen(update.callback_query.message, text, keyboard)
     return RegistrationEditStep.VALUE
 
 
@@ -446,6 +483,7 @@ async def value_typed(update: Update, context: BotContext) -> str | int | None:
     found = await changeable(update, context, editing["id"], "registration.edit")
     if found is None:
         context.user_data.pop(EDITING, None)
+        await close_question(update, context, editing, None)
         return ConversationHandler.END
     registration, hamlet = found
     answer = field_of(registration, editing["key"])
@@ -462,20 +500,48 @@ async def value_typed(update: Update, context: BotContext) -> str | int | None:
     return ConversationHandler.END
 
 
-async def clear_pressed(update: Update, context: BotContext) -> int | None:
-    key = context.pressed.key
+NO_ANSWER = object()  # what Remove answers: saved as None
+
+
+async def tapped(update: Update, context: BotContext, read: Callable) -> int | None:
+    """A tapped answer (a number, or Remove): its data can be forged, so `read(registration,
+    answer)` checks it as a typed answer is checked; then it is saved and the card is shown
+    again on the question's own message."""
     found = await changeable(update, context, id_of(context), "registration.edit")
     if found is None:
         return None
     registration, hamlet = found
-    answer = field_of(registration, key)
-    if answer is None or not answer.optional:
+    answer = field_of(registration, context.pressed.key)
+    value = read(registration, answer) if answer is not None else None
+    if value is None:
         await refuse(update, context, "registration.edit", {"registration_id": registration.id})
         return None
-    await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
-    await save_change(update, context, registration, hamlet, key, None)
+    value = None if value is NO_ANSWER else value
+    await save_change(update, context, registration, hamlet, answer.key, value)
     return ConversationHandler.END
+
+
+async def number_pressed(update: Update, context: BotContext) -> int | None:
+    def read(registration: Registration, answer: Field) -> int | None:
+        value = context.pressed.value
+        return value if value in number_choices(registration, answer) else None
+
+    return await tapped(update, context, read)
+
+
+async def clear_pressed(update: Update, context: BotContext) -> int | None:
+    def read(_registration: Registration, answer: Field) -> object | None:
+        return NO_ANSWER if answer.optional else None
+
+    return await tapped(update, context, read)
+
+
+async def close_question(
+    update: Update, context: BotContext, editing: dict, done: str | None
+) -> None:
+    """Shorten the question on screen to `done`, or only take its buttons away."""
+    if editing.get(SCREEN):
+        await close_screen(context.bot, update.effective_chat.id, editing[SCREEN], done)
 
 
 async def save_change(
@@ -486,22 +552,33 @@ async def save_change(
     key: str,
     value: object,
 ) -> None:
-    context.user_data.pop(EDITING, None)
-    before = getattr(registration, key)
-    if before == value:
-        await update.effective_message.reply_text(_("That is the answer already given."))
-    else:
+    """Save the answer and show the card again: on the question's message for a tapped answer;
+    for a typed one, the question is shortened to a record of the answer and the card sent
+    below as the new screen."""
+    editing = context.user_data.pop(EDITING, None) or {}
+    query = update.callback_query
+    unchanged = getattr(registration, key) == value
+    if not unchanged:
         changed = await edit(context.storage, context.person, registration.id, key, value)
         if changed is None:
+            await close_question(update, context, editing, None)
             await changed_meanwhile(update, context, registration)
             return
         registration = changed
-        await update.effective_message.reply_text(
-            _("Saved: {label} is now {value}.").format(
-                label=answer_label(registration.kind, key), value=answer_value(value)
-            )
-        )
     text, keyboard = await card_of(context, registration, hamlet)
+    if query:
+        label, shown = answer_label(registration.kind, key), answer_value(value)
+        await query.answer(
+            _("That is the answer already given.")
+            if unchanged
+            else _("Saved: {label} is now {value}.").format(label=label, value=shown)
+        )
+        await edit_screen(query.message, text, keyboard)
+        return
+    done = record(registration.kind, key, value)
+    if unchanged:
+        done += " " + _("(unchanged)")
+    await close_question(update, context, editing, done)
     await update.effective_message.reply_text(text, reply_markup=keyboard)
 
 
@@ -539,6 +616,7 @@ def handlers() -> list:
         EDIT.handler(edit_pressed),
         FIELD.handler(field_chosen),
         CLEAR.handler(clear_pressed),
+        SET.handler(number_pressed),
         WITHDRAW.handler(withdraw_pressed),
         WITHDRAW_SURE.handler(withdraw_confirmed),
     ]

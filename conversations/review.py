@@ -28,7 +28,7 @@ from bot.labels import flag_text
 from conversations.actions import EVIDENCE_INDICATOR
 from conversations.common import buttons, still_allowed
 from conversations.evidence import shorten
-from conversations.indicators import short_name
+from conversations.indicators import names_by_code, short_name
 from conversations.kit import cancel_handler, dialog
 from conversations.states import ReviewStep as State
 from storage.evidence import Evidence, MediaKind
@@ -59,6 +59,7 @@ def render_item(
     evidence: Evidence,
     registration: Registration,
     hamlet: Area,
+    names: dict[str, str],
     indicator_text: str,
     uploader: str,
     waiting: int,
@@ -69,14 +70,14 @@ def render_item(
         _("{number}: {name}, {hamlet}").format(
             number=registration.number, name=registration.name, hamlet=hamlet.name
         ),
-        _("Indicator {code}: {text}").format(code=evidence.indicator_code, text=indicator_text),
+        _("Indicator “{name}”: {text}").format(name=name_of(evidence, names), text=indicator_text),
         _("Sent by {name} at {moment}").format(
             name=uploader, moment=format_moment(evidence.message_date, tzinfo)
         ),
     ]
     if evidence.caption:
         lines.append(_("Caption: {caption}").format(caption=evidence.caption))
-    lines.extend(flag_text(flag) for flag in evidence.flags)
+    lines.extend(flag_text(flag, names) for flag in evidence.flags)
     text = "\n".join(lines)
     if len(text) > CAPTION_LIMIT:
         text = text[: CAPTION_LIMIT - 1] + "…"
@@ -92,10 +93,16 @@ def render_item(
     return text, keyboard
 
 
-def render_reason_question(evidence: Evidence, number: str) -> tuple[str, object]:
+def name_of(evidence: Evidence, names: dict[str, str]) -> str:
+    """The photo's indicator as staff see it: its short name (the code only for an indicator
+    its set no longer has)."""
+    return names.get(evidence.indicator_code, evidence.indicator_code)
+
+
+def render_reason_question(evidence: Evidence, number: str, name: str) -> tuple[str, object]:
     text = _(
-        "Why does this photo of {code} ({number}) need more? Choose a reason or type your own."
-    ).format(code=evidence.indicator_code, number=number)
+        "Why does this photo for “{name}” ({number}) need more? Choose a reason or type your own."
+    ).format(name=name, number=number)
     rows = [
         [REASON.button(str(reason), evidence_id=evidence.id, index=n)]
         for n, reason in enumerate(REASONS)
@@ -151,7 +158,7 @@ async def send_next(update: Update, context: BotContext) -> None:
     evidence = found[0]
     registration = await storage.registrations.get(evidence.registration_id)
     hamlet = await storage.areas.get(registration.hamlet_id)
-    criteria = (await storage.criteria.get(registration.criteria_set_id)).criteria_set
+    criteria = await criteria_of(context, registration)
     try:
         indicator_text = criteria.indicator(evidence.indicator_code).text.get(context.person.locale)
     except KeyError:
@@ -162,6 +169,7 @@ async def send_next(update: Update, context: BotContext) -> None:
         evidence,
         registration,
         hamlet,
+        names_by_code(criteria),
         shorten(indicator_text, 200),
         uploader.full_name if uploader else "?",
         max(waiting, 1),
@@ -179,6 +187,16 @@ async def send_next(update: Update, context: BotContext) -> None:
         )
 
 
+async def criteria_of(context: BotContext, registration: Registration):
+    stored = await context.storage.criteria.get(registration.criteria_set_id)
+    return stored.criteria_set if stored else None
+
+
+async def indicator_name(context: BotContext, evidence: Evidence, registration) -> str:
+    names = names_by_code(await criteria_of(context, registration)) if registration else {}
+    return name_of(evidence, names)
+
+
 async def resembled_photo(storage, evidence: Evidence) -> Evidence | None:
     """The stored photo a flagged photo is the same as or a copy of, if it still exists."""
     for flag in evidence.flags:
@@ -189,13 +207,14 @@ async def resembled_photo(storage, evidence: Evidence) -> Evidence | None:
     return None
 
 
-async def pair_caption(storage, evidence: Evidence, heading: str) -> str:
+async def pair_caption(context: BotContext, evidence: Evidence, heading: str) -> str:
+    storage = context.storage
     registration = await storage.registrations.get(evidence.registration_id)
     sender = await storage.people.get(evidence.uploaded_by)
-    return _("{heading}: {number}, indicator {code}, sent by {name}").format(
+    return _("{heading}: {number}, indicator “{indicator}”, sent by {name}").format(
         heading=heading,
         number=registration.number if registration else "?",
-        code=evidence.indicator_code,
+        indicator=await indicator_name(context, evidence, registration),
         name=sender.full_name if sender else "?",
     )
 
@@ -206,8 +225,8 @@ async def send_side_by_side(
     """The flagged photo and the photo it resembles, as an album of two, each captioned with
     its registration, indicator and sender (photos and files cannot share an album)."""
     pair = [
-        (evidence, await pair_caption(context.storage, evidence, _("To review"))),
-        (resembled, await pair_caption(context.storage, resembled, _("Resembles"))),
+        (evidence, await pair_caption(context, evidence, _("To review"))),
+        (resembled, await pair_caption(context, resembled, _("Resembles"))),
     ]
     if evidence.media_kind is resembled.media_kind:
         kind = InputMediaPhoto if evidence.media_kind is MediaKind.PHOTO else InputMediaDocument
@@ -282,7 +301,8 @@ async def more_pressed(update: Update, context: BotContext) -> str | None:
     evidence, registration, _hamlet = found
     context.user_data[ASKING] = evidence.id
     await close_item(update, None)
-    text, keyboard = render_reason_question(evidence, registration.number)
+    name = await indicator_name(context, evidence, registration)
+    text, keyboard = render_reason_question(evidence, registration.number, name)
     await update.effective_message.reply_text(text, reply_markup=keyboard)
     return State.REASON
 
@@ -361,14 +381,13 @@ async def decide(
     if update.callback_query:
         await close_item(update, None)
     if decision is Decision.ACCEPTED:
-        note = _("✅ Accepted: {code} of {number}.")
+        note = _("✅ Accepted: “{name}” of {number}.")
     else:
         told = await tell_uploader(context, evidence, registration, reason)
-        note = _("📝 Needs more: {code} of {number}. Reason: {reason}.") + "\n"
+        note = _("📝 Needs more: “{name}” of {number}. Reason: {reason}.") + "\n"
         note += _("The sender was told.") if told else _("The sender could not be told.")
-    text = note.format(
-        code=evidence.indicator_code, number=registration.number, reason=stored_reason
-    )
+    name = await indicator_name(context, evidence, registration)
+    text = note.format(name=name, number=registration.number, reason=stored_reason)
     await update.effective_message.reply_text(text)
     await send_next(update, context)
 

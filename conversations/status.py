@@ -16,6 +16,7 @@ from bot.i18n import _, ngettext
 from bot.labels import flag_text, history_sentence, local_day, state_words
 from bot.years import years_label
 from conversations.common import buttons
+from conversations.indicators import REQUIRED_MARK, names_by_code
 from conversations.registration_form import status_name
 from conversations.registrations_list import Card, evaluation_lock, render_card
 from conversations.report_common import send_long
@@ -36,23 +37,30 @@ MARKS = {
 }
 
 
-def render_evidence(states: list[IndicatorStatus], photos: list[Evidence]) -> list[str]:
-    """Per indicator of the set: its photos and its state by the evidence rule."""
+def render_evidence(
+    states: list[IndicatorStatus], photos: list[Evidence], names: dict[str, str]
+) -> list[str]:
+    """Per indicator of the set (by its short name, from `names`): its photos and its state
+    by the evidence rule."""
     counts: dict[str, int] = {}
     for photo in photos:
         counts[photo.indicator_code] = counts.get(photo.indicator_code, 0) + 1
     lines = [_("Evidence (* required):")]
     for status in states:
         mark = MARKS.get(status.state, "❌" if status.required else "⬜")
-        star = "*" if status.required else ""
+        star = f" {REQUIRED_MARK}" if status.required else ""
         n = counts.get(status.code, 0)
         count = ngettext("{n} photo", "{n} photos", n).format(n=n)
-        lines.append(f"{mark} {status.code}{star}: {count} · {state_words(status.state)}")
+        name = names.get(status.code, status.code)
+        lines.append(f"{mark} {name}{star}: {count} · {state_words(status.state)}")
     return lines
 
 
 def render_reviews(
-    reviews: list[ReviewFact], recognition: RecognitionFact | None, zone=None
+    reviews: list[ReviewFact],
+    recognition: RecognitionFact | None,
+    zone=None,
+    names: dict[str, str] | None = None,
 ) -> list[str]:
     lines = [_("Review results:")]
     if not reviews:
@@ -68,7 +76,7 @@ def render_reviews(
         if review.decision == "needs_more":
             lines.append(
                 _("{code}: needs more ({reason}), {who}, {date}").format(
-                    code=review.indicator_code,
+                    code=(names or {}).get(review.indicator_code, review.indicator_code),
                     reason=review.reason or "—",
                     who=review.reviewer,
                     date=f"{review.reviewed_at.astimezone(zone):%d/%m/%Y}",
@@ -88,18 +96,19 @@ def render_reviews(
     return lines
 
 
-def render_flags(photos: list[Evidence]) -> list[str]:
+def render_flags(photos: list[Evidence], names: dict[str, str]) -> list[str]:
     lines = []
     for photo in photos:
-        lines += [f"{photo.indicator_code}: {flag_text(flag)}" for flag in photo.flags]
+        name = names.get(photo.indicator_code, photo.indicator_code)
+        lines += [f"{name}: {flag_text(flag, names)}" for flag in photo.flags]
     return [_("Flags:"), *lines] if lines else []
 
 
-def render_history(entries: list[HistoryEntry], zone) -> list[str]:
+def render_history(entries: list[HistoryEntry], zone, names: dict[str, str]) -> list[str]:
     lines = [_("History (newest first):")]
     if not entries:
         lines.append(_("nothing recorded yet"))
-    lines += [history_sentence(entry, zone) for entry in entries]
+    lines += [history_sentence(entry, zone, names) for entry in entries]
     return lines
 
 
@@ -123,12 +132,13 @@ async def status_card(context: BotContext, registration: Registration, hamlet: A
     reviews = await storage.facts.reviews(registration.id)
     recognition = await storage.facts.recognition(registration.id)
     history = await storage.facts.history(registration, HISTORY)
+    names = names_by_code(criteria)
     parts = [
         text,
-        "\n".join(render_evidence(states, photos)),
-        "\n".join(render_reviews(reviews, recognition, zone)),
-        "\n".join(render_flags(photos)),
-        "\n".join(render_history(history, zone)),
+        "\n".join(render_evidence(states, photos, names)),
+        "\n".join(render_reviews(reviews, recognition, zone, names)),
+        "\n".join(render_flags(photos, names)),
+        "\n".join(render_history(history, zone, names)),
     ]
     return "\n\n".join(part for part in parts if part)
 

@@ -253,7 +253,7 @@ async def check_surfaces(storage: Storage, model: Model, hamlets) -> None:
             # /tinhtrang: one line per indicator of the set, with its state in words.
             states = await storage.evidence_states.of_registration(rid)
             photos = await storage.evidence.of_registration(rid)
-            lines = render_evidence(states, photos)[1:]
+            lines = render_evidence(states, photos, {})[1:]
             words_of = {
                 "accepted": "accepted",
                 "needs_more": "needs more",

@@ -233,11 +233,12 @@ async def test_review_shows_a_flagged_photo_beside_the_photo_it_resembles(
     flagged_photo, resembled, item = await reviewer.send("/duyet", expect=2)  # album, text
     assert flagged_photo.media_group_id and flagged_photo.media_group_id == resembled.media_group_id
     assert flagged_photo.file_bytes() == copy and resembled.file_bytes() == first
-    assert (
-        flagged_photo.text
-        == f"Ảnh cần duyệt: {lan.number}, chỉ tiêu GD.2.1, gửi bởi {chair.full_name}"
+    assert flagged_photo.text == (
+        f"Ảnh cần duyệt: {lan.number}, chỉ tiêu “Người lớn biết chữ”, gửi bởi {chair.full_name}"
     )
-    assert resembled.text == f"Ảnh giống: {hoa.number}, chỉ tiêu GD.1.1, gửi bởi {chair.full_name}"
+    assert resembled.text == (
+        f"Ảnh giống: {hoa.number}, chỉ tiêu “Trẻ em đi học đúng tuổi”, gửi bởi {chair.full_name}"
+    )
     assert f"⚠️ Ảnh này giống một bản sao ảnh của {hoa.number}." in item.text
     assert item.buttons[0] == ["✅ Đạt", "📝 Cần bổ sung"]
     await reviewer.press("✅ Đạt", expect=2)

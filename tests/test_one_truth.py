@@ -51,9 +51,9 @@ async def test_reproduction_later_accepted_photo_supersedes_needs_more(
 
     (status,) = await chat.send(f"/tinhtrang {hoa.number}")
     lines = status.text.split("\n")
-    assert "✅ GD.3.1*: 2 ảnh · đạt" in lines
-    assert "✅ GD.1.2*: 2 ảnh · đạt" in lines
-    assert "GD.3.1: cần bổ sung (Thiếu trang), Đỗ Văn Duyệt, 02/12/2026" in lines
+    assert "✅ Góc học tập, tủ sách *: 2 ảnh · đạt" in lines
+    assert "✅ Kết quả học tập, hạnh kiểm *: 2 ảnh · đạt" in lines
+    assert "Góc học tập, tủ sách: cần bổ sung (Thiếu trang), Đỗ Văn Duyệt, 02/12/2026" in lines
     history = status.text.split("Lịch sử (mới nhất trước):\n")[1].split("\n")
     assert history[0].startswith("Được công nhận bởi Đỗ Văn Duyệt, ")
     assert "registration." not in status.text

@@ -7,6 +7,7 @@ from storage.clock import to_db
 from storage.criteria import ModelKind
 from storage.models import Role
 from storage.registrations import ProgrammeYear, Status
+from tests.test_registration import sends_and_edits
 
 DENIED = "Bạn không có quyền truy cập nội dung này."
 MARCH = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
@@ -163,6 +164,7 @@ async def test_hamlet_head_edits_and_withdraws(bot, api, storage, enrol, hamlets
     (choice,) = await chat.press("✏️ Sửa")
     assert choice.text == "GD-2026-00001 (Nguyễn Văn An): bạn muốn sửa thông tin nào?"
     (question,) = await chat.press("Số nhân khẩu: 4")
+    assert question.message_id == choice.message_id  # the card's own message, edited
     assert question.text.startswith("GD-2026-00001: Số nhân khẩu hiện là 4.\nHộ có bao nhiêu")
 
     (retry,) = await chat.send("bốn")
@@ -171,8 +173,9 @@ async def test_hamlet_head_edits_and_withdraws(bot, api, storage, enrol, hamlets
     assert retry.text.startswith("Số này nhỏ hơn trẻ em trong độ tuổi đi học đã khai (2).")
     assert (await storage.registrations.get(registration.id)).members == 4
     saved, card = await chat.send("6", expect=2)
-    assert saved.text == "Đã lưu: Số nhân khẩu nay là 6."
-    assert "Số nhân khẩu: 6" in card.text
+    assert saved.message_id == question.message_id
+    assert saved.text == "✔️ Số nhân khẩu: 6" and saved.buttons == []
+    assert "Số nhân khẩu: 6" in card.text and card.message_id > question.message_id
     assert (await storage.registrations.get(registration.id)).members == 6
     (edited,) = await storage.audit.entries("registration.edited")
     assert edited.before == {"number": "GD-2026-00001", "members": 4}
@@ -189,9 +192,10 @@ async def test_hamlet_head_edits_and_withdraws(bot, api, storage, enrol, hamlets
     await chat.press("Chủ hộ: Nguyễn Văn An")
     await chat.send("Nguyễn Văn Bình", expect=2)
     await chat.press("✏️ Sửa")
-    await chat.press("Địa chỉ: Số 5, ngõ 12")
-    *_, card = await chat.press("🗑 Xóa thông tin này", expect=2)
-    assert "Địa chỉ: —" in card.text
+    (question,) = await chat.press("Địa chỉ: Số 5, ngõ 12")
+    (card,) = await chat.press("🗑 Xóa thông tin này")  # a tapped answer: the card in place
+    assert card.message_id == question.message_id and "Địa chỉ: —" in card.text
+    assert chat.last_callback_answer["text"] == "Đã lưu: Địa chỉ nay là —."
     changed = await storage.registrations.get(registration.id)
     assert (changed.name, changed.head_name, changed.address) == (
         "Nguyễn Văn Bình",
@@ -217,6 +221,71 @@ async def test_hamlet_head_edits_and_withdraws(bot, api, storage, enrol, hamlets
     await chat.press_data(card, f"rgl:wd!:{registration.id}", expect=0)
     assert "đã rút" in chat.last_callback_answer["text"]
     assert len(await storage.audit.entries("registration.withdrawn")) == 1
+
+
+def full_cards(chat) -> list:
+    return [m for m in chat.messages if "Tự đánh giá:" in (m.text or "")]
+
+
+async def test_editing_one_answer_from_the_card_stays_on_its_screen(
+    bot, api, storage, enrol, hamlets
+):
+    bot.clock = lambda: MARCH
+    head = await enrol(825, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    registration = await register(storage, head, hamlets["Thôn Đông"])
+    chat = api.person(825)
+    (listing,) = await chat.send("/danhsach")
+    (card,) = await chat.press("GD-2026-00001 · Nguyễn Văn An")
+    assert card.message_id == listing.message_id
+
+    # Typed: Edit and the answer's button edit the card into the question; the answer shortens
+    # the question to one line and the updated card is the new screen below it.
+    from_card = len(api.actions)
+    await chat.press("✏️ Sửa")
+    from_field = len(api.actions)
+    (question,) = await chat.press("Số nhân khẩu: 4")
+    assert question.message_id == card.message_id
+    assert question.buttons[:2] == [["2", "3", "4", "5", "6", "7"], ["8", "9", "10"]]
+    record, card = await chat.send("6", expect=2)
+    assert (record.message_id, record.text, record.buttons) == (
+        question.message_id,
+        "✔️ Số nhân khẩu: 6",
+        [],
+    )
+    assert "Số nhân khẩu: 6" in card.text and card.buttons[1] == ["✏️ Sửa", "↩️ Rút đăng ký"]
+    assert sends_and_edits(api, 825, from_field) == 3  # the question, its record, the card
+    assert sends_and_edits(api, 825, from_card) == 4  # and the list of answers before it
+    assert [m.message_id for m in chat.messages] == [record.message_id, card.message_id]
+    assert full_cards(chat) == [card]
+
+    # Cancel goes back to the card in place; a tapped answer shows the card in place.
+    (question,) = await chat.press("✏️ Sửa")
+    (question,) = await chat.press("Trẻ em trong độ tuổi đi học: 2")
+    assert question.buttons[0] == ["0", "1", "2", "3", "4", "5"]  # no more than the 6 members
+    (back,) = await chat.press("Hủy")
+    assert back.message_id == card.message_id and back.text == card.text
+    from_card = len(api.actions)
+    await chat.press("✏️ Sửa")
+    await chat.press("Trẻ em trong độ tuổi đi học: 2")
+    (tapped,) = await chat.press("3")
+    assert tapped.message_id == card.message_id and "Trẻ em trong độ tuổi đi học: 3" in tapped.text
+    assert chat.last_callback_answer["text"] == "Đã lưu: Trẻ em trong độ tuổi đi học nay là 3."
+    assert sends_and_edits(api, 825, from_card) == 3
+    assert len(chat.messages) == 2 and len(full_cards(chat)) == 1
+    changed = await storage.registrations.get(registration.id)
+    assert (changed.members, changed.school_age_children) == (6, 3)
+
+    # The same answer again is said so, and saves nothing; a forged number is refused.
+    await chat.press("✏️ Sửa")
+    await chat.press("Số nhân khẩu: 6")
+    record, card = await chat.send("6", expect=2)
+    assert record.text == "✔️ Số nhân khẩu: 6 (không đổi)"
+    await chat.press_data(card, f"rgl:set:{registration.id}:members:2", expect=0)  # < 3 children
+    assert chat.last_callback_answer["text"] == DENIED
+    await chat.press_data(card, f"rgl:set:{registration.id}:address:2", expect=0)
+    assert chat.last_callback_answer["text"] == DENIED
+    assert len(await storage.audit.entries("registration.edited")) == 2
+    assert (await storage.registrations.get(registration.id)).members == 6
 
 
 async def test_after_the_evaluation_lock_the_card_is_read_only(bot, api, storage, enrol, hamlets):
@@ -266,10 +335,11 @@ async def test_an_answer_typed_after_the_lock_is_not_saved(bot, api, storage, en
     await chat.send("/danhsach")
     await chat.press("GD-2026-00001 · Nguyễn Văn An")
     await chat.press("✏️ Sửa")
-    await chat.press("Số nhân khẩu: 4")
+    (question,) = await chat.press("Số nhân khẩu: 4")
     bot.clock = lambda: datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # midnight: locked
-    (reply,) = await chat.send("5")
+    reply, closed = await chat.send("5", expect=2)
     assert reply.text.startswith("Đã qua ngày khóa đánh giá (30/11/2026)")
+    assert closed.message_id == question.message_id and closed.buttons == []  # nothing to press
     assert (await storage.registrations.get(registration.id)).members == 4
 
 

@@ -113,14 +113,15 @@ async def test_needs_more_reaches_the_uploader_whose_new_photo_returns_to_the_qu
     assert item.file_bytes() == first
     assert item.text.startswith(
         f"Cần duyệt: còn 1 ảnh\n{hoa.number}: Nguyễn Văn Hoà, Thôn Đông\n"
-        "Chỉ tiêu GD.1.1: Trẻ em ở độ tuổi phổ cập đều được đến trường"
+        "Chỉ tiêu “Trẻ em đi học đúng tuổi”: Trẻ em ở độ tuổi phổ cập đều được đến trường"
     )
     assert "Người gửi: Phạm Thị Chi, lúc " in item.text
     assert item.buttons == [["✅ Đạt", "📝 Cần bổ sung"], ["⏭ Bỏ qua"]]
 
     _, question = await reviewer.press("📝 Cần bổ sung", expect=2)
     assert question.text == (
-        f"Vì sao ảnh này của GD.1.1 ({hoa.number}) cần bổ sung? Chọn một lý do hoặc tự nhập."
+        f"Vì sao ảnh này của chỉ tiêu “Trẻ em đi học đúng tuổi” ({hoa.number}) cần bổ sung? "
+        "Chọn một lý do hoặc tự nhập."
     )
     assert question.buttons == [
         ["Ảnh không rõ"],
@@ -129,7 +130,8 @@ async def test_needs_more_reaches_the_uploader_whose_new_photo_returns_to_the_qu
     ]
     *_, note, empty = await reviewer.press("Ảnh không rõ", expect=3)
     assert note.text == (
-        f"📝 Cần bổ sung: GD.1.1 của {hoa.number}. Lý do: Ảnh không rõ.\nĐã báo cho người gửi."
+        f"📝 Cần bổ sung: “Trẻ em đi học đúng tuổi” của {hoa.number}. Lý do: Ảnh không rõ.\n"
+        "Đã báo cho người gửi."
     )
     assert empty.text == "Không còn ảnh nào cần duyệt trong địa bàn của bạn."
 
@@ -174,7 +176,7 @@ async def test_needs_more_reaches_the_uploader_whose_new_photo_returns_to_the_qu
     (item,) = await reviewer.send("/duyet")
     assert item.file_bytes() == second
     *_, accepted, empty = await reviewer.press("✅ Đạt", expect=3)
-    assert accepted.text == f"✅ Đã chấp nhận: GD.1.1 của {hoa.number}."
+    assert accepted.text == f"✅ Đã chấp nhận: “Trẻ em đi học đúng tuổi” của {hoa.number}."
     assert empty.text == "Không còn ảnh nào cần duyệt trong địa bàn của bạn."
     latest = (await storage.evidence.of_registration(hoa.id))[-1]
     assert (await storage.reviews.get(latest.id)).decision is Decision.ACCEPTED
@@ -208,7 +210,9 @@ async def test_flagged_first_skip_stores_nothing_and_a_typed_reason_is_kept(
 
     await reviewer.press("📝 Cần bổ sung", expect=2)
     *_, note, empty = await reviewer.send("Ảnh bị mờ, chụp lại giấy khai sinh", expect=2)
-    assert note.text.startswith(f"📝 Cần bổ sung: GD.2.1 của {hoa.number}. Lý do: Ảnh bị mờ")
+    assert note.text.startswith(
+        f"📝 Cần bổ sung: “Người lớn biết chữ” của {hoa.number}. Lý do: Ảnh bị mờ"
+    )
     assert empty.text == "Không còn ảnh nào cần duyệt trong địa bàn của bạn."  # skipped stays out
     assert (await storage.reviews.get(plain.id)).reason == "Ảnh bị mờ, chụp lại giấy khai sinh"
     assert note.text.endswith("Đã báo cho người gửi.")
@@ -275,8 +279,8 @@ async def test_recognition_shows_how_is_locked_and_only_an_admin_reopens(
     assert nothing.text.startswith("Trong địa bàn của bạn chưa có đăng ký nào được chấp nhận")
     (early,) = await chat.send(f"/congnhan {hoa.number}")
     assert (
-        "Minh chứng bắt buộc chưa được chấp nhận: GD.2.2 (chờ xem xét), GD.4.2 (chờ xem xét)."
-        in early.text.split("\n")
+        "Minh chứng bắt buộc chưa được chấp nhận: Người lớn học trong năm (GD.2.2): chờ xem "
+        "xét; Gia đình văn hóa (GD.4.2): chờ xem xét." in early.text.split("\n")
     )
     assert early.buttons == [["✅ Công nhận", "❌ Không công nhận"]]
     await storage.reviews.decide(photos["GD.2.2"].id, Decision.NEEDS_MORE, "Ảnh mờ", staff.id)
@@ -288,12 +292,18 @@ async def test_recognition_shows_how_is_locked_and_only_an_admin_reopens(
     lines = card.text.split("\n")
     assert lines[0] == f"Công nhận {hoa.number}: Nguyễn Văn Hoà, Thôn Đông"
     assert lines[2].startswith("Quy tắc: chỉ tiêu bắt buộc có minh chứng chỉ được tính là đạt")
-    assert lines[3] == "Minh chứng bắt buộc chưa được chấp nhận: GD.2.2 (cần bổ sung)."
-    assert lines[5] == "GD.1 Học tập của trẻ em trong gia đình: 30/30 điểm"
-    assert "  ✅ GD.1.1: 10/10" in lines
-    assert "GD.2 Học tập của người lớn trong gia đình: 20/30 điểm" in lines
-    assert "  ❌ GD.2.2: 0/10 (tự đánh giá 10 điểm; chưa có minh chứng được chấp nhận)" in lines
-    assert "  ✅ GD.3.2: 10/10" in lines  # no evidence required: counts as self-assessed
+    assert lines[3] == (
+        "Minh chứng bắt buộc chưa được chấp nhận: Người lớn học trong năm (GD.2.2): cần bổ sung."
+    )
+    # Short names, each with its code in brackets: the row of the paper scoring table.
+    assert lines[5] == "Học tập của trẻ em trong gia đình (GD.1): 30/30 điểm"
+    assert "  ✅ Trẻ em đi học đúng tuổi (GD.1.1): 10/10" in lines
+    assert "Học tập của người lớn trong gia đình (GD.2): 20/30 điểm" in lines
+    assert (
+        "  ❌ Người lớn học trong năm (GD.2.2): 0/10 (tự đánh giá 10 điểm; chưa có minh chứng "
+        "được chấp nhận)"
+    ) in lines
+    assert "  ✅ Hội viên khuyến học (GD.3.2): 10/10" in lines  # no evidence required
     assert "Tổng: 90/100 điểm; cần ít nhất 80." in lines
     assert "Theo quy định: ✅ đạt." in lines
     assert card.buttons == [["✅ Công nhận", "❌ Không công nhận"]]

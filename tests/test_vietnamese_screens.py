@@ -10,6 +10,7 @@ import re
 
 from storage.models import Role
 from tests.test_evidence import picture
+from tests.test_review import FULL_MARKS, REQUIRED, add_photo, register_family
 
 CODE = re.compile(r"\b(GD|DH)\.\d")
 NOTES = ("tạm đặt", "cần xác nhận", "đối chiếu", "placeholder", "to be confirmed")
@@ -26,11 +27,11 @@ ENGLISH = frozenset(
 )
 
 
-def shown_texts(api, chat_id: int) -> list[str]:
+def shown_texts(api, chat_id: int, since: int = 0) -> list[str]:
     """Every text and inline button label the bot showed in the chat, every version of it,
-    and every callback answer."""
+    and every callback answer (from call number `since` on)."""
     texts = []
-    for method, params in api.calls:
+    for method, params in api.calls[since:]:
         if method == "answerCallbackQuery" and params.get("text"):
             texts.append(params["text"])
         if str(params.get("chat_id")) != str(chat_id):
@@ -116,6 +117,15 @@ async def test_every_screen_in_vietnamese_without_codes_notes_or_english(
     # The card, /danhgia, and evidence: list, checklist, indicator, photos, wrong content, Done.
     await head.send("/danhsach")
     await head.press("Nguyễn Văn Hoà")
+    await head.press("✏️ Sửa")  # an answer edited from the card: cancelled, typed, tapped
+    await head.press("Số nhân khẩu: 5")
+    await head.press("Hủy")
+    await head.press("✏️ Sửa")
+    await head.press("Số nhân khẩu: 5")
+    await head.send("6", expect=2)
+    await head.press("✏️ Sửa")
+    await head.press("Trẻ em trong độ tuổi đi học: 2")
+    await head.press("3")
     await head.press("📝 Tự đánh giá")
     await head.send("/danhgia")
     await head.send("/minhchung")
@@ -139,3 +149,86 @@ async def test_every_screen_in_vietnamese_without_codes_notes_or_english(
     assert len(texts) > 150
     found = {text: problems(text) for text in texts if problems(text)}
     assert found == {}
+
+
+# On staff screens a code may stand only in brackets after the indicator's or criterion's
+# name, where /congnhan matches the rows of the paper scoring table: never bare.
+BARE_CODE = re.compile(r"(?<!\()\b(GD|DH)\.\d")
+BRACKETED = re.compile(r"\w \((GD|DH)\.\d+(\.\d+)?\)")
+
+
+def staff_problems(text: str) -> list[str]:
+    found = [f"bare code {m.group(0)}" for m in BARE_CODE.finditer(text)]
+    found += [f"note {note!r}" for note in NOTES if note in text.lower()]
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    return found + [f"English {word!r}" for word in sorted(words & ENGLISH)]
+
+
+async def test_staff_review_and_recognition_in_vietnamese_name_indicators_in_words(
+    bot, api, storage, enrol, hamlets, registration_open
+):
+    year = registration_open
+    head = await enrol(880, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    chair = await enrol(881, Role.BRANCH_CHAIR, "00070")
+    await enrol(882, Role.STAFF, "00070", name="Đỗ Văn Duyệt")
+    hamlet = hamlets["Thôn Đông"]
+    hoa = await register_family(storage, head, hamlet, "Nguyễn Văn Hoà", year, FULL_MARKS)
+    lan = await register_family(storage, head, hamlet, "Trần Thị Lan", year, FULL_MARKS)
+    for n, code in enumerate(REQUIRED):
+        await add_photo(api, storage, hoa, code, chair, n)
+    await add_photo(api, storage, lan, "GD.1.1", chair, 20)
+    # A photo sent again for another indicator: shown side by side, its flag naming the other.
+    copy = await add_photo(api, storage, hoa, "GD.1.3", chair, 0)
+    first = (await storage.evidence.of_registration(hoa.id))[0]
+    flag = {"kind": "same_registration", "indicator_code": "GD.1.1", "evidence_id": first.id}
+    await storage.db.write(
+        "UPDATE evidence SET flags = ? WHERE id = ?", (json.dumps([flag]), copy.id)
+    )
+    staff = api.person(882)
+    await api.person(881).send("/toi")  # a bot writes only to those who wrote to it
+    mark = len(api.calls)
+
+    # /duyet: the flagged photo first, then every other; needs more by button and typed,
+    # skipped, stopped with /huy and started again, accepted.
+    await staff.send("/duyet", expect=2)
+    await staff.press("📝 Cần bổ sung", expect=2)
+    await staff.press("Ảnh không rõ", expect=3)
+    await staff.press("⏭ Bỏ qua", expect=2)
+    await staff.press("📝 Cần bổ sung", expect=2)
+    await staff.send("/huy")
+    await staff.send("/duyet")
+    await staff.press("📝 Cần bổ sung", expect=2)
+    await staff.send("Thiếu trang hai của giấy xác nhận", expect=2)
+    while "✅ Đạt" in [label for row in staff.last.buttons for label in row]:
+        await staff.press("✅ Đạt", expect=3)
+    assert staff.last.text == "Không còn ảnh nào cần duyệt trong địa bàn của bạn."
+    await staff.send("/duyet")  # a new round: the skipped photo again
+    while "✅ Đạt" in [label for row in staff.last.buttons for label in row]:
+        await staff.press("✅ Đạt", expect=3)
+
+    # /congnhan: the list, a card whose evidence is not all accepted, a decision, the result.
+    await staff.send("/congnhan")
+    await staff.send(f"/congnhan {lan.number}")
+    (card,) = await staff.send(f"/congnhan {hoa.number}")
+    await staff.press("✅ Công nhận", expect=2)
+    await staff.press("Bỏ qua", expect=2)
+    await staff.press("Bỏ qua", expect=2)
+    await staff.send(f"/congnhan {hoa.number}")
+    await staff.send(f"/tinhtrang {hoa.number}")
+    await staff.send(f"/tinhtrang {lan.number}")
+
+    staff_texts = [text for text in shown_texts(api, 882, since=mark)]
+    assert len(staff_texts) > 40
+    found = {text: staff_problems(text) for text in staff_texts if staff_problems(text)}
+    assert found == {}
+    # The codes that stay are /congnhan's, each in brackets after its name.
+    lines = card.text.split("\n")
+    assert "Học tập của trẻ em trong gia đình (GD.1): 20/30 điểm" in lines
+    assert "  ✅ Kết quả học tập, hạnh kiểm (GD.1.2): 10/10" in lines
+    with_codes = [text for text in staff_texts if CODE.search(text)]
+    assert len(with_codes) == 2  # the two recognition cards
+    assert all(text.startswith("Công nhận ") and BRACKETED.search(text) for text in with_codes)
+    # The uploader is told in words too.
+    chair_texts = shown_texts(api, 881, since=mark)
+    assert any(text.startswith("Minh chứng cần bổ sung") for text in chair_texts)
+    assert {text: problems(text) for text in chair_texts if problems(text)} == {}

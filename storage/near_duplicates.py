@@ -109,6 +109,8 @@ def buckets_of(photos: Iterable[tuple[int, int]]) -> list[tuple[int, str]]:
 
 def lookup(path: str, probes: tuple[int, ...], limit: int) -> list[Match]:
     """`NearDuplicateIndex.candidates`, on the calling thread."""
+    if not probes:
+        return []
     ((text,),) = _read(
         path,
         "SELECT group_concat(entries, '') FROM evidence_buckets"

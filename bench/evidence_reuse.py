@@ -6,11 +6,13 @@
    an EXIF orientation tag), and filled forms (one template, different families, flat and
    photographed at an angle) with re-sent copies. Every original is stored in a real index
    (the migrations' schema); each copy and each original is then checked against it.
-2. Speed: the index filled with 1, 5 and 10 million synthetic photos; the median time to check
-   one new photo (31 probe hashes, as a real photo has), against the old full scan; the
-   index's size on disk; and how late the event loop answers while an album of 10 is checked.
+2. Speed: the index filled with 1, 5 and 10 million synthetic photos (random hashes); the
+   median time to check one new photo (the 31 probe hashes of a generated photograph, and 31
+   random hashes), against reading one bucket the same way and the old full scan; the index's
+   size on disk; and how late the event loop answers while an album of 10 is checked.
 
     PYTHONPATH=. .venv/bin/python bench/evidence_reuse.py [--photos 60] [--sizes 1,5,10]
+        [--keep /tmp/evidence-scale]   # keep the scale databases for the next run
 """
 
 import argparse
@@ -28,9 +30,25 @@ import numpy as np
 
 from bot.testkit import pictures
 from storage.db import Database
-from storage.images import HYPOTHESES, NEAR_DUPLICATE_DISTANCE, examine, hash_distance
-from storage.near_duplicates import KEY_SHIFT, NearDuplicateIndex
+from storage.images import (
+    HYPOTHESES,
+    NEAR_DUPLICATE_DISTANCE,
+    examine,
+    hash_distance,
+    in_worker,
+)
+from storage.near_duplicates import (
+    ALL_BITS,
+    BANDS,
+    ENTRY,
+    KEY_SHIFT,
+    Match,
+    NearDuplicateIndex,
+    _read,
+    probe_keys,
+)
 
+BASELINE = "SELECT entries FROM evidence_buckets WHERE key = ?"
 ALTERATIONS = {
     "resized to 60 %, JPEG quality 60": lambda im, r: pictures.jpeg(pictures.resized(im, 0.6), 60),
     "recompressed, quality 40": lambda im, r: pictures.jpeg(im, 40),
@@ -149,78 +167,105 @@ async def detection(photos: int, forms: int, folder: Path) -> None:
     await db.close()
 
 
-def fill(path: Path, start: int, count: int, seed: int) -> None:
-    """Add `count` synthetic photos (random hashes and finer hashes) with plain sqlite3,
-    band rows in key order, as the index would hold them."""
+def fill(path: Path, count: int, seed: int) -> None:
+    """An index of `count` synthetic photos (random hashes and finer hashes), written with
+    plain sqlite3 in key order, each bucket's entries as `storage.near_duplicates.entry`
+    writes them (NumPy: big-endian hash and evidence id, in hex)."""
     rng = np.random.default_rng(seed)
+    hashes = rng.integers(0, 2**63, count, dtype=np.uint64) * 2 + rng.integers(
+        0, 2, count, dtype=np.uint64
+    )
+    ids = np.arange(1, count + 1, dtype=np.uint64)
+    keys = np.concatenate(
+        [
+            hashes >> np.uint64(first) & np.uint64((1 << bits) - 1) | np.uint64(band << KEY_SHIFT)
+            for band, (first, bits) in enumerate(BANDS)
+        ]
+    )
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    entries = np.empty((len(keys), 2), dtype=">u8")
+    entries[:, 0] = np.tile(hashes, len(BANDS))[order]
+    entries[:, 1] = np.tile(ids, len(BANDS))[order]
+    text = entries.tobytes().hex()
+    starts = np.flatnonzero(np.diff(keys, prepend=np.uint64(ALL_BITS))).tolist()
+    ends = [*starts[1:], len(keys)]
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA cache_size = -1000000")
-    step = 1_000_000
-    for first in range(start, start + count, step):
-        n = min(step, start + count - first)
-        hashes = rng.integers(0, 2**63, n, dtype=np.uint64) * 2 + rng.integers(
-            0, 2, n, dtype=np.uint64
-        )
-        ids = np.arange(first, first + n, dtype=np.int64)
-        signed_hashes = hashes.view(np.int64)
-        keys = []
-        for band, (offset, bits) in enumerate(((0, 21), (21, 21), (42, 22))):
-            mask = np.uint64((1 << bits) - 1)
-            keys.append(((hashes >> np.uint64(offset)) & mask).astype(np.int64) | band << KEY_SHIFT)
-        key = np.concatenate(keys)
-        order = np.argsort(key, kind="stable")
-        rows = zip(
-            key[order].tolist(),
-            np.tile(signed_hashes, 3)[order].tolist(),
-            np.tile(ids, 3)[order].tolist(),
-            strict=True,
-        )
-        conn.executemany(
-            "INSERT INTO evidence_bands (key, hash, evidence_id) VALUES (?, ?, ?)", rows
-        )
-        fines = rng.integers(0, 256, (n, 32), dtype=np.uint8)
-        conn.executemany(
-            "INSERT INTO evidence_fingerprints (evidence_id, blank, hash, fine)"
-            " VALUES (?, 0, ?, ?)",
-            zip(ids.tolist(), signed_hashes.tolist(), (bytes(f) for f in fines), strict=True),
-        )
-        conn.commit()
+    conn.executemany(
+        "INSERT INTO evidence_buckets (key, entries) VALUES (?, ?)",
+        ((int(keys[a]), text[a * ENTRY : b * ENTRY]) for a, b in zip(starts, ends, strict=True)),
+    )
+    fines = rng.integers(0, 256, (count, 32), dtype=np.uint8)
+    conn.executemany(
+        "INSERT INTO evidence_fingerprints (evidence_id, blank, hash, fine) VALUES (?, 0, ?, ?)",
+        zip(ids.tolist(), hashes.view(np.int64).tolist(), map(bytes, fines), strict=True),
+    )
+    conn.commit()
     conn.close()
 
 
-async def speed(sizes: list[int], folder: Path) -> None:
+async def real_probes(count: int) -> list[tuple[int, ...]]:
+    """The probe hashes of `count` generated photographs, as new photos would bring."""
+    photos = (pictures.jpeg(pictures.photograph(900 + i, (1280, 960))) for i in range(count))
+    return [(await examine(data)).fingerprint.probes for data in photos]
+
+
+async def speed(sizes: list[int], folder: Path, keep: Path | None) -> None:
     print("## Speed: checking one new photo against the index")
-    path = folder / "scale.sqlite3"
-    db, _index = await index_of(path)
-    await db.close()
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
     rng = random.Random(7)
-    filled = 0
+    photos = await real_probes(60)
+    keys = statistics.median(len(probe_keys(p)) for p in photos)
+    print(
+        f"  probes per new photo: {len(HYPOTHESES)} hashes, {keys:.0f} buckets to read (median"
+        f" of 60 generated photographs; {len(probe_keys((0,))) * len(HYPOTHESES)} for"
+        f" {len(HYPOTHESES)} random hashes)"
+    )
     for millions in sizes:
+        path = (keep or folder) / f"scale-{millions}M.sqlite3"
         began = time.perf_counter()
-        fill(path, filled + 1, millions * 1_000_000 - filled, seed=millions)
+        if not path.exists():
+            db, _index = await index_of(path)
+            await db.close()
+            fill(path, millions * 1_000_000, seed=millions)
         built = time.perf_counter() - began
-        filled = millions * 1_000_000
         db, index = await index_of(path)
-        times, found = [], 0
-        for _ in range(60):
-            probes = tuple(rng.getrandbits(64) for _ in HYPOTHESES)
+        where = await index._path()
+        stored = (
+            await db.conn.execute_fetchall(
+                "SELECT hash FROM evidence_fingerprints WHERE evidence_id = 12345"
+            )
+        )[0][0]
+        assert await index.candidates((stored & ALL_BITS,)) == [Match(0, 12345, 0)]
+        times: dict[str, list[float]] = {"photo": [], "random": [], "key": []}
+        found = 0
+        for photo in photos:
+            random_probes = tuple(rng.getrandbits(64) for _ in HYPOTHESES)
+            for kind, probes in (("photo", photo), ("random", random_probes)):
+                started = time.perf_counter()
+                found += len(await index.candidates(probes))
+                times[kind].append(time.perf_counter() - started)
+            key = rng.getrandbits(21)
             started = time.perf_counter()
-            found += len(await index.candidates(probes))
-            times.append(time.perf_counter() - started)
+            await in_worker(lambda key=key, where=where: _read(where, BASELINE, (key,)))
+            times["key"].append(time.perf_counter() - started)
+        median = {kind: statistics.median(t) for kind, t in times.items()}
         rows = await db.conn.execute_fetchall(
             "SELECT name, SUM(pgsize) FROM dbstat WHERE name IN"
-            " ('evidence_bands', 'evidence_fingerprints', 'sqlite_autoindex_evidence_bands_1')"
-            " GROUP BY name"
+            " ('evidence_buckets', 'evidence_fingerprints') GROUP BY name"
         )
         size = {row[0]: row[1] / 1e6 for row in rows}
-        bands, prints = size.get("evidence_bands", 0), size.get("evidence_fingerprints", 0)
         await db.close()
         print(
-            f"  {millions:>2} million photos: median {1000 * statistics.median(times):.2f} ms,"
-            f" 90th percentile {1000 * sorted(times)[53]:.2f} ms per new photo"
-            f" ({found} chance matches in 60 checks); on disk: bands {bands:,.0f} MB,"
-            f" fingerprints {prints:,.0f} MB"
+            f"  {millions:>2} million photos: median {1000 * median['photo']:.2f} ms,"
+            f" 90th percentile {1000 * sorted(times['photo'])[53]:.2f} ms per new photo;"
+            f" 31 random hashes {1000 * median['random']:.2f} ms;"
+            f" baseline, one bucket read the same way: {1000 * median['key']:.3f} ms"
+            f" (photo / baseline: {median['photo'] / median['key']:.0f}) ({found} chance"
+            f" matches); on disk: buckets {size.get('evidence_buckets', 0):,.0f} MB,"
+            f" fingerprints {size.get('evidence_fingerprints', 0):,.0f} MB"
             f" (filled in {built:.0f} s); file {os.path.getsize(path) / 1e6:,.0f} MB"
         )
 
@@ -290,6 +335,9 @@ async def main() -> None:
     options.add_argument("--forms", type=int, default=12)
     options.add_argument("--sizes", default="1,5,10", help="millions of photos in the index")
     options.add_argument("--skip-detection", action="store_true")
+    options.add_argument(
+        "--keep", type=Path, help="a folder to keep the scale databases in, reused next time"
+    )
     args = options.parse_args()
     with tempfile.TemporaryDirectory(prefix="evidence-reuse-") as work:
         folder = Path(work)
@@ -299,7 +347,7 @@ async def main() -> None:
         sizes = [int(s) for s in args.sizes.split(",") if s]
         if sizes:
             await full_scan_baseline(sizes[0] * 1_000_000, folder)
-            await speed(sizes, folder)
+            await speed(sizes, folder, args.keep)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,20 @@ from PIL import Image
 from test_evidence import families, open_indicator  # noqa: F401
 
 from bot.testkit import pictures
-from storage.db import Database
+from storage.db import Database, _statements, migrations
 from storage.evidence import FlagKind
-from storage.images import HYPOTHESES, NEAR_DUPLICATE_DISTANCE
+from storage.images import HYPOTHESES, NEAR_DUPLICATE_DISTANCE, Fingerprint
 from storage.models import Role
-from storage.near_duplicates import Match, NearDuplicateIndex, band_keys, scan, signed
+from storage.near_duplicates import (
+    BANDS,
+    ENTRY,
+    Match,
+    NearDuplicateIndex,
+    band_keys,
+    buckets_of,
+    scan,
+    signed,
+)
 
 
 def near(value: int, bits: int, rng: random.Random) -> int:
@@ -39,10 +48,7 @@ async def test_the_index_finds_exactly_what_a_full_scan_finds(tmp_path):
     try:  # a failing test must still close it: aiosqlite's thread would keep pytest from exiting
         await db.migrate()
         async with db.transaction() as conn:
-            await conn.executemany(
-                "INSERT INTO evidence_bands (key, hash, evidence_id) VALUES (?, ?, ?)",
-                [(key, signed(h), i) for i, h in stored.items() for key in band_keys(h)],
-            )
+            await NearDuplicateIndex.add_buckets_in(conn, buckets_of(stored.items()))
         await compare_with_full_scans(NearDuplicateIndex(db), stored, rng)
     finally:
         await db.close()
@@ -67,6 +73,57 @@ async def compare_with_full_scans(index: NearDuplicateIndex, stored: dict[int, i
         assert await index.candidates(tuple(probes)) == expected
         found_any += len(expected)
     assert found_any > 60  # the comparison covered real matches, not only empty answers
+
+
+async def test_migration_0017_moves_the_0013_index_and_a_removed_photo_leaves_its_buckets(
+    tmp_path,
+):
+    rng = random.Random(17)
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:  # a database at migration 0016, with 0013's rows
+        for number, sql in migrations():
+            if number <= 16:
+                for statement in _statements(sql):
+                    conn.execute(statement)
+        conn.execute("PRAGMA user_version = 16")
+        stored = {i: rng.getrandbits(64) for i in range(1, 3001)}
+        for i in range(3001, 3101):  # sharing the first band's value with another photo
+            stored[i] = stored[i - 3000] ^ rng.getrandbits(43) << 21
+        for i, value in stored.items():
+            conn.execute(
+                "INSERT INTO evidence_fingerprints VALUES (?, 0, ?, ?)",
+                (i, signed(value), bytes(32)),
+            )
+            conn.executemany(
+                "INSERT INTO evidence_bands (key, hash, evidence_id) VALUES (?, ?, ?)",
+                [(key, signed(value), i) for key in band_keys(value)],
+            )
+    db = await Database.open(path)
+    assert await db.migrate() >= 17
+    await db.conn.execute("PRAGMA foreign_keys = OFF")  # fingerprints without evidence rows
+    tables = {row[0] for row in await db.conn.execute_fetchall("SELECT name FROM sqlite_schema")}
+    assert "evidence_bands" not in tables
+    index = NearDuplicateIndex(db)
+    for i in (1, 2, 3001, 2500):
+        probes = (near(stored[i], 3, rng), *(rng.getrandbits(64) for _ in range(30)))
+        assert await index.candidates(probes) == scan(stored, probes, NEAR_DUPLICATE_DISTANCE)
+        assert (await index.candidates(probes))[0].evidence_id == i
+
+    async with db.transaction() as conn:  # photo 1 shares a bucket with photo 3001
+        await NearDuplicateIndex.remove_in(conn, 1)
+    removed = stored.pop(1)
+    assert [m.evidence_id for m in await index.candidates((removed,))] == []
+    only_first_band = stored[3001] ^ (1 << 21 | 1 << 22 | 1 << 42 | 1 << 43)
+    assert [m.evidence_id for m in await index.candidates((only_first_band,))] == [3001]
+    print_ = Fingerprint(hash=stored[2], fine=bytes(32), blank=False)
+    await index.add(2, print_)  # added again: still one entry
+    await index.add(2, print_)
+    assert await index.candidates((stored[2],)) == [Match(0, 2, 0)]
+    ((length,),) = await db.conn.execute_fetchall(
+        "SELECT SUM(LENGTH(entries)) FROM evidence_buckets"
+    )
+    assert length == ENTRY * len(BANDS) * len(stored)  # each photo once in each of its buckets
+    await db.close()
 
 
 def sideways_and_cropped_photo(seed: int) -> tuple[bytes, bytes, bytes]:
@@ -263,7 +320,7 @@ async def test_photos_stored_before_the_index_are_indexed_from_their_files(
     await open_indicator(chat, hoa.number, "GD.1.1")
     await chat.send_photo(pictures.jpeg(original))
     with sqlite3.connect(tmp_path / "hoctap.sqlite3") as conn:  # as before migration 0013
-        conn.execute("DELETE FROM evidence_bands")
+        conn.execute("DELETE FROM evidence_buckets")
         conn.execute("DELETE FROM evidence_fingerprints")
     env = cli_env | {
         "HOCTAP_DB_PATH": str(tmp_path / "hoctap.sqlite3"),

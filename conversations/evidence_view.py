@@ -75,7 +75,7 @@ def render_summary(
         if evidence.status is EvidenceStatus.PENDING_DOWNLOAD:
             line += " · " + _("not yet downloaded")
         lines.append(line)
-        lines.extend("   " + flag_text(flag) for flag in evidence.flags)
+        lines.extend("   " + flag_text(flag, indicators) for flag in evidence.flags)
         if may_delete(person, evidence):
             deletable.append(DELETE.button(f"🗑 #{index}", evidence_id=evidence.id))
     rows = [

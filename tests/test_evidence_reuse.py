@@ -189,6 +189,9 @@ async def test_a_copy_for_another_indicator_of_the_same_registration_is_flagged(
     assert [[(f.kind, f.indicator_code) for f in r.flags] for r in rows] == [
         [(FlagKind.SAME_REGISTRATION, "GD.1.1")]
     ] * 2
+    *_, summary = await chat.send(f"/xemminhchung {hoa.number}", expect=3)
+    assert summary.text.count("Giống ảnh đã gửi cho chỉ tiêu Trẻ em đi học đúng tuổi.") == 2
+    assert "GD.1.1" not in summary.text  # the flag names the indicator in words
 
 
 async def test_blank_photos_are_told_blank_and_never_copies_of_each_other(

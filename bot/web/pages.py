@@ -254,6 +254,9 @@ class Pages:
             {p.indicator_code for p in photos} - {i.code for i in listed}
         )
         names = {i.code: i.text.get(current_locale()) for i in listed}
+        # flags and history name an indicator in words (its short name), as the bot does
+        locale = current_locale()
+        short = {i.code: i.short.get(locale) if i.short else names[i.code] for i in listed}
         required = {i.code for i in listed if i.evidence_required}
         for code in codes:
             mine = [p for p in photos if p.indicator_code == code]
@@ -269,7 +272,7 @@ class Pages:
                             "thumb": sign_link(f"photo/{p.id}/thumb", token, now),
                             "full": sign_link(f"photo/{p.id}/full", token, now),
                             "decision": decision_text(decisions.get(p.id)),
-                            "flags": [flag_text(f) for f in p.flags],
+                            "flags": [flag_text(f, short) for f in p.flags],
                         }
                         for p in mine
                         if p.path
@@ -297,7 +300,7 @@ class Pages:
             recognition=recognition,
             recognition_result=status_name(Status(recognition.result)) if recognition else "",
             decision_date=local_day(recognition.decision_date) if recognition else "",
-            history=[history_sentence(entry, zone) for entry in history],
+            history=[history_sentence(entry, zone, short) for entry in history],
         )
 
     async def registration_in_reach(

@@ -637,7 +637,10 @@ class RegistrationRepository:
     # --- programme years ------------------------------------------------------------------
 
     async def programme_year(self, province_code: str, year: int) -> ProgrammeYear:
-        rows = await self.db.conn.execute_fetchall(
+        """The province's dates in force for the year (read twice per registration, and
+        changed from the command line at any time: read as committed, without a round trip,
+        see `Database.read_small`)."""
+        rows = await self.db.read_small(
             "SELECT * FROM programme_years WHERE province_code = ? AND year = ?",
             (province_code, year),
         )

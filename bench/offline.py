@@ -57,6 +57,8 @@ class OfflineRequest(BaseRequest):
         self.keyboards: dict[int, dict[str, Any]] = {}  # chat id -> the message with buttons
         self.last_text: dict[int, str] = {}  # chat id -> text of the last message sent or edited
         self.documents: list[tuple[int, int]] = []  # (chat id, bytes) of each document sent
+        # Set to a list to log every call: (method, parameters, id of the message it returned)
+        self.log: list[tuple[str, dict[str, Any], int | None]] | None = None
 
     async def initialize(self) -> None:
         pass
@@ -95,6 +97,10 @@ class OfflineRequest(BaseRequest):
             result = self._document(params, size)
         else:
             raise UnexpectedMethod(api)
+        if self.log is not None:
+            self.log.append(
+                (api, params, result.get("message_id") if api in _MESSAGE_METHODS else None)
+            )
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _document(self, params: dict[str, Any], size: int) -> dict[str, Any]:

@@ -24,19 +24,16 @@ class AuditLog:
         after: dict | None = None,
     ) -> None:
         await self.db.write(
-            "INSERT INTO audit_log (at, actor_id, actor_telegram_id, action, subject_type,"
-            " subject_id, area_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                to_db(utcnow()),
-                actor_id,
-                actor_telegram_id,
+            *entry_statement(
                 action,
                 subject_type,
-                None if subject_id is None else str(subject_id),
-                area_id,
-                _json(before),
-                _json(after),
-            ),
+                subject_id,
+                actor_id=actor_id,
+                actor_telegram_id=actor_telegram_id,
+                area_id=area_id,
+                before=before,
+                after=after,
+            )
         )
 
     async def entries(self, action: str | None = None) -> list[AuditEntry]:
@@ -51,6 +48,36 @@ class AuditLog:
             )
             for row in rows
         ]
+
+
+def entry_statement(
+    action: str,
+    subject_type: str,
+    subject_id: object = None,
+    *,
+    actor_id: int | None = None,
+    actor_telegram_id: int | None = None,
+    area_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> tuple[str, tuple]:
+    """The INSERT of one audit entry, for a caller that runs it on the database thread inside
+    its own one-trip transaction (`Database.run_transaction`)."""
+    return (
+        "INSERT INTO audit_log (at, actor_id, actor_telegram_id, action, subject_type,"
+        " subject_id, area_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            to_db(utcnow()),
+            actor_id,
+            actor_telegram_id,
+            action,
+            subject_type,
+            None if subject_id is None else str(subject_id),
+            area_id,
+            _json(before),
+            _json(after),
+        ),
+    )
 
 
 def _json(value: dict | None) -> str | None:

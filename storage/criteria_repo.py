@@ -115,8 +115,9 @@ class CriteriaRepository:
         return previous
 
     async def activated_id(self, province_code: str, year: int, kind: ModelKind) -> str | None:
-        """The set id activated for this province, year and model, if any."""
-        rows = await self.db.conn.execute_fetchall(
+        """The set id activated for this province, year and model, if any (read as committed,
+        without a round trip: `criteria activate` may change it from another process)."""
+        rows = await self.db.read_small(
             "SELECT criteria_set_id FROM criteria_activations"
             " WHERE province_code = ? AND year = ? AND model_kind = ?",
             (province_code, year, kind.value),

@@ -55,8 +55,10 @@ class Database:
     serialises them, since concurrent updates share this one connection.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self.conn = conn
+        self._path = path  # the database file (None: in memory), for `read_small`'s connection
+        self._reader: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._owner: asyncio.Task | None = None
         self._depth = 0  # savepoints open inside the owner's transaction
@@ -71,10 +73,36 @@ class Database:
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA synchronous = NORMAL")
-        return cls(conn)
+        return cls(conn, None if str(path) == ":memory:" else Path(path).resolve())
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         await self.conn.close()
+
+    async def read_small(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        """A small indexed read of what is committed, run at once on the caller's thread
+        through a read-only connection of its own: no round trip to the database thread.
+
+        For rows read on every registration that another process may change at any time
+        (programme years, criteria activations, set from the command line): always as
+        committed now, so nothing is cached and nothing can be stale. Inside the current
+        task's own transaction (which must see its own writes), and for a database in
+        memory, it is an ordinary read on the shared connection.
+        """
+        if self._path is None or self.in_own_transaction:
+            return await self.conn.execute_fetchall(sql, params)
+        if self._reader is None:
+            self._reader = sqlite3.connect(
+                f"{self._path.as_uri()}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            self._reader.row_factory = sqlite3.Row
+            self._reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return self._reader.execute(sql, params).fetchall()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -2,6 +2,7 @@
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -278,11 +279,19 @@ class RegistrationRepository:
 
     # --- registrations --------------------------------------------------------------------
 
-    async def register(self, draft: Draft, hamlet: Area, person_id: int) -> Registration:
+    async def register(
+        self,
+        draft: Draft,
+        hamlet: Area,
+        person_id: int,
+        audit: Callable[[Registration], tuple[str, tuple]] | None = None,
+    ) -> Registration:
         """Turn a finished draft into a numbered registration, once.
 
         The draft id is unique among registrations, so a second Confirm (a double tap, or an
-        update delivered again) finds the registration the first one made.
+        update delivered again) finds the registration the first one made. `audit` gives the
+        audit entry's INSERT for the new registration: it runs in the same transaction, in
+        the same round trip (not for a registration found made already).
         """
         answers, kind = draft.answers, ModelKind(draft.answers["kind"])
         now = to_db(utcnow())
@@ -333,6 +342,8 @@ class RegistrationRepository:
             row = conn.execute(
                 "SELECT * FROM registrations WHERE id = ?", (cursor.lastrowid,)
             ).fetchone()
+            if audit is not None:
+                conn.execute(*audit(_registration(row)))
             return row, deleted.rowcount == 1
 
         ticket = self._drafts.writing_row(draft.person_id)
@@ -626,7 +637,10 @@ class RegistrationRepository:
     # --- programme years ------------------------------------------------------------------
 
     async def programme_year(self, province_code: str, year: int) -> ProgrammeYear:
-        rows = await self.db.conn.execute_fetchall(
+        """The province's dates in force for the year (read twice per registration, and
+        changed from the command line at any time: read as committed, without a round trip,
+        see `Database.read_small`)."""
+        rows = await self.db.read_small(
             "SELECT * FROM programme_years WHERE province_code = ? AND year = ?",
             (province_code, year),
         )

@@ -3,13 +3,16 @@ change: people, registration drafts and processed update ids, on real SQLite fil
 
 import asyncio
 import sqlite3
+from datetime import date
 
 import pytest
 
 from bot.app import build_application
 from storage import Storage
+from storage.criteria import ModelKind
 from storage.db import forget_all
 from storage.models import Role
+from storage.registrations import ProgrammeYear
 from tests.conftest import settings_for
 
 
@@ -102,3 +105,39 @@ async def test_processed_update_ids_survive_a_restart(api, storage, enrol, tmp_p
         assert not await reopened.updates.seen(bot_id, 77)
     finally:
         await reopened.close()
+
+
+async def test_programme_year_and_activation_changed_by_another_process_hold_at_once(
+    storage, tmp_path
+):
+    """The command line changes them from another process while the bot runs; they are read
+    as committed on every use (`Database.read_small`), never kept, so the next read sees it."""
+    assert (await storage.registrations.programme_year("01", 2026)).registration_close.day == 31
+    assert await storage.criteria.activated_id("01", 2026, ModelKind.FAMILY) is None
+    set_id = (await storage.criteria.in_force("01", 2026, ModelKind.FAMILY)).set_id  # stored
+    with sqlite3.connect(tmp_path / "hoctap.sqlite3") as other:  # as `python -m bot …` would
+        other.execute(
+            "INSERT INTO programme_years VALUES ('01', 2026, '2026-02-15', '2026-11-30',"
+            " '2026-12-31')"
+        )
+        other.execute(
+            "INSERT INTO criteria_activations (province_code, year, model_kind,"
+            " criteria_set_id, activated_at) VALUES ('01', 2026, 'family', ?, '2026-01-01')",
+            (set_id,),
+        )
+    assert (await storage.registrations.programme_year("01", 2026)).registration_close.day == 15
+    assert await storage.criteria.activated_id("01", 2026, ModelKind.FAMILY) == set_id
+
+
+async def test_a_programme_year_written_in_an_open_transaction_is_read_back_by_it(storage):
+    """Inside its own transaction a task reads its own uncommitted dates; others do not."""
+    dates = ProgrammeYear.default("01", 2027).model_copy(
+        update={"registration_close": date(2027, 3, 1)}
+    )
+    async with storage.db.transaction():
+        await storage.registrations.set_programme_year(dates)
+        assert await storage.registrations.programme_year("01", 2027) == dates
+        assert storage.db._reader is None or (
+            storage.db._reader.execute("SELECT COUNT(*) FROM programme_years").fetchone()[0] == 0
+        )
+    assert await storage.registrations.programme_year("01", 2027) == dates

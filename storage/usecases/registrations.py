@@ -1,6 +1,7 @@
 """Registering, editing and withdrawing a learning family or clan."""
 
 from storage import Storage
+from storage.audit import entry_statement
 from storage.models import Area, Person, Role
 from storage.registrations import BulkDraft, Draft, NewRegistration, Registration, Status
 from storage.usecases import NotAllowed, record
@@ -17,23 +18,22 @@ def changeable_by_role(person: Person, registration: Registration) -> bool:
 
 
 async def register(storage: Storage, actor: Person, draft: Draft, hamlet: Area) -> Registration:
-    """Number a finished draft, audited; a second Confirm (a double tap, an update delivered
-    again) finds the registration the first one made, and audits nothing more."""
-    async with storage.db.transaction():
-        made = await storage.registrations.by_draft(draft.id)
-        if made is not None:
-            return made
-        registration = await storage.registrations.register(draft, hamlet, actor.id)
-        await record(
-            storage,
-            actor,
+    """Number a finished draft, audited, in one transaction and one round trip to the
+    database thread; a second Confirm (a double tap, an update delivered again) finds the
+    registration the first one made, and audits nothing more."""
+
+    def audit_entry(registration: Registration) -> tuple[str, tuple]:
+        return entry_statement(
             "registration.created",
             "registration",
             registration.id,
+            actor_id=actor.id,
+            actor_telegram_id=actor.telegram_id,
             area_id=hamlet.id,
             after=registration.model_dump(mode="json"),
         )
-    return registration
+
+    return await storage.registrations.register(draft, hamlet, actor.id, audit=audit_entry)
 
 
 async def register_list(

@@ -16,7 +16,8 @@ import enum
 import re
 from collections import namedtuple
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from telegram.ext import CallbackQueryHandler
@@ -32,10 +33,14 @@ class Field:
     regex: str
     read: Callable[[str], Any] = str
     write: Callable[[Any], str] = str
+    compiled: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", re.compile(self.regex))  # once, not per button
 
     def check(self, value: Any) -> str:
         text = self.write(value)
-        if not re.fullmatch(self.regex, text):
+        if not self.compiled.fullmatch(text):
             raise ValueError(f"{value!r} does not fit {self.regex}")
         return text
 
@@ -159,6 +164,7 @@ def _register(action: Action) -> None:
     if any(a.template == action.template for a in same_prefix):
         raise ValueError(f"{action.template} is declared twice")
     same_prefix.append(action)
+    action_of.cache_clear()
 
 
 def declared() -> list[Action]:
@@ -166,9 +172,11 @@ def declared() -> list[Action]:
     return [action for actions in _REGISTRY.values() for action in actions]
 
 
+@lru_cache(maxsize=4096)
 def action_of(data: str | None) -> Action | None:
     """The declared action that wrote `data`, None for data no declared action reads (forged,
-    garbled, or a button kind that no longer exists)."""
+    garbled, or a button kind that no longer exists). Remembered per data (a pure lookup:
+    the registry only grows, and each declaration forgets what was remembered)."""
     data = data or ""
     for action in _REGISTRY.get(data.split(":", 1)[0], ()):
         if action.parse(data) is not None:

@@ -106,13 +106,27 @@ class Action:
         parts.append(re.escape(template[at:]))
         self.pattern = "^" + "".join(parts) + "$"
         self.regex = re.compile(self.pattern)
+        self._written: dict[tuple, str] = {}
         _register(self)
 
     def __repr__(self) -> str:
         return f"Action({self.command!r}, {self.template!r})"
 
     def data(self, **values: Any) -> str:
-        """The callback data of a button with these arguments."""
+        """The callback data of a button with these arguments (remembered: the same buttons
+        are drawn on every screen, and data depends on nothing else)."""
+        key = tuple((name, type(value), value) for name, value in values.items())
+        try:
+            text = self._written.get(key)
+        except TypeError:  # an unhashable value: no memo, the same checks
+            return self._write(values)
+        if text is None:
+            if len(self._written) > 1024:
+                self._written.clear()
+            text = self._written[key] = self._write(values)
+        return text
+
+    def _write(self, values: dict[str, Any]) -> str:
         if set(values) != set(self.fields):
             raise TypeError(f"{self.template} takes {list(self.fields)}, not {list(values)}")
         text = self.template.format(

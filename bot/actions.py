@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 MAX_DATA_BYTES = 64  # Telegram's limit on callback data
@@ -163,6 +164,15 @@ class ActionHandler(CallbackQueryHandler):
     def __init__(self, action: Action, callback: Callable) -> None:
         super().__init__(callback, pattern=action.pattern)
         self.action = action
+
+    def check_update(self, update: object) -> bool | object | None:
+        """PTB's check, with the compiled pattern used directly in the common case (PTB's
+        `re.match(pattern, data)` looks it up again for every handler and every press)."""
+        query = update.callback_query if isinstance(update, Update) else None
+        data = query.data if query is not None else None
+        if data and isinstance(data, str):
+            return self.pattern.match(data) or False
+        return super().check_update(update)
 
     def collect_additional_context(self, context, update, application, check_result) -> None:
         super().collect_additional_context(context, update, application, check_result)

@@ -155,6 +155,8 @@ class HoctapApplication(Application):
             ]
             calls += [(persistence.drop_user_data, i) for i in deleted]
         for name, states in self._conversation_handler_conversations.items():
+            if not states._write_access_keys:  # what pop_accessed_write_items pops: none
+                continue
             for key, state in states.pop_accessed_write_items():
                 if isinstance(state, PendingState):  # a non-blocking handler's state
                     if not state.done():  # the next best guess, and look again next run

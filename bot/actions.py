@@ -16,9 +16,11 @@ import enum
 import re
 from collections import namedtuple
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 MAX_DATA_BYTES = 64  # Telegram's limit on callback data
@@ -32,10 +34,14 @@ class Field:
     regex: str
     read: Callable[[str], Any] = str
     write: Callable[[Any], str] = str
+    compiled: re.Pattern = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", re.compile(self.regex))  # once, not per button
 
     def check(self, value: Any) -> str:
         text = self.write(value)
-        if not re.fullmatch(self.regex, text):
+        if not self.compiled.fullmatch(text):
             raise ValueError(f"{value!r} does not fit {self.regex}")
         return text
 
@@ -101,13 +107,27 @@ class Action:
         parts.append(re.escape(template[at:]))
         self.pattern = "^" + "".join(parts) + "$"
         self.regex = re.compile(self.pattern)
+        self._written: dict[tuple, str] = {}
         _register(self)
 
     def __repr__(self) -> str:
         return f"Action({self.command!r}, {self.template!r})"
 
     def data(self, **values: Any) -> str:
-        """The callback data of a button with these arguments."""
+        """The callback data of a button with these arguments (remembered: the same buttons
+        are drawn on every screen, and data depends on nothing else)."""
+        key = tuple((name, type(value), value) for name, value in values.items())
+        try:
+            text = self._written.get(key)
+        except TypeError:  # an unhashable value: no memo, the same checks
+            return self._write(values)
+        if text is None:
+            if len(self._written) > 1024:
+                self._written.clear()
+            text = self._written[key] = self._write(values)
+        return text
+
+    def _write(self, values: dict[str, Any]) -> str:
         if set(values) != set(self.fields):
             raise TypeError(f"{self.template} takes {list(self.fields)}, not {list(values)}")
         text = self.template.format(
@@ -145,6 +165,15 @@ class ActionHandler(CallbackQueryHandler):
         super().__init__(callback, pattern=action.pattern)
         self.action = action
 
+    def check_update(self, update: object) -> bool | object | None:
+        """PTB's check, with the compiled pattern used directly in the common case (PTB's
+        `re.match(pattern, data)` looks it up again for every handler and every press)."""
+        query = update.callback_query if isinstance(update, Update) else None
+        data = query.data if query is not None else None
+        if data and isinstance(data, str):
+            return self.pattern.match(data) or False
+        return super().check_update(update)
+
     def collect_additional_context(self, context, update, application, check_result) -> None:
         super().collect_additional_context(context, update, application, check_result)
         context.action = self.action
@@ -159,6 +188,7 @@ def _register(action: Action) -> None:
     if any(a.template == action.template for a in same_prefix):
         raise ValueError(f"{action.template} is declared twice")
     same_prefix.append(action)
+    action_of.cache_clear()
 
 
 def declared() -> list[Action]:
@@ -166,9 +196,11 @@ def declared() -> list[Action]:
     return [action for actions in _REGISTRY.values() for action in actions]
 
 
+@lru_cache(maxsize=4096)
 def action_of(data: str | None) -> Action | None:
     """The declared action that wrote `data`, None for data no declared action reads (forged,
-    garbled, or a button kind that no longer exists)."""
+    garbled, or a button kind that no longer exists). Remembered per data (a pure lookup:
+    the registry only grows, and each declaration forgets what was remembered)."""
     data = data or ""
     for action in _REGISTRY.get(data.split(":", 1)[0], ()):
         if action.parse(data) is not None:

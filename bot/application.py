@@ -9,6 +9,8 @@ from datetime import date, datetime
 
 from telegram import Update
 from telegram.ext import Application
+from telegram.ext._handlers.conversationhandler import PendingState
+from telegram.ext._utils.trackingdict import TrackingDict
 
 from storage.clock import utcnow
 from storage.db import forget_all
@@ -99,10 +101,76 @@ class HoctapApplication(Application):
             also.append(self.storage.updates.record_statement(self.bot.id, update_id))
         try:
             async with self._persist_lock:
-                changed = await self.persistence.write_batch(super().update_persistence, *also)
+                changed = await self.persistence.write_batch(self._hand_over, *also)
         except BaseException:
             forget_all(held)
             raise
         forget_all(held, changed)
         if update_id is not None:
             self.storage.updates.recorded(self.bot.id, update_id)
+
+    async def _hand_over(self) -> None:
+        """What PTB's `update_persistence` hands over, handed over one after another.
+
+        PTB deep-copies each piece and gathers the persistence calls as tasks, so that a
+        handler running meanwhile cannot change a piece before it is written. Here each call
+        only turns its piece into JSON and adds a statement to the batch, without yielding to
+        the event loop, so nothing runs in between and neither copies nor tasks are needed
+        (two of the persistence run's costs per update). The pieces, and what happens to an
+        error (the error handlers get it, the other writes go on), are PTB's 22.x; the
+        marks it keeps of what changed are its own (underscore) attributes.
+        """
+        persistence, store = self.persistence, self.persistence.store_data
+        calls = []
+        if store.callback_data and self.bot.callback_data_cache is not None:
+            calls.append(
+                (persistence.update_callback_data, self.bot.callback_data_cache.persistence_data)
+            )
+        if store.bot_data:
+            calls.append((persistence.update_bot_data, self.bot_data))
+        if store.chat_data:
+            updated, self._chat_ids_to_be_updated_in_persistence = (
+                self._chat_ids_to_be_updated_in_persistence,
+                set(),
+            )
+            deleted, self._chat_ids_to_be_deleted_in_persistence = (
+                self._chat_ids_to_be_deleted_in_persistence,
+                set(),
+            )
+            calls += [
+                (persistence.update_chat_data, i, self.chat_data[i]) for i in updated - deleted
+            ]
+            calls += [(persistence.drop_chat_data, i) for i in deleted]
+        if store.user_data:
+            updated, self._user_ids_to_be_updated_in_persistence = (
+                self._user_ids_to_be_updated_in_persistence,
+                set(),
+            )
+            deleted, self._user_ids_to_be_deleted_in_persistence = (
+                self._user_ids_to_be_deleted_in_persistence,
+                set(),
+            )
+            calls += [
+                (persistence.update_user_data, i, self.user_data[i]) for i in updated - deleted
+            ]
+            calls += [(persistence.drop_user_data, i) for i in deleted]
+        for name, states in self._conversation_handler_conversations.items():
+            if not states._write_access_keys:  # what pop_accessed_write_items pops: none
+                continue
+            for key, state in states.pop_accessed_write_items():
+                if isinstance(state, PendingState):  # a non-blocking handler's state
+                    if not state.done():  # the next best guess, and look again next run
+                        state = state.old_state
+                        states.mark_as_accessed(key)
+                    else:
+                        state = state.resolve()
+                state = None if state is TrackingDict.DELETED else state
+                calls.append((persistence.update_conversation, name, key, state))
+        errors = []
+        for call, *args in calls:
+            try:
+                await call(*args)
+            except Exception as error:  # PTB hands each to the error handlers
+                errors.append(error)
+        for error in errors:
+            await self.process_error(error=error, update=None)

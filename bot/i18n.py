@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from babel import Locale
@@ -72,8 +72,21 @@ def language_name(locale: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+@cache
+def _translated(locale: str) -> dict[str, str]:
+    """The translations of a locale looked up so far (catalogues do not change at run time)."""
+    return {}
+
+
 def gettext(message: str) -> str:
-    return translations(current_locale()).gettext(message)
+    locale = current_locale()
+    known = _translated(locale)
+    text = known.get(message)
+    if text is None:
+        if len(known) > 4096:  # a text built at run time passed to gettext: keep it bounded
+            known.clear()
+        text = known[message] = translations(locale).gettext(message)
+    return text
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
@@ -109,7 +122,13 @@ __ = lazy_gettext
 
 
 def format_number(value: float) -> str:
-    return format_decimal(value, locale=_BABEL_LOCALE[current_locale()])
+    return _format_decimal(value, _BABEL_LOCALE[current_locale()])
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _format_decimal(value: float, locale: str) -> str:
+    """babel's format_decimal, remembered: the same few counts come back on every screen."""
+    return format_decimal(value, locale=locale)
 
 
 def format_share(part: int, whole: int) -> str:

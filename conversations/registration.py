@@ -11,6 +11,8 @@ and the earlier one is shortened to a one-line record of the answer. Buttons car
 they belong to, so a press on an old screen changes nothing.
 """
 
+from functools import cache
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CommandHandler,
@@ -66,10 +68,16 @@ OPEN_EXISTING = Action(
 CONFIRM = Action("dangky", "reg:{step}:ok", step=int)
 
 
-def steps(draft: Draft) -> list[str]:
+def steps(draft: Draft) -> tuple[str, ...]:
     """Every step of this draft: 'kind', the kind's required answers, 'summary'."""
-    kind = ModelKind(draft.answers.get("kind", ModelKind.FAMILY))
-    return [KIND_STEP, *(f.key for f in FIELDS[kind] if not f.optional), SUMMARY_STEP]
+    return _steps_of(draft.answers.get("kind", ModelKind.FAMILY))
+
+
+@cache
+def _steps_of(kind: str) -> tuple[str, ...]:
+    """The steps of a kind (they depend on nothing else), worked out once per kind."""
+    fields = FIELDS[ModelKind(kind)]
+    return (KIND_STEP, *(f.key for f in fields if not f.optional), SUMMARY_STEP)
 
 
 def question_kind(draft: Draft) -> ModelKind:

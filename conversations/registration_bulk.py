@@ -72,6 +72,25 @@ class BulkConversation(ConversationHandler):
     def leave(self, update: Update) -> None:
         self._update_state(self.END, self._get_key(update))
 
+    def is_open(self, update: Update) -> bool:
+        """Whether the person of `update` is in this dialog (a read: nothing is marked)."""
+        if update.effective_chat is None or update.effective_user is None:
+            return False
+        return self._get_key(update) in self._conversations
+
+
+class WhileOpen(TypeHandler):
+    """A TypeHandler for `Update`s of people who are in `conversation`, and only them: for
+    everyone else leaving would change nothing, so the watch is not even run (it would be,
+    on every update of every dialog)."""
+
+    def __init__(self, conversation: BulkConversation, callback) -> None:
+        super().__init__(Update, callback)
+        self.conversation = conversation
+
+    def check_update(self, update: object) -> bool:
+        return super().check_update(update) and self.conversation.is_open(update)
+
 
 # --- rendering ---------------------------------------------------------------------------
 
@@ -765,7 +784,7 @@ def watch(conversation: BulkConversation):
         if elsewhere:
             conversation.leave(update)
 
-    return TypeHandler(Update, leave_if_elsewhere)
+    return WhileOpen(conversation, leave_if_elsewhere)
 
 
 def handlers() -> dict[int, list]:

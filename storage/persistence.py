@@ -22,6 +22,8 @@ _batch: ContextVar[list[Pending] | None] = ContextVar("persistence_batch", defau
 
 def _dump(value: object, strict: bool = True) -> str:
     """JSON text, readable UTF-8; strict refuses what would come back different (int keys…)."""
+    if type(value) is dict and not value:  # most user and chat data, after every update
+        return "{}"
     text = json.dumps(value, ensure_ascii=False)
     if strict and json.loads(text) != value:
         raise TypeError(f"not JSON round-trippable (use str keys, lists, plain types): {value!r}")
@@ -147,7 +149,7 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         """Store the state of one dialog; `None` (the dialog ended) deletes its row."""
-        key_text = _dump(list(key))
+        key_text = _dump(list(key), strict=False)  # PTB's ids, ints or strings: they come back
         if new_state is None:
             sql, params = "DELETE FROM conversations WHERE name = ? AND key = ?", ()
         else:

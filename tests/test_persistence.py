@@ -247,6 +247,34 @@ async def test_restart_on_a_stale_button_does_nothing(
         assert app2.user_data[USER_ID] == {"name": NAME_NFC, "age": "18-30"}
 
 
+async def test_data_that_cannot_be_stored_goes_to_the_error_handler_the_rest_is_written(
+    open_db: Callable[[], Any], tmp_path: Path
+) -> None:
+    """As in PTB's own persistence run: a piece that cannot be written (a tuple would come back
+    a list) reaches the error handlers, and the update's other pieces are still committed."""
+    errors: list[BaseException] = []
+
+    async def keep_a_tuple(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        context.user_data["pair"] = (1, 2)
+        context.bot_data["seen"] = 1
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        errors.append(context.error)
+
+    app = build_app(await open_db(), FakeBotApi())
+    app.add_handler(CommandHandler("start", keep_a_tuple), group=1)
+    app.add_error_handler(on_error)
+    async with app:
+        await app.process_update(message(app, "/start"))
+        assert [type(e) for e in errors] == [TypeError]
+        assert "round-trippable" in str(errors[0])
+        assert raw_rows(tmp_path, "SELECT name, key, state FROM conversations") == [
+            ("demo", KEY_JSON, str(NAME))
+        ]
+        assert raw_rows(tmp_path, "SELECT data FROM bot_data") == [('{"seen": 1}',)]
+        assert raw_rows(tmp_path, "SELECT data FROM user_data") == []
+
+
 # --- the persistence methods, read back through a second connection ---
 
 

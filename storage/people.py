@@ -54,7 +54,12 @@ class PeopleRepository:
         person = cache.rows.get(telegram_id)
         if person is None:
             ticket = cache.ticket()
-            person = await self._one("SELECT * FROM people WHERE telegram_id = ?", (telegram_id,))
+            # As committed, without a round trip (`Database.read_small`): the read cannot
+            # overlap a write of this process, and a write still uncommitted is not seen.
+            rows = await self.db.read_small(
+                "SELECT * FROM people WHERE telegram_id = ?", (telegram_id,)
+            )
+            person = Person.model_validate(dict(rows[0])) if rows else None
             cache.keep(ticket, telegram_id, person)
         return person
 

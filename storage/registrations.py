@@ -203,7 +203,7 @@ class RegistrationRepository:
         cached = self._drafts.rows.get(person_id)
         if cached is None:
             ticket = self._drafts.ticket()
-            rows = await self.db.conn.execute_fetchall(
+            rows = await self.db.read_small(  # as committed, without a round trip
                 "SELECT * FROM registration_drafts WHERE person_id = ?", (person_id,)
             )
             cached = _cached_draft(rows[0] if rows else None)

@@ -39,8 +39,9 @@ async def test_a_role_change_and_a_deactivation_hold_from_the_next_message(
 
 
 async def test_a_person_read_inside_a_rolled_back_enrolment_is_not_kept(storage, hamlets):
-    """On the shared connection a read sees another task's open transaction; a read made
-    then must not be kept, or the gate would let in someone whose enrolment failed."""
+    """Inside its own transaction a task reads on the shared connection and sees its
+    uncommitted enrolment; a read made then must not be kept, or the gate would let in
+    someone whose enrolment failed. Another task reads as committed and does not see it."""
     read = asyncio.Event()
 
     async def enrol_then_fail() -> None:
@@ -48,12 +49,13 @@ async def test_a_person_read_inside_a_rolled_back_enrolment_is_not_kept(storage,
             await storage.people.add(
                 901, "Lê Văn Tám", "+84912345678", Role.HAMLET_HEAD, hamlets["Thôn Tây"].id, "vi"
             )
+            assert (await storage.people.by_telegram_id(901)) is not None  # uncommitted, seen
             await read.wait()
             raise RuntimeError("invite used meanwhile")
 
     enrolling = asyncio.create_task(enrol_then_fail())
     await asyncio.sleep(0.05)
-    assert (await storage.people.by_telegram_id(901)) is not None  # uncommitted, seen
+    assert (await storage.people.by_telegram_id(901)) is None  # as committed: not yet there
     read.set()
     with pytest.raises(RuntimeError):
         await enrolling

@@ -19,6 +19,7 @@ from bot.runner import polling
 from bot.testkit import FakeBotApi
 from storage import Storage
 from storage.areas import official_communes, official_provinces
+from storage.criteria import ModelKind
 from storage.models import Person, Role
 from storage.registrations import ProgrammeYear
 from tests.webapp_data import MARCH, make_data
@@ -181,6 +182,22 @@ async def open_all_year(storage: Storage, province_code: str = "01") -> int:
         )
     )
     return year
+
+
+async def new_draft(storage: Storage, person: Person, hamlet, year: int):
+    """A finished family draft of `person` for `hamlet`, ready to be registered."""
+    draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
+    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
+    answers = {
+        "kind": "family",
+        "criteria_set_id": criteria.set_id,
+        "head_name": "Nguyễn Văn An",
+        "members": 4,
+        "school_age_children": 2,
+        "assessment": {"GD.1.1": 10},
+    }
+    await storage.registrations.save_draft(draft.model_copy(update={"answers": answers}))
+    return await storage.registrations.draft_of(person.id)
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import pytest
 from PIL import Image
 
 from storage.clock import utcnow
-from storage.criteria import ModelKind
 from storage.evidence import MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
 from storage.registrations import Status
 from storage.reviews import Decision, Result
 from storage.usecases.enrolment import change_role, enrol
+from tests.conftest import new_draft
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 APOLOGY = "Xin lỗi, hệ thống vừa gặp sự cố."
@@ -23,18 +23,7 @@ USED = "Mã này đã được sử dụng. Xin vui lòng xin mã mới."
 
 
 async def register(storage, person, hamlet, year):
-    draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
-    answers = {
-        "kind": "family",
-        "criteria_set_id": criteria.set_id,
-        "head_name": "Nguyễn Văn An",
-        "members": 4,
-        "school_age_children": 2,
-        "assessment": {"GD.1.1": 10},
-    }
-    await storage.registrations.save_draft(draft.model_copy(update={"answers": answers}))
-    draft = await storage.registrations.draft_of(person.id)
+    draft = await new_draft(storage, person, hamlet, year)
     return await storage.registrations.register(draft, hamlet, person.id)
 
 

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from storage.criteria import ModelKind
 from storage.evidence import MediaFolder, MediaKind, Received
 from storage.images import inspect
 from storage.models import Role
@@ -31,7 +30,7 @@ from storage.usecases.recognition import recognise, reopen
 from storage.usecases.registrations import edit, register, withdraw
 from storage.usecases.reviews import review
 from storage.usecases.self_assessment import assess
-from tests.conftest import ROOT
+from tests.conftest import ROOT, new_draft
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -117,21 +116,6 @@ async def break_the_audit_log(storage) -> None:
         "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log"
         " BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END"
     )
-
-
-async def new_draft(storage, person, hamlet, year):
-    draft = await storage.registrations.start_draft(person.id, hamlet.id, year)
-    criteria = await storage.criteria.in_force(hamlet.province_code, year, ModelKind.FAMILY)
-    answers = {
-        "kind": "family",
-        "criteria_set_id": criteria.set_id,
-        "head_name": "Nguyễn Văn An",
-        "members": 4,
-        "school_age_children": 2,
-        "assessment": {"GD.1.1": 10},
-    }
-    await storage.registrations.save_draft(draft.model_copy(update={"answers": answers}))
-    return await storage.registrations.draft_of(person.id)
 
 
 @pytest.fixture

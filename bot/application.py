@@ -109,6 +109,18 @@ class HoctapApplication(Application):
         if update_id is not None:
             self.storage.updates.recorded(self.bot.id, update_id)
 
+    def _data_calls(self, kind: str, data, update: Callable, drop: Callable) -> list[tuple]:
+        """The writes of the chats' or users' data that PTB marked as changed or deleted since
+        the last run (`kind`: "chat" or "user"); the marks are taken, as PTB takes them."""
+        marks = (
+            f"_{kind}_ids_to_be_updated_in_persistence",
+            f"_{kind}_ids_to_be_deleted_in_persistence",
+        )
+        updated, deleted = (getattr(self, name) for name in marks)
+        for name in marks:
+            setattr(self, name, set())
+        return [(update, i, data[i]) for i in updated - deleted] + [(drop, i) for i in deleted]
+
     async def _hand_over(self) -> None:
         """What PTB's `update_persistence` hands over, handed over one after another.
 
@@ -129,31 +141,13 @@ class HoctapApplication(Application):
         if store.bot_data:
             calls.append((persistence.update_bot_data, self.bot_data))
         if store.chat_data:
-            updated, self._chat_ids_to_be_updated_in_persistence = (
-                self._chat_ids_to_be_updated_in_persistence,
-                set(),
+            calls += self._data_calls(
+                "chat", self.chat_data, persistence.update_chat_data, persistence.drop_chat_data
             )
-            deleted, self._chat_ids_to_be_deleted_in_persistence = (
-                self._chat_ids_to_be_deleted_in_persistence,
-                set(),
-            )
-            calls += [
-                (persistence.update_chat_data, i, self.chat_data[i]) for i in updated - deleted
-            ]
-            calls += [(persistence.drop_chat_data, i) for i in deleted]
         if store.user_data:
-            updated, self._user_ids_to_be_updated_in_persistence = (
-                self._user_ids_to_be_updated_in_persistence,
-                set(),
+            calls += self._data_calls(
+                "user", self.user_data, persistence.update_user_data, persistence.drop_user_data
             )
-            deleted, self._user_ids_to_be_deleted_in_persistence = (
-                self._user_ids_to_be_deleted_in_persistence,
-                set(),
-            )
-            calls += [
-                (persistence.update_user_data, i, self.user_data[i]) for i in updated - deleted
-            ]
-            calls += [(persistence.drop_user_data, i) for i in deleted]
         for name, states in self._conversation_handler_conversations.items():
             if not states._write_access_keys:  # what pop_accessed_write_items pops: none
                 continue

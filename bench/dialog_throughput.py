@@ -102,6 +102,17 @@ async def echo(update: Update, context) -> None:
     await update.message.reply_text(update.message.text)
 
 
+def collect_errors(app: Application) -> list[str]:
+    """The errors the application's handlers raise, collected as they happen."""
+    errors = []
+
+    async def count_error(update: object, context) -> None:
+        errors.append(repr(context.error))
+
+    app.add_error_handler(count_error)
+    return errors
+
+
 async def bare_echo(updates: int, users: int) -> Timer:
     request = OfflineRequest()
     app = (
@@ -112,12 +123,7 @@ async def bare_echo(updates: int, users: int) -> Timer:
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
-    errors = []
-
-    async def count_error(update: object, context) -> None:
-        errors.append(repr(context.error))
-
-    app.add_error_handler(count_error)
+    errors = collect_errors(app)
     timer = Timer()
     async with app:
         script = Script(request, app.bot)
@@ -242,12 +248,7 @@ async def plain_dialog(
             fallbacks=[],
         )
     )
-    errors = []
-
-    async def count_error(update: object, context) -> None:
-        errors.append(repr(context.error))
-
-    app.add_error_handler(count_error)
+    errors = collect_errors(app)
     timer = Timer()
     async with app:
         request.log = []
@@ -370,12 +371,7 @@ async def registration_dialog(
     limiter = type(app.bot.rate_limiter).__name__
     if not rate_limiter:
         app.bot._rate_limiter = None  # Telegram's 30 messages/s cap is not the bot's own cost
-    errors = []
-
-    async def count_error(update: object, context) -> None:
-        errors.append(repr(context.error))
-
-    app.add_error_handler(count_error)
+    errors = collect_errors(app)
     timer = Timer()
     confirmed = 0
     async with app:

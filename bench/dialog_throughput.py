@@ -322,8 +322,9 @@ _LITERAL = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
 
 
 class SqlCounter:
-    """Counts the SQL statements SQLite runs while `on` is set, by shape (literals as ?), and
-    the round trips to aiosqlite's thread (each call queued to it, whatever it runs).
+    """Counts the SQL statements SQLite runs while `on` is set, by shape (literals as ?), the
+    round trips to aiosqlite's thread (each call queued to it, whatever it runs) and the
+    transactions run at once on the event loop's own connection (`Database.run_transaction`).
 
     SQLite's trace reports a statement again for each trigger it fires, so an INSERT with
     triggers counts more than once."""
@@ -331,21 +332,27 @@ class SqlCounter:
     def __init__(self) -> None:
         self.on = False
         self.shapes: Counter[str] = Counter()
-        self.round_trips = 0
+        self.round_trips = self.local_transactions = 0
 
-    def __call__(self, sql: str) -> None:  # sqlite3 trace callback, in aiosqlite's thread
+    def shared(self, sql: str) -> None:  # trace callback of aiosqlite's connection, its thread
         if self.on:
             self.shapes[" ".join(_LITERAL.sub("?", sql).split())] += 1
 
-    def watch(self, conn) -> None:
-        """Count the calls `conn` queues to its thread (aiosqlite's one entry, `_execute`)."""
-        execute = conn._execute
+    def local(self, sql: str) -> None:  # trace callback of the event loop's own connection
+        self.shared(sql)
+        self.local_transactions += self.on and sql == "BEGIN IMMEDIATE"
+
+    async def watch(self, db) -> None:
+        """Trace both connections of `db` and count the calls its aiosqlite connection queues
+        to its thread (aiosqlite's one entry, `_execute`)."""
+        await db.set_trace_callbacks(self.shared, self.local)
+        execute = db.conn._execute
 
         async def counted(fn, *args, **kwargs):
             self.round_trips += self.on
             return await execute(fn, *args, **kwargs)
 
-        conn._execute = counted
+        db.conn._execute = counted
 
 
 async def registration_dialog(
@@ -359,8 +366,7 @@ async def registration_dialog(
     storage = await Storage.open(db_path)
     telegram_ids = await prepare(storage, people + WARMUP_PEOPLE)
     if sql:
-        await storage.db.conn.set_trace_callback(sql)
-        sql.watch(storage.db.conn)
+        await sql.watch(storage.db)
     settings = Settings(
         _env_file=None, bot_token=TOKEN, db_path=db_path, media_dir=workdir / "media"
     )
@@ -509,7 +515,9 @@ async def main() -> None:
     if sql:
         total = sum(sql.shapes.values())
         trips = sql.round_trips / updates
+        local = sql.local_transactions / updates
         print(f"\nround trips to the database thread in (b): {trips:.2f} per update")
+        print(f"transactions on the event loop's own connection in (b): {local:.2f} per update")
         print(f"SQL statements in (b): {total / updates:.2f} per update; by shape, per update:")
         for shape, count in sql.shapes.most_common(20):
             print(f"  {count / updates:6.2f}  {shape[:150]}")

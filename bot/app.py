@@ -11,7 +11,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    Defaults,
     MessageHandler,
     filters,
 )
@@ -76,7 +75,6 @@ def build_application(
         .base_url(settings.api_base_url)
         .base_file_url(settings.file_base_url)
         .rate_limiter(AIORateLimiter(max_retries=2))
-        .defaults(Defaults(tzinfo=settings.tzinfo))
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlitePersistence(storage.db))
         .concurrent_updates(PerPersonUpdateProcessor())

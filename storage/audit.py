@@ -61,8 +61,8 @@ def entry_statement(
     before: dict | None = None,
     after: dict | None = None,
 ) -> tuple[str, tuple]:
-    """The INSERT of one audit entry, for a caller that runs it on the database thread inside
-    its own one-trip transaction (`Database.run_transaction`)."""
+    """The INSERT of one audit entry, for a caller that runs it inside its own small
+    transaction (`Database.run_transaction`)."""
     return (
         "INSERT INTO audit_log (at, actor_id, actor_telegram_id, action, subject_type,"
         " subject_id, area_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

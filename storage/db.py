@@ -1,8 +1,10 @@
 """The SQLite connection: pragmas, numbered migrations, and write transactions."""
 
 import asyncio
+import logging
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -13,6 +15,7 @@ from typing import TypeVar
 import aiosqlite
 
 BUSY_TIMEOUT_MS = 5000
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Deferred = tuple[str, tuple, Callable[[], None] | None]  # SQL, parameters, undo if it fails
 
@@ -55,10 +58,14 @@ class Database:
     serialises them, since concurrent updates share this one connection.
     """
 
+    checkpoint_every = 500  # commits of the local connection; see `_after_local_commit`
+
     def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self.conn = conn
         self._path = path  # the database file (None: in memory), for `read_small`'s connection
-        self._reader: sqlite3.Connection | None = None
+        self._local: sqlite3.Connection | None = None  # see `_local_connection`
+        self._local_commits = 0
+        self._checkpoint: _Checkpoint | None = None
         self._write_lock = asyncio.Lock()
         self._owner: asyncio.Task | None = None
         self._depth = 0  # savepoints open inside the owner's transaction
@@ -76,14 +83,67 @@ class Database:
         return cls(conn, None if str(path) == ":memory:" else Path(path).resolve())
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        if self._checkpoint is not None:
+            self._checkpoint.join()
+        if self._local is not None:
+            self._local.close()
+            self._local = None
         await self.conn.close()
+
+    def _local_connection(self) -> sqlite3.Connection:
+        """The event loop's own connection to the database file, for `read_small` and the
+        small transactions of `run_transaction`: what it runs takes tens of microseconds on
+        the caller's thread instead of a round trip to aiosqlite's thread (the thread switch
+        there and back costs more than such a statement).
+
+        It never waits for a lock (busy_timeout 0): blocking the event loop for another
+        process's transaction would stall every chat, so a busy database sends the work to
+        aiosqlite's thread, which may wait. It never checkpoints either (`_after_local_commit`).
+        """
+        if self._local is None:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._local = conn
+        return self._local
+
+    async def _after_local_commit(self) -> None:
+        """Keep the write-ahead log short without holding up the event loop or an update.
+
+        SQLite's own automatic checkpoint would run inside a commit on the event loop's
+        thread and hold every chat for its fsyncs (tens of milliseconds on a slow disk). The
+        local connection never checkpoints; instead, every `checkpoint_every` commits, a
+        thread of its own copies the log into the database file (`_Checkpoint`) while the
+        bot goes on. The log can only start again from its beginning once a checkpoint
+        has copied all of it with no commit in between, so when that thread is done, the
+        next commit copies the few pages written meanwhile on aiosqlite's thread, under
+        the write lock.
+        """
+        self._local_commits += 1
+        checkpoint = self._checkpoint
+        if checkpoint is not None and checkpoint.done():
+            self._checkpoint = None
+            try:
+                await self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:  # tried again after the next `checkpoint_every` commits
+                log.warning("checkpoint failed", exc_info=True)
+        elif checkpoint is None and self._local_commits % self.checkpoint_every == 0:
+            self._checkpoint = _Checkpoint(self._path)
+
+    async def set_trace_callbacks(
+        self, shared: Callable[[str], None], local: Callable[[str], None]
+    ) -> None:
+        """SQLite's trace callbacks of both connections (for the benchmarks' SQL counts)."""
+        await self.conn.set_trace_callback(shared)
+        if self._path is not None:
+            self._local_connection().set_trace_callback(local)
 
     async def read_small(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         """A small indexed read of what is committed, run at once on the caller's thread
-        through a read-only connection of its own: no round trip to the database thread.
+        through the event loop's own connection (`_local_connection`): no round trip.
 
         For rows read on every registration that another process may change at any time
         (programme years, criteria activations, set from the command line): always as
@@ -93,16 +153,12 @@ class Database:
         """
         if self._path is None or self.in_own_transaction:
             return await self.conn.execute_fetchall(sql, params)
-        if self._reader is None:
-            self._reader = sqlite3.connect(
-                f"{self._path.as_uri()}?mode=ro",
-                uri=True,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            self._reader.row_factory = sqlite3.Row
-            self._reader.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return self._reader.execute(sql, params).fetchall()
+        try:
+            return self._local_connection().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        return await self.conn.execute_fetchall(sql, params)  # rare: see _local_connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -177,26 +233,28 @@ class Database:
 
     async def run_transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn(connection)` as one transaction (BEGIN IMMEDIATE … COMMIT, rolled back on
-        error) in one round trip; inside this task's own open transaction, as part of it."""
+        error), for a few small statements: on the event loop's own connection, at once, or
+        in one round trip to aiosqlite's thread when another process holds the database's
+        write lock; inside this task's own open transaction, as part of it."""
         if self._owner is asyncio.current_task():
             return await self.run(fn)
-
-        def in_transaction(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return result
-
-        async with self._write_lock:
-            return await self.run(in_transaction)
+        async with self._write_lock:  # no transaction of ours is open on the shared connection
+            if self._path is not None:
+                local = self._local_connection()
+                try:
+                    local.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as error:
+                    if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                        raise
+                else:
+                    result = _finish(local, fn)
+                    await self._after_local_commit()
+                    return result
+            return await self.run(lambda conn: _finish(conn, fn, begin=True))
 
     async def write_many(self, statements: Sequence[tuple[str, tuple]]) -> list[int]:
-        """The statements as one transaction, in one round trip; how many rows each changed."""
+        """The statements as one small transaction (`run_transaction`); how many rows each
+        changed."""
 
         def run_all(conn: sqlite3.Connection) -> list[int]:
             return [conn.execute(sql, params).rowcount for sql, params in statements]
@@ -258,6 +316,42 @@ class Database:
                 await conn.execute(f"PRAGMA user_version = {number}")
             version = number
         return version
+
+
+class _Checkpoint(threading.Thread):
+    """One PASSIVE checkpoint on a connection and a thread of its own: it waits for no
+    reader or writer, and nobody waits for it (`Database._after_local_commit`)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(name="sqlite-checkpoint", daemon=True)
+        self._path = path
+        self.start()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            log.warning("checkpoint failed", exc_info=True)
+        finally:
+            conn.close()
+
+    def done(self) -> bool:
+        return not self.is_alive()
+
+
+def _finish(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], begin=False) -> T:
+    """`fn(conn)` and COMMIT, or ROLLBACK if anything fails (BEGIN IMMEDIATE first if asked)."""
+    if begin:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
 
 
 def _statements(script: str) -> list[str]:

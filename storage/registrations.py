@@ -203,7 +203,7 @@ class RegistrationRepository:
         cached = self._drafts.rows.get(person_id)
         if cached is None:
             ticket = self._drafts.ticket()
-            rows = await self.db.read_small(  # as committed, without a round trip
+            rows = await self.db.read_small(  # as committed, on the event loop's thread
                 "SELECT * FROM registration_drafts WHERE person_id = ?", (person_id,)
             )
             cached = _cached_draft(rows[0] if rows else None)
@@ -290,13 +290,13 @@ class RegistrationRepository:
 
         The draft id is unique among registrations, so a second Confirm (a double tap, or an
         update delivered again) finds the registration the first one made. `audit` gives the
-        audit entry's INSERT for the new registration: it runs in the same transaction, in
-        the same round trip (not for a registration found made already).
+        audit entry's INSERT for the new registration: it runs in the same transaction
+        (not for a registration found made already).
         """
         answers, kind = draft.answers, ModelKind(draft.answers["kind"])
         now = to_db(utcnow())
 
-        def register_once(conn) -> object:  # on the database thread: one round trip
+        def register_once(conn) -> object:  # one small transaction (run_transaction)
             existing = conn.execute(
                 "SELECT * FROM registrations WHERE draft_id = ?", (draft.id,)
             ).fetchone()

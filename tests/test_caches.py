@@ -139,7 +139,7 @@ async def test_a_programme_year_written_in_an_open_transaction_is_read_back_by_i
     async with storage.db.transaction():
         await storage.registrations.set_programme_year(dates)
         assert await storage.registrations.programme_year("01", 2027) == dates
-        assert storage.db._reader is None or (
-            storage.db._reader.execute("SELECT COUNT(*) FROM programme_years").fetchone()[0] == 0
+        assert storage.db._local is None or (
+            storage.db._local.execute("SELECT COUNT(*) FROM programme_years").fetchone()[0] == 0
         )
     assert await storage.registrations.programme_year("01", 2027) == dates

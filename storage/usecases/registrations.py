@@ -18,9 +18,9 @@ def changeable_by_role(person: Person, registration: Registration) -> bool:
 
 
 async def register(storage: Storage, actor: Person, draft: Draft, hamlet: Area) -> Registration:
-    """Number a finished draft, audited, in one transaction and one round trip to the
-    database thread; a second Confirm (a double tap, an update delivered again) finds the
-    registration the first one made, and audits nothing more."""
+    """Number a finished draft, audited, in one small transaction (`Database.run_transaction`);
+    a second Confirm (a double tap, an update delivered again) finds the registration the
+    first one made, and audits nothing more."""
 
     def audit_entry(registration: Registration) -> tuple[str, tuple]:
         return entry_statement(

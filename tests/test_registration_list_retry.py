@@ -125,3 +125,13 @@ async def test_a_one_word_name_asks_again_on_one_live_screen(bot, api, storage, 
     (back,) = await chat.press("Hủy")
     assert back.message_id == retry.message_id and back.text == card.text
     assert live(chat) == [back]
+
+    # /huy after a question asked again takes the buttons of that one, the live screen, away.
+    await chat.press("✏️ Sửa")
+    await chat.press("Chủ hộ: Trần Thị Bình")
+    closed, retry = await chat.send("12345", expect=2)
+    assert closed.buttons == [] and live(chat) == [retry]
+    closed, said = await chat.send("/huy", expect=2)
+    assert (closed.message_id, closed.buttons) == (retry.message_id, [])
+    assert said.text == "Đã hủy. Không có gì thay đổi." and live(chat) == []
+    assert (await storage.registrations.get(registration.id)).head_name == "Trần Thị Bình"

@@ -7,7 +7,8 @@ audited, and changes nothing. Answers are checked by the same Fields as /dangky 
 
 The card is one screen: Edit, the answer's button, Cancel and a tapped answer edit its message
 in place; a typed answer shortens the question to a one-line record and sends the updated card
-below it as the screen from then on.
+below it as the screen from then on. A typed answer that cannot be taken takes the question's
+buttons away and sends it again below, headed by what was wrong.
 """
 
 from collections.abc import Callable
@@ -489,15 +490,33 @@ async def value_typed(update: Update, context: BotContext) -> str | int | None:
     answer = field_of(registration, editing["key"])
     answers = {k: v for k, v in answers_of(registration).items() if v is not None}
     value = answer.accept(update.message.text, answers)
-    if value is None:
-        await update.message.reply_text(str(answer.problem))
-        return None
-    problem = lowered_below(registration.kind, answers, answer.key, value)
+    problem = (
+        str(answer.problem)
+        if value is None
+        else lowered_below(registration.kind, answers, answer.key, value)
+    )
     if problem:
-        await update.message.reply_text(problem)
+        await ask_again(update, context, editing, registration, answer, problem)
         return None
     await save_change(update, context, registration, hamlet, answer.key, value)
     return ConversationHandler.END
+
+
+async def ask_again(
+    update: Update,
+    context: BotContext,
+    editing: dict,
+    registration: Registration,
+    answer: Field,
+    problem: str,
+) -> None:
+    """A typed answer that cannot be taken: the question's buttons are taken away and it is
+    sent again below as the screen, headed by what was wrong, as /dangky does."""
+    await close_question(update, context, editing, None)
+    text, keyboard = render_question(registration, answer)
+    sent = await update.message.reply_text(f"{problem}\n\n{text}", reply_markup=keyboard)
+    remember_screen(editing, sent)
+    context.user_data[EDITING] = editing
 
 
 NO_ANSWER = object()  # what Remove answers: saved as None

@@ -167,13 +167,19 @@ async def test_hamlet_head_edits_and_withdraws(bot, api, storage, enrol, hamlets
     assert question.message_id == choice.message_id  # the card's own message, edited
     assert question.text.startswith("GD-2026-00001: Số nhân khẩu hiện là 4.\nHộ có bao nhiêu")
 
-    (retry,) = await chat.send("bốn")
-    assert retry.text == "Xin vui lòng nhập số nhân khẩu bằng chữ số, từ 1 đến 50."
-    (retry,) = await chat.send("1")  # fewer than the 2 school-age children already given
-    assert retry.text.startswith("Số này nhỏ hơn trẻ em trong độ tuổi đi học đã khai (2).")
+    # A wrong answer: the question again below, headed by the problem; the old one loses buttons.
+    closed, retry = await chat.send("bốn", expect=2)
+    assert closed.message_id == question.message_id and closed.buttons == []
+    assert (
+        retry.text == "Xin vui lòng nhập số nhân khẩu bằng chữ số, từ 1 đến 50.\n\n" + question.text
+    )
+    closed, again = await chat.send("1", expect=2)  # fewer than the 2 school-age children given
+    assert closed.message_id == retry.message_id and closed.buttons == []
+    assert again.text.startswith("Số này nhỏ hơn trẻ em trong độ tuổi đi học đã khai (2).")
+    assert again.buttons == question.buttons
     assert (await storage.registrations.get(registration.id)).members == 4
     saved, card = await chat.send("6", expect=2)
-    assert saved.message_id == question.message_id
+    assert saved.message_id == again.message_id
     assert saved.text == "✔️ Số nhân khẩu: 6" and saved.buttons == []
     assert "Số nhân khẩu: 6" in card.text and card.message_id > question.message_id
     assert (await storage.registrations.get(registration.id)).members == 6

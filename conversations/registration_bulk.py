@@ -11,6 +11,7 @@ every press is checked against the person's hamlet again.
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -45,6 +46,7 @@ from storage.registrations import (
     identity_name,
 )
 from storage.text import search_key
+from storage.usecases.drafts import LIST_DISCARDED
 from storage.usecases.registrations import register_list
 
 COMMAND = "nhapds"
@@ -52,6 +54,7 @@ CARRY_PAGE = 10  # last year's families per page
 HAMLET_PAGE = 8
 MAX_TEXT = 3800  # a screen stays under Telegram's 4096 characters
 WATCH_GROUP = -1  # after the gate, before the dialogs
+STALE = _l("This button is no longer valid. Please start again from the command.")
 # The buttons of a draft, which they name: a press on another's or an older draft finds nothing.
 DRAFT_PRESS = Action(
     "nhapds", "bulk:{draft_id}:{verb}", draft_id=int, verb=("tpl", "dup", "clear", "ok", "x")
@@ -313,6 +316,14 @@ def render_done(
     return [*messages, current]
 
 
+def render_expired(days: int, discarded_on: datetime) -> str:
+    return _(
+        "This list is no longer open: it was left untouched for {days} days and was discarded "
+        "on {date:%d/%m/%Y}. Nothing from it was registered. Please send the list again with "
+        "/nhapds."
+    ).format(days=days, date=discarded_on)
+
+
 # --- showing a screen --------------------------------------------------------------------
 
 
@@ -566,10 +577,11 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
     query = update.callback_query
     draft_id, action, *value = context.pressed
     draft = await draft_named(context, draft_id)
-    if draft is None or not fits(draft, action):
-        await query.answer(
-            _("This button is no longer valid. Please start again from the command.")
-        )
+    if draft is None:
+        await gone(update, context, draft_id)
+        return None
+    if not fits(draft, action):
+        await query.answer(str(STALE))
         return None
     hamlet = None
     if draft.hamlet_id is not None:
@@ -579,6 +591,22 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             return None
     handler = ACTIONS[draft.mode][action]
     return await handler(update, context, draft, hamlet, value[0] if value else None)
+
+
+async def gone(update: Update, context: BotContext, draft_id: int) -> None:
+    """A press on a draft that is no more: on a list the daily job discarded, its screen says
+    so; on any other (an older one, one registered, another person's) the button is stale."""
+    query = update.callback_query
+    entry = await context.storage.audit.last(LIST_DISCARDED, "bulk_draft", draft_id)
+    if entry is None or entry.before.get("person_id") != context.person.id:
+        await query.answer(str(STALE))
+        return
+    text = render_expired(entry.after["days"], entry.at.astimezone(context.settings.tzinfo))
+    await query.answer()
+    try:
+        await query.edit_message_text(text)
+    except BadRequest:  # the screen cannot be edited (deleted): said below it instead
+        await update.effective_message.reply_text(text)
 
 
 def fits(draft: BulkDraft, action: str) -> bool:
@@ -795,6 +823,7 @@ def handlers() -> dict[int, list]:
         entry_points=[
             CommandHandler(COMMAND, menu),
             BULK_MODE.handler(mode_chosen),
+            *in_draft,  # a screen left for another command still works, or says why not
         ],
         states={
             State.HAMLET: [

@@ -1,6 +1,6 @@
-"""Registering many at once: a list of families pasted or sent as a file, or last year's
-families and clans carried over. Opened by the "bulk:list" and "bulk:carry" buttons of /dangky,
-or by /nhapds.
+"""Registering many at once: a list of families or of clans pasted or sent as a file, or last
+year's families and clans carried over. Opened by the "bulk:list" and "bulk:carry" buttons of
+/dangky, or by /nhapds.
 
 One screen, edited in place as the person taps; after a typed list or a file, the screen is
 sent anew below it and the one above is shortened to a one-line record. What the person has
@@ -43,6 +43,7 @@ from storage.registrations import (
     BulkMode,
     NewRegistration,
     Registration,
+    display_name,
     identity_name,
 )
 from storage.text import search_key
@@ -61,6 +62,10 @@ DRAFT_PRESS = Action(
 )
 DRAFT_PICK = Action(
     "nhapds", "bulk:{draft_id}:{verb}:{value}", draft_id=int, verb=("h", "hp", "t", "p"), value=int
+)
+# A list of families or of clans: the list's lines are read again as the kind tapped.
+DRAFT_KIND = Action(
+    "nhapds", "bulk:{draft_id}:{verb}:{kind}", draft_id=int, verb=("k",), kind=ModelKind
 )
 
 
@@ -135,28 +140,57 @@ def pager(draft: BulkDraft, action: str, page: int, pages: int) -> list[tuple[st
     return row
 
 
-def list_title(hamlet: Area, year: int) -> str:
+def list_kind(draft: BulkDraft) -> ModelKind:
+    """What the list is of: families unless the person tapped Clans."""
+    return ModelKind(draft.body.get("kind", ModelKind.FAMILY.value))
+
+
+def list_title(hamlet: Area, year: int, kind: ModelKind) -> str:
+    if kind is ModelKind.CLAN:
+        return _("📋 List of clans, {hamlet}, {year}").format(hamlet=hamlet.name, year=year)
     return _("📋 List of families, {hamlet}, {year}").format(hamlet=hamlet.name, year=year)
 
 
+def kind_row(draft: BulkDraft) -> list[tuple[str, str]]:
+    """Families or clans, the one the list is read as marked."""
+    chosen = list_kind(draft)
+    return [
+        DRAFT_KIND.button(
+            ("🔘 " if kind is chosen else "⚪ ") + label, draft_id=draft.id, verb="k", kind=kind
+        )
+        for kind, label in ((ModelKind.FAMILY, _("Families")), (ModelKind.CLAN, _("Clans")))
+    ]
+
+
 def render_list_prompt(draft: BulkDraft, hamlet: Area) -> tuple[str, InlineKeyboardMarkup]:
+    kind = list_kind(draft)
+    if kind is ModelKind.CLAN:
+        how = _(
+            "Paste the list here, one clan a line: the clan's name, the full name of the clan "
+            "head, then if you know them the number of households and the branch. For "
+            "example:\nHọ Nguyễn, Nguyễn Văn An, 12\nHọ Lê, Lê Văn Bình"
+        )
+    else:
+        how = _(
+            "Paste the list here, one family a line: the full name of the head of "
+            "household, then if you know them the number of people and of children of "
+            "school age. For example:\nTrần Văn Bình, 5, 2\nLê Thị Hoa"
+        )
     text = "\n".join(
         (
-            list_title(hamlet, draft.year),
-            _(
-                "Paste the list here, one family a line: the full name of the head of "
-                "household, then if you know them the number of people and of children of "
-                "school age. For example:\nTrần Văn Bình, 5, 2\nLê Thị Hoa"
-            ),
+            list_title(hamlet, draft.year, kind),
+            how,
             _(
                 "Separate the parts with , or ; or a tab or -. A long list may come in several "
                 "messages."
             ),
             _("Or tap “Excel template”, fill it in and send the file back here (.xlsx or .csv)."),
+            _("A list of families or of clans? Tap one below."),
         )
     )
     return text, buttons(
         [
+            kind_row(draft),
             [DRAFT_PRESS.button(_("📥 Excel template"), draft_id=draft.id, verb="tpl")],
             [DRAFT_PRESS.button(_("✖️ Cancel"), draft_id=draft.id, verb="x")],
         ]
@@ -190,19 +224,28 @@ def render_check(
     draft: BulkDraft, hamlet: Area, check: ListCheck
 ) -> tuple[str, InlineKeyboardMarkup]:
     """What a list would register, and what it would not and why: one screen."""
-    with_duplicates = draft.body.get("with_duplicates", False)
+    with_duplicates, kind = draft.body.get("with_duplicates", False), list_kind(draft)
+    clans = kind is ModelKind.CLAN
     lines = [
-        list_title(hamlet, draft.year),
+        list_title(hamlet, draft.year, kind),
         _("Lines read: {n}").format(n=check.read),
-        _("✅ Ready to register: {n}").format(n=len(check.ready)),
+        (_("✅ Clans ready to register: {n}") if clans else _("✅ Ready to register: {n}")).format(
+            n=len(check.ready)
+        ),
     ]
     if check.duplicates:
-        lines.append(
+        same = (
             _(
+                "⚠️ Same name as a clan already registered this year: {n}. Not registered "
+                "unless you tap “Also register these”:"
+            )
+            if clans
+            else _(
                 "⚠️ Same name as a family already registered this year: {n}. Not registered "
                 "unless you tap “Also register these”:"
-            ).format(n=len(check.duplicates))
+            )
         )
+        lines.append(same.format(n=len(check.duplicates)))
         lines += fit([duplicate_line(*item) for item in check.duplicates], MAX_TEXT // 3)
     if check.bad:
         lines.append(_("❌ Cannot be used: {n}").format(n=len(check.bad)))
@@ -219,7 +262,10 @@ def render_check(
     count = len(check.ready) + (len(check.duplicates) if with_duplicates else 0)
     rows = []
     if count:
-        label = ngettext("✅ Register {n} family", "✅ Register {n} families", count)
+        if clans:
+            label = ngettext("✅ Register {n} clan", "✅ Register {n} clans", count)
+        else:
+            label = ngettext("✅ Register {n} family", "✅ Register {n} families", count)
         rows.append([DRAFT_PRESS.button(label.format(n=count), draft_id=draft.id, verb="ok")])
     if check.duplicates:
         tick = "☑️" if with_duplicates else "⬜"
@@ -230,6 +276,7 @@ def render_check(
                 )
             ]
         )
+    rows.append(kind_row(draft))
     rows.append([DRAFT_PRESS.button(_("🗑 Start the list again"), draft_id=draft.id, verb="clear")])
     rows.append([DRAFT_PRESS.button(_("✖️ Cancel"), draft_id=draft.id, verb="x")])
     return "\n".join(lines), buttons(rows)
@@ -240,7 +287,7 @@ def duplicate_line(row: Row, found: NewRegistration, earlier: Registration | Row
         same = _("same as {label}").format(label=row_label(earlier))
     else:
         same = _("already registered as {number}").format(number=earlier.number)
-    return f"• {row_label(row)}: {found.head_name}, {same}"
+    return f"• {row_label(row)}: {display_name(found.kind, found.model_dump())}, {same}"
 
 
 def carry_title(hamlet: Area, year: int) -> str:
@@ -498,9 +545,9 @@ def stored_rows(draft: BulkDraft) -> list[Row]:
 
 async def check_rows(context: BotContext, draft: BulkDraft, rows: list[Row]) -> ListCheck:
     names = await context.storage.registrations.registered_names(
-        draft.hamlet_id, draft.year, ModelKind.FAMILY
+        draft.hamlet_id, draft.year, list_kind(draft)
     )
-    return family_list.check_list(rows, names)
+    return family_list.check_list(rows, names, list_kind(draft))
 
 
 async def show_list(
@@ -643,12 +690,24 @@ async def on_hamlet_page(update, context, draft: BulkDraft, _hamlet, page: int) 
 
 
 async def on_template(update, context, draft: BulkDraft, hamlet: Area, _value) -> str:
+    kind, name = list_kind(draft), hamlet.name.replace(" ", "-")
+    if kind is ModelKind.CLAN:
+        filename = _("clans-{hamlet}.xlsx").format(hamlet=name)
+        caption = _("Fill in one clan a row, then send the file back here.")
+    else:
+        filename = _("families-{hamlet}.xlsx").format(hamlet=name)
+        caption = _("Fill in one family a row, then send the file back here.")
     await update.callback_query.answer()
     await update.effective_message.reply_document(
-        document=family_list.template(),
-        filename=_("families-{hamlet}.xlsx").format(hamlet=hamlet.name.replace(" ", "-")),
-        caption=_("Fill in one family a row, then send the file back here."),
+        document=family_list.template(kind), filename=filename, caption=caption
     )
+    return State.LIST
+
+
+async def on_kind(update, context, draft: BulkDraft, hamlet: Area, kind: ModelKind) -> str:
+    """Families or clans: the lines entered so far are read again as the kind tapped."""
+    body = {k: v for k, v in draft.body.items() if k != "with_duplicates"} | {"kind": kind.value}
+    await show_list(update, context, draft.model_copy(update={"body": body}), hamlet)
     return State.LIST
 
 
@@ -772,6 +831,7 @@ ACTIONS = {
         "h": on_hamlet,
         "hp": on_hamlet_page,
         "tpl": on_template,
+        "k": on_kind,
         "dup": on_duplicates,
         "clear": on_clear,
         "ok": on_list_confirm,
@@ -817,7 +877,7 @@ def watch(conversation: BulkConversation):
 
 def handlers() -> dict[int, list]:
     typed = filters.TEXT & ~filters.COMMAND
-    in_draft = [DRAFT_PRESS.handler(pressed), DRAFT_PICK.handler(pressed)]
+    in_draft = [action.handler(pressed) for action in (DRAFT_PRESS, DRAFT_PICK, DRAFT_KIND)]
     conversation = dialog(
         "registration_bulk",
         entry_points=[

@@ -86,8 +86,8 @@ async def test_stale_lists_are_discarded_owners_told_and_a_later_confirm_registe
     today = (await storage.audit.entries("bulk_draft.discarded"))[0].at.astimezone(TZ)
     assert said.text == (
         "Danh sách này không còn mở: danh sách đã không được cập nhật trong 30 ngày nên đã bị "
-        f"hủy ngày {today:%d/%m/%Y}. Chưa có gia đình nào trong danh sách được đăng ký. Vui lòng "
-        "gửi lại danh sách bằng lệnh /nhapds."
+        f"hủy ngày {today:%d/%m/%Y}. Chưa dòng nào trong danh sách được đăng ký. Vui lòng gửi lại "
+        "danh sách bằng lệnh /nhapds."
     )
     assert said.buttons == []
     (said_en,) = await chat_en.press("✅ Register 1 family")  # outside the dialog since /toi

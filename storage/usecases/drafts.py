@@ -54,6 +54,7 @@ async def discard_untouched_list(
             before={
                 "person_id": draft.person_id,
                 "mode": draft.mode.value,
+                "kind": draft.body.get("kind", "family"),
                 "year": draft.year,
                 "rows": draft.body.get("rows", []),
                 "updated_at": draft.updated_at,

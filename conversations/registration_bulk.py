@@ -104,7 +104,7 @@ class WhileOpen(TypeHandler):
 
 
 def render_menu() -> tuple[str, InlineKeyboardMarkup]:
-    text = _("Register many families at once:")
+    text = _("Register many families or clans at once:")
     return text, buttons(
         [
             [BULK_MODE.button(_("📋 Enter a list"), mode=BulkMode.LIST)],

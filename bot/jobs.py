@@ -1,18 +1,20 @@
-"""Work the bot does on its own, on a timer: daily backups, discarding drafts left unfinished."""
+"""Work the bot does on its own, on a timer: daily backups, discarding drafts (and lists
+waiting for confirmation) left unfinished."""
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from telegram import Bot
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.i18n import _, use_locale
+from bot.i18n import _, ngettext, use_locale
 from storage import Storage
 from storage.backup import BackupError, backup, prune
 from storage.clock import utcnow
-from storage.usecases.drafts import discard_untouched
+from storage.usecases.drafts import discard_untouched, discard_untouched_list
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +31,29 @@ def render_draft_discarded(days: int, last_changed: datetime) -> str:
     ).format(date=last_changed, days=days)
 
 
+def render_list_discarded(days: int, last_changed: datetime, lines: int) -> str:
+    if not lines:  # begun, but nothing entered: nothing lost
+        return _(
+            "Your list begun with /nhapds (no lines entered, last changed on {date:%d/%m/%Y}) "
+            "was closed because it was left untouched for {days} days. Send /nhapds to start "
+            "again whenever you are ready."
+        ).format(date=last_changed, days=days)
+    return ngettext(
+        "Your list waiting for confirmation ({n} line, last changed on {date:%d/%m/%Y}) was "
+        "discarded because it was left untouched for {days} days. Nothing from it was "
+        "registered. Send /nhapds to send the list again whenever you are ready.",
+        "Your list waiting for confirmation ({n} lines, last changed on {date:%d/%m/%Y}) was "
+        "discarded because it was left untouched for {days} days. Nothing from it was "
+        "registered. Send /nhapds to send the list again whenever you are ready.",
+        lines,
+    ).format(n=lines, date=last_changed, days=days)
+
+
 async def discard_stale_drafts(
     app_or_storage: Application | Storage, bot: Bot, now: datetime, days: int | None = None
 ) -> int:
-    """Discard drafts untouched for `days` (the HOCTAP_DRAFT_DAYS setting when given an app).
+    """Discard drafts untouched for `days` (the HOCTAP_DRAFT_DAYS setting when given an app):
+    those of /dangky, and the lists of /nhapds waiting for confirmation.
 
     Each owner who is still enrolled is told, in their own language. Returns how many drafts
     were discarded.
@@ -48,18 +69,34 @@ async def discard_stale_drafts(
         if not await discard_untouched(storage, draft, cutoff, days):
             continue  # touched since we looked
         discarded += 1
-        person = await storage.people.get(draft.person_id)
-        if person is None or not person.active:
+        last_changed = draft.updated_at.astimezone(tzinfo)
+        await tell(storage, bot, draft.person_id, render_draft_discarded, days, last_changed)
+    for listed in await storage.registrations.bulk_drafts_untouched_since(cutoff):
+        if not await discard_untouched_list(storage, listed, cutoff, days):
             continue
-        with use_locale(person.locale):
-            text = render_draft_discarded(days, draft.updated_at.astimezone(tzinfo))
-        try:
-            await bot.send_message(person.telegram_id, text)
-        except TelegramError as error:
-            log.warning("draft discard notice to person %s failed: %s", person.id, error)
+        discarded += 1
+        last_changed = listed.updated_at.astimezone(tzinfo)
+        lines = len(listed.body.get("rows", []))
+        await tell(storage, bot, listed.person_id, render_list_discarded, days, last_changed, lines)
     if discarded:
-        log.info("discarded %d registration draft(s) untouched for %d days", discarded, days)
+        log.info("discarded %d draft(s) untouched for %d days", discarded, days)
     return discarded
+
+
+async def tell(
+    storage: Storage, bot: Bot, person_id: int, render: Callable[..., str], *args: object
+) -> None:
+    """Send `render(*args)`, in their language, to a person still enrolled; a failure is
+    logged."""
+    person = await storage.people.get(person_id)
+    if person is None or not person.active:
+        return
+    with use_locale(person.locale):
+        text = render(*args)
+    try:
+        await bot.send_message(person.telegram_id, text)
+    except TelegramError as error:
+        log.warning("draft discard notice to person %s failed: %s", person.id, error)
 
 
 async def _draft_expiry(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,9 +1,12 @@
-"""A list of families as a hamlet head has it, pasted or as a spreadsheet: read and checked.
+"""A list of families, or of clans, as a hamlet head has it, pasted or as a spreadsheet: read
+and checked.
 
 One family a line: the head's full name, then if known the number of people and of children of
-school age, then an address and a phone; the parts separated by `,` `;` a tab or " - ". A
-spreadsheet (the template from `template()`, or a CSV) has the same columns, one family a row.
-Nothing here talks to Telegram or storage: the dialog (registration_bulk) does.
+school age, then an address and a phone. One clan a line: the clan's name, the clan head's full
+name, then if known the number of households and the branch. The parts are separated by `,` `;`
+a tab or " - ". A spreadsheet (the template from `template()`, or a CSV) has the same columns,
+one family or clan a row. Nothing here talks to Telegram or storage: the dialog
+(registration_bulk) does.
 """
 
 import csv
@@ -20,9 +23,9 @@ from openpyxl import load_workbook
 
 from bot.i18n import LOCALES, _, use_locale
 from bot.validation import person_name, vietnamese_mobile
-from conversations.registration_form import free_text, whole_number
+from conversations.registration_form import clan_name, free_text, whole_number
 from storage.criteria import ModelKind
-from storage.registrations import NewRegistration, Registration
+from storage.registrations import IDENTITY_FIELD, NewRegistration, Registration
 from storage.text import nfc, search_key
 
 SEPARATORS = re.compile(r"\t|;|,|\s+[-–]\s+")
@@ -32,6 +35,7 @@ NUMBERING = re.compile(r"^\s*(?:\d{1,4}(?:\s*[.)/-]|\t)|[-–•*+·])\s*")  # "
 ORDINAL = re.compile(r"\d{1,4}[.)]?")  # a spreadsheet's STT cell
 TRAILING_NUMBERS = re.compile(r"^(.*\D)\s+(\d{1,2})(?:\s+(\d{1,2}))?$")  # "Trần Bình 5 2"
 COLUMNS = 5  # name, people, children, address, phone
+CLAN_COLUMNS = 4  # clan, head, households, branch
 MAX_ROWS = 1000  # a hamlet has about 250 households
 MAX_FILE_BYTES = 2 * 1024 * 1024
 # What people type after pasting a list ("cảm ơn", "xong rồi"): no family, though two words
@@ -40,6 +44,7 @@ CHAT_WORDS = frozenset(
 )
 members = whole_number(1, 50)
 children = whole_number(0, 50)
+households = whole_number(1, 5000)
 
 
 class Source(StrEnum):
@@ -57,6 +62,11 @@ class RowProblem(StrEnum):
     ADDRESS = "address"
     PHONE = "phone"
     TOO_MANY = "too_many"
+    CLAN_NAME = "clan_name"
+    CLAN_HEAD = "clan_head"
+    HOUSEHOLDS = "households"
+    BRANCH = "branch"
+    TOO_MANY_CLAN = "too_many_clan"
 
 
 class FileProblem(Exception):
@@ -149,15 +159,43 @@ def family(row: Row) -> NewRegistration | RowProblem:
     return NewRegistration(**answers)
 
 
-def check_list(rows: list[Row], registered: dict[str, Registration]) -> ListCheck:
-    """Sort rows into ready, duplicates (by the name rule of `same_name`) and bad ones."""
-    result, seen = ListCheck(), {}
+def clan(row: Row) -> NewRegistration | RowProblem:
+    """The clan a row describes, or what is wrong with it."""
+    if len(row.cells) > CLAN_COLUMNS:
+        return RowProblem.TOO_MANY_CLAN
+    name, head, count, branch = (*row.cells, *[""] * (CLAN_COLUMNS - len(row.cells)))
+    answers = {"kind": ModelKind.CLAN, "clan_name": clan_name(name)}
+    if answers["clan_name"] is None or search_key(name) in CHAT_WORDS:
+        return RowProblem.CLAN_NAME
+    answers["head_name"] = person_name(head)
+    if answers["head_name"] is None:
+        return RowProblem.CLAN_HEAD
+    for key, text, read, problem in (
+        ("households", count, households, RowProblem.HOUSEHOLDS),
+        ("branch", branch, free_text, RowProblem.BRANCH),
+    ):
+        if text:
+            answers[key] = read(text)
+            if answers[key] is None:
+                return problem
+    return NewRegistration(**answers)
+
+
+READERS = {ModelKind.FAMILY: family, ModelKind.CLAN: clan}
+
+
+def check_list(
+    rows: list[Row], registered: dict[str, Registration], kind: ModelKind = ModelKind.FAMILY
+) -> ListCheck:
+    """Sort rows, read as families or clans, into ready, duplicates (by the name rule of
+    `same_name`: the head's name, or the clan's) and bad ones."""
+    result, seen, read = ListCheck(), {}, READERS[kind]
     for row in rows:
-        found = family(row)
+        found = read(row)
         if isinstance(found, RowProblem):
             result.bad.append((row, found))
             continue
-        key = search_key(found.head_name)
+        key = search_key(getattr(found, IDENTITY_FIELD[kind]))
         earlier = registered.get(key) or seen.get(key)
         if earlier is not None:
             result.duplicates.append((row, found, earlier))
@@ -176,13 +214,25 @@ def problem_text(problem: RowProblem) -> str:
         RowProblem.ADDRESS: _("the address is longer than 120 characters"),
         RowProblem.PHONE: _("not a Vietnamese mobile number"),
         RowProblem.TOO_MANY: _("too many parts (name, people, children, address, phone)"),
+        RowProblem.CLAN_NAME: _("not a clan's name (letters only, e.g. Họ Nguyễn)"),
+        RowProblem.CLAN_HEAD: _("no full name of the clan head after the clan's name"),
+        RowProblem.HOUSEHOLDS: _("the number of households must be from 1 to 5000"),
+        RowProblem.BRANCH: _("the branch is longer than 120 characters"),
+        RowProblem.TOO_MANY_CLAN: _("too many parts (clan, clan head, households, branch)"),
     }[problem]
 
 
 # --- spreadsheets ------------------------------------------------------------------------
 
 
-def headers() -> list[str]:
+def headers(kind: ModelKind = ModelKind.FAMILY) -> list[str]:
+    if kind is ModelKind.CLAN:
+        return [
+            _("Name of the clan"),
+            _("Full name of the clan head"),
+            _("Households in the clan"),
+            _("Branch (optional)"),
+        ]
     return [
         _("Full name of the head of household"),
         _("Number of people"),
@@ -196,29 +246,53 @@ def _header_keys() -> set[str]:
     keys = set()
     for locale in LOCALES:
         with use_locale(locale):
-            keys.add(search_key(headers()[0]))
+            keys |= {search_key(headers(kind)[0]) for kind in ModelKind}
     return keys
 
 
-def template() -> bytes:
-    """The XLSX a hamlet head fills in: the headers in the person's language, then one family
-    a row; phone and address are text, so Excel keeps a phone's leading 0."""
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet(_("Families")[:31])
-    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-    text = book.add_format({"num_format": "@"})
-    for column, (title, width) in enumerate(zip(headers(), (32, 12, 16, 30, 16), strict=True)):
-        sheet.write(0, column, title, bold)
-        sheet.set_column(column, column, width, text if column >= 3 else None)
-    sheet.freeze_panes(1, 0)
-    notes = book.add_worksheet(_("How to fill in")[:31])
-    for line, note in enumerate(
+TEXT_FROM = 3  # the columns from here on are text: address and phone, or the branch
+
+
+def _layout(kind: ModelKind) -> tuple[str, tuple[int, ...], tuple[str, ...]]:
+    """The template's sheet name, its columns' widths and its notes, for `kind`."""
+    if kind is ModelKind.CLAN:
+        return (
+            _("Clans"),
+            (28, 32, 14, 30),
+            (
+                _("One clan a row, from the second row of the first sheet."),
+                _(
+                    "The clan's name and the clan head's full name are required; leave the "
+                    "number of households empty if you do not know it."
+                ),
+            ),
+        )
+    return (
+        _("Families"),
+        (32, 12, 16, 30, 16),
         (
             _("One family a row, from the second row of the first sheet."),
             _("Only the full name is required; leave a number empty if you do not know it."),
-            _("Then send this file back to the bot, in the same chat."),
-        )
+        ),
+    )
+
+
+def template(kind: ModelKind = ModelKind.FAMILY) -> bytes:
+    """The XLSX a hamlet head fills in: the headers in the person's language, then one family
+    (or clan) a row; phone, address and branch are text, so Excel keeps a phone's leading 0."""
+    sheet_name, widths, notes_text = _layout(kind)
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet(sheet_name[:31])
+    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    text = book.add_format({"num_format": "@"})
+    for column, (title, width) in enumerate(zip(headers(kind), widths, strict=True)):
+        sheet.write(0, column, title, bold)
+        sheet.set_column(column, column, width, text if column >= TEXT_FROM else None)
+    sheet.freeze_panes(1, 0)
+    notes = book.add_worksheet(_("How to fill in")[:31])
+    for line, note in enumerate(
+        (*notes_text, _("Then send this file back to the bot, in the same chat."))
     ):
         notes.write(line, 0, note)
     notes.set_column(0, 0, 90)

@@ -1,6 +1,6 @@
-"""Registering many at once: a list of families pasted or sent as a file, or last year's
-families and clans carried over. Opened by the "bulk:list" and "bulk:carry" buttons of /dangky,
-or by /nhapds.
+"""Registering many at once: a list of families or of clans pasted or sent as a file, or last
+year's families and clans carried over. Opened by the "bulk:list" and "bulk:carry" buttons of
+/dangky, or by /nhapds.
 
 One screen, edited in place as the person taps; after a typed list or a file, the screen is
 sent anew below it and the one above is shortened to a one-line record. What the person has
@@ -11,6 +11,7 @@ every press is checked against the person's hamlet again.
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -42,9 +43,11 @@ from storage.registrations import (
     BulkMode,
     NewRegistration,
     Registration,
+    display_name,
     identity_name,
 )
 from storage.text import search_key
+from storage.usecases.drafts import LIST_DISCARDED
 from storage.usecases.registrations import register_list
 
 COMMAND = "nhapds"
@@ -52,12 +55,17 @@ CARRY_PAGE = 10  # last year's families per page
 HAMLET_PAGE = 8
 MAX_TEXT = 3800  # a screen stays under Telegram's 4096 characters
 WATCH_GROUP = -1  # after the gate, before the dialogs
+STALE = _l("This button is no longer valid. Please start again from the command.")
 # The buttons of a draft, which they name: a press on another's or an older draft finds nothing.
 DRAFT_PRESS = Action(
     "nhapds", "bulk:{draft_id}:{verb}", draft_id=int, verb=("tpl", "dup", "clear", "ok", "x")
 )
 DRAFT_PICK = Action(
     "nhapds", "bulk:{draft_id}:{verb}:{value}", draft_id=int, verb=("h", "hp", "t", "p"), value=int
+)
+# A list of families or of clans: the list's lines are read again as the kind tapped.
+DRAFT_KIND = Action(
+    "nhapds", "bulk:{draft_id}:{verb}:{kind}", draft_id=int, verb=("k",), kind=ModelKind
 )
 
 
@@ -96,7 +104,7 @@ class WhileOpen(TypeHandler):
 
 
 def render_menu() -> tuple[str, InlineKeyboardMarkup]:
-    text = _("Register many families at once:")
+    text = _("Register many families or clans at once:")
     return text, buttons(
         [
             [BULK_MODE.button(_("📋 Enter a list"), mode=BulkMode.LIST)],
@@ -132,28 +140,57 @@ def pager(draft: BulkDraft, action: str, page: int, pages: int) -> list[tuple[st
     return row
 
 
-def list_title(hamlet: Area, year: int) -> str:
+def list_kind(draft: BulkDraft) -> ModelKind:
+    """What the list is of: families unless the person tapped Clans."""
+    return ModelKind(draft.body.get("kind", ModelKind.FAMILY.value))
+
+
+def list_title(hamlet: Area, year: int, kind: ModelKind) -> str:
+    if kind is ModelKind.CLAN:
+        return _("📋 List of clans, {hamlet}, {year}").format(hamlet=hamlet.name, year=year)
     return _("📋 List of families, {hamlet}, {year}").format(hamlet=hamlet.name, year=year)
 
 
+def kind_row(draft: BulkDraft) -> list[tuple[str, str]]:
+    """Families or clans, the one the list is read as marked."""
+    chosen = list_kind(draft)
+    return [
+        DRAFT_KIND.button(
+            ("🔘 " if kind is chosen else "⚪ ") + label, draft_id=draft.id, verb="k", kind=kind
+        )
+        for kind, label in ((ModelKind.FAMILY, _("Families")), (ModelKind.CLAN, _("Clans")))
+    ]
+
+
 def render_list_prompt(draft: BulkDraft, hamlet: Area) -> tuple[str, InlineKeyboardMarkup]:
+    kind = list_kind(draft)
+    if kind is ModelKind.CLAN:
+        how = _(
+            "Paste the list here, one clan a line: the clan's name, the full name of the clan "
+            "head, then if you know them the number of households and the branch. For "
+            "example:\nHọ Nguyễn, Nguyễn Văn An, 12\nHọ Lê, Lê Văn Bình"
+        )
+    else:
+        how = _(
+            "Paste the list here, one family a line: the full name of the head of "
+            "household, then if you know them the number of people and of children of "
+            "school age. For example:\nTrần Văn Bình, 5, 2\nLê Thị Hoa"
+        )
     text = "\n".join(
         (
-            list_title(hamlet, draft.year),
-            _(
-                "Paste the list here, one family a line: the full name of the head of "
-                "household, then if you know them the number of people and of children of "
-                "school age. For example:\nTrần Văn Bình, 5, 2\nLê Thị Hoa"
-            ),
+            list_title(hamlet, draft.year, kind),
+            how,
             _(
                 "Separate the parts with , or ; or a tab or -. A long list may come in several "
                 "messages."
             ),
             _("Or tap “Excel template”, fill it in and send the file back here (.xlsx or .csv)."),
+            _("A list of families or of clans? Tap one below."),
         )
     )
     return text, buttons(
         [
+            kind_row(draft),
             [DRAFT_PRESS.button(_("📥 Excel template"), draft_id=draft.id, verb="tpl")],
             [DRAFT_PRESS.button(_("✖️ Cancel"), draft_id=draft.id, verb="x")],
         ]
@@ -187,19 +224,28 @@ def render_check(
     draft: BulkDraft, hamlet: Area, check: ListCheck
 ) -> tuple[str, InlineKeyboardMarkup]:
     """What a list would register, and what it would not and why: one screen."""
-    with_duplicates = draft.body.get("with_duplicates", False)
+    with_duplicates, kind = draft.body.get("with_duplicates", False), list_kind(draft)
+    clans = kind is ModelKind.CLAN
     lines = [
-        list_title(hamlet, draft.year),
+        list_title(hamlet, draft.year, kind),
         _("Lines read: {n}").format(n=check.read),
-        _("✅ Ready to register: {n}").format(n=len(check.ready)),
+        (_("✅ Clans ready to register: {n}") if clans else _("✅ Ready to register: {n}")).format(
+            n=len(check.ready)
+        ),
     ]
     if check.duplicates:
-        lines.append(
+        same = (
             _(
+                "⚠️ Same name as a clan already registered this year: {n}. Not registered "
+                "unless you tap “Also register these”:"
+            )
+            if clans
+            else _(
                 "⚠️ Same name as a family already registered this year: {n}. Not registered "
                 "unless you tap “Also register these”:"
-            ).format(n=len(check.duplicates))
+            )
         )
+        lines.append(same.format(n=len(check.duplicates)))
         lines += fit([duplicate_line(*item) for item in check.duplicates], MAX_TEXT // 3)
     if check.bad:
         lines.append(_("❌ Cannot be used: {n}").format(n=len(check.bad)))
@@ -216,7 +262,10 @@ def render_check(
     count = len(check.ready) + (len(check.duplicates) if with_duplicates else 0)
     rows = []
     if count:
-        label = ngettext("✅ Register {n} family", "✅ Register {n} families", count)
+        if clans:
+            label = ngettext("✅ Register {n} clan", "✅ Register {n} clans", count)
+        else:
+            label = ngettext("✅ Register {n} family", "✅ Register {n} families", count)
         rows.append([DRAFT_PRESS.button(label.format(n=count), draft_id=draft.id, verb="ok")])
     if check.duplicates:
         tick = "☑️" if with_duplicates else "⬜"
@@ -227,6 +276,7 @@ def render_check(
                 )
             ]
         )
+    rows.append(kind_row(draft))
     rows.append([DRAFT_PRESS.button(_("🗑 Start the list again"), draft_id=draft.id, verb="clear")])
     rows.append([DRAFT_PRESS.button(_("✖️ Cancel"), draft_id=draft.id, verb="x")])
     return "\n".join(lines), buttons(rows)
@@ -237,7 +287,7 @@ def duplicate_line(row: Row, found: NewRegistration, earlier: Registration | Row
         same = _("same as {label}").format(label=row_label(earlier))
     else:
         same = _("already registered as {number}").format(number=earlier.number)
-    return f"• {row_label(row)}: {found.head_name}, {same}"
+    return f"• {row_label(row)}: {display_name(found.kind, found.model_dump())}, {same}"
 
 
 def carry_title(hamlet: Area, year: int) -> str:
@@ -311,6 +361,14 @@ def render_done(
             current = ""
         current = f"{current}\n{line}" if current else line
     return [*messages, current]
+
+
+def render_expired(days: int, discarded_on: datetime) -> str:
+    return _(
+        "This list is no longer open: it was left untouched for {days} days and was discarded "
+        "on {date:%d/%m/%Y}. Nothing from it was registered. Please send the list again with "
+        "/nhapds."
+    ).format(days=days, date=discarded_on)
 
 
 # --- showing a screen --------------------------------------------------------------------
@@ -487,9 +545,9 @@ def stored_rows(draft: BulkDraft) -> list[Row]:
 
 async def check_rows(context: BotContext, draft: BulkDraft, rows: list[Row]) -> ListCheck:
     names = await context.storage.registrations.registered_names(
-        draft.hamlet_id, draft.year, ModelKind.FAMILY
+        draft.hamlet_id, draft.year, list_kind(draft)
     )
-    return family_list.check_list(rows, names)
+    return family_list.check_list(rows, names, list_kind(draft))
 
 
 async def show_list(
@@ -566,10 +624,11 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
     query = update.callback_query
     draft_id, action, *value = context.pressed
     draft = await draft_named(context, draft_id)
-    if draft is None or not fits(draft, action):
-        await query.answer(
-            _("This button is no longer valid. Please start again from the command.")
-        )
+    if draft is None:
+        await gone(update, context, draft_id)
+        return None
+    if not fits(draft, action):
+        await query.answer(str(STALE))
         return None
     hamlet = None
     if draft.hamlet_id is not None:
@@ -579,6 +638,22 @@ async def pressed(update: Update, context: BotContext) -> str | int | None:
             return None
     handler = ACTIONS[draft.mode][action]
     return await handler(update, context, draft, hamlet, value[0] if value else None)
+
+
+async def gone(update: Update, context: BotContext, draft_id: int) -> None:
+    """A press on a draft that is no more: on a list the daily job discarded, its screen says
+    so; on any other (an older one, one registered, another person's) the button is stale."""
+    query = update.callback_query
+    entry = await context.storage.audit.last(LIST_DISCARDED, "bulk_draft", draft_id)
+    if entry is None or entry.before.get("person_id") != context.person.id:
+        await query.answer(str(STALE))
+        return
+    text = render_expired(entry.after["days"], entry.at.astimezone(context.settings.tzinfo))
+    await query.answer()
+    try:
+        await query.edit_message_text(text)
+    except BadRequest:  # the screen cannot be edited (deleted): said below it instead
+        await update.effective_message.reply_text(text)
 
 
 def fits(draft: BulkDraft, action: str) -> bool:
@@ -615,12 +690,24 @@ async def on_hamlet_page(update, context, draft: BulkDraft, _hamlet, page: int) 
 
 
 async def on_template(update, context, draft: BulkDraft, hamlet: Area, _value) -> str:
+    kind, name = list_kind(draft), hamlet.name.replace(" ", "-")
+    if kind is ModelKind.CLAN:
+        filename = _("clans-{hamlet}.xlsx").format(hamlet=name)
+        caption = _("Fill in one clan a row, then send the file back here.")
+    else:
+        filename = _("families-{hamlet}.xlsx").format(hamlet=name)
+        caption = _("Fill in one family a row, then send the file back here.")
     await update.callback_query.answer()
     await update.effective_message.reply_document(
-        document=family_list.template(),
-        filename=_("families-{hamlet}.xlsx").format(hamlet=hamlet.name.replace(" ", "-")),
-        caption=_("Fill in one family a row, then send the file back here."),
+        document=family_list.template(kind), filename=filename, caption=caption
     )
+    return State.LIST
+
+
+async def on_kind(update, context, draft: BulkDraft, hamlet: Area, kind: ModelKind) -> str:
+    """Families or clans: the lines entered so far are read again as the kind tapped."""
+    body = {k: v for k, v in draft.body.items() if k != "with_duplicates"} | {"kind": kind.value}
+    await show_list(update, context, draft.model_copy(update={"body": body}), hamlet)
     return State.LIST
 
 
@@ -744,6 +831,7 @@ ACTIONS = {
         "h": on_hamlet,
         "hp": on_hamlet_page,
         "tpl": on_template,
+        "k": on_kind,
         "dup": on_duplicates,
         "clear": on_clear,
         "ok": on_list_confirm,
@@ -789,12 +877,13 @@ def watch(conversation: BulkConversation):
 
 def handlers() -> dict[int, list]:
     typed = filters.TEXT & ~filters.COMMAND
-    in_draft = [DRAFT_PRESS.handler(pressed), DRAFT_PICK.handler(pressed)]
+    in_draft = [action.handler(pressed) for action in (DRAFT_PRESS, DRAFT_PICK, DRAFT_KIND)]
     conversation = dialog(
         "registration_bulk",
         entry_points=[
             CommandHandler(COMMAND, menu),
             BULK_MODE.handler(mode_chosen),
+            *in_draft,  # a screen left for another command still works, or says why not
         ],
         states={
             State.HAMLET: [

@@ -49,6 +49,20 @@ class AuditLog:
             for row in rows
         ]
 
+    async def last(self, action: str, subject_type: str, subject_id: object) -> AuditEntry | None:
+        """The newest entry of `action` about one subject (by the `audit_subject` index)."""
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM audit_log WHERE subject_type = ? AND subject_id = ? AND action = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (subject_type, str(subject_id), action),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return AuditEntry.model_validate(
+            dict(row) | {"before": _load(row["before"]), "after": _load(row["after"])}
+        )
+
 
 def entry_statement(
     action: str,

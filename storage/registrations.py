@@ -517,6 +517,25 @@ class RegistrationRepository:
             "DELETE FROM bulk_drafts WHERE person_id = ? AND mode = ?", (person_id, mode.value)
         )
 
+    async def bulk_drafts_untouched_since(
+        self, moment: datetime, mode: BulkMode = BulkMode.LIST
+    ) -> list[BulkDraft]:
+        rows = await self.db.conn.execute_fetchall(
+            "SELECT * FROM bulk_drafts WHERE mode = ? AND updated_at < ? ORDER BY id",
+            (mode.value, to_db(moment)),
+        )
+        return [
+            BulkDraft.model_validate(dict(row) | {"body": json.loads(row["body"])}) for row in rows
+        ]
+
+    async def discard_bulk_draft_untouched(self, draft_id: int, moment: datetime) -> bool:
+        """Delete the draft if it is still untouched since `moment`; True when it was deleted
+        (the DELETE checks it, so a list saved in the meantime stays)."""
+        cursor = await self.db.write(
+            "DELETE FROM bulk_drafts WHERE id = ? AND updated_at < ?", (draft_id, to_db(moment))
+        )
+        return cursor.rowcount > 0
+
     async def registered_names(
         self, hamlet_id: int, year: int, kind: ModelKind
     ) -> dict[str, Registration]:

@@ -118,7 +118,7 @@ async def test_a_list_of_250_families_with_bad_lines_and_duplicates(
     (prompt,) = await chat.press("📋 Nhập danh sách")
     assert prompt.message_id == menu.message_id  # the same screen, edited
     assert prompt.text.startswith("📋 Danh sách gia đình, Thôn Đông, năm")
-    assert prompt.buttons == [["📥 Tải mẫu Excel"], ["✖️ Hủy"]]
+    assert prompt.buttons == [["🔘 Gia đình", "⚪ Dòng họ"], ["📥 Tải mẫu Excel"], ["✖️ Hủy"]]
     # A list this long does not fit in one Telegram message: it comes as two.
     await chat.send("\n".join(lines[:130]), expect=2)
     *_, screen = await chat.send("\n".join(lines[130:]), expect=2)
@@ -479,3 +479,115 @@ async def test_register_many_is_one_transaction_and_happens_once(storage, enrol,
     )
     assert count[0][0] == 1
     assert await repo.bulk_draft_of(head.id, BulkMode.CARRY) is not None  # kept for a retry
+
+
+async def test_a_pasted_list_of_clans_with_a_bad_line_and_a_duplicate(
+    bot, api, storage, enrol, hamlets, registration_open, tmp_path
+):
+    year, db, hamlet = registration_open, tmp_path / "hoctap.sqlite3", hamlets["Thôn Đông"]
+    head = await enrol(960, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    clan_set = (await storage.criteria.in_force("01", year, ModelKind.CLAN)).set_id
+    earlier = await storage.registrations.start_bulk_draft(head.id, BulkMode.LIST, hamlet.id, year)
+    (registered,) = await storage.registrations.register_many(
+        earlier,
+        hamlet,
+        [NewRegistration(kind=ModelKind.CLAN, clan_name="Họ Đỗ", head_name="Đỗ Văn Cả")],
+        {ModelKind.CLAN: clan_set},
+        head,
+    )
+    chat = api.person(960)
+    await chat.send("/nhapds")
+    (prompt,) = await chat.press("📋 Nhập danh sách")
+    assert "Danh sách gia đình hay dòng họ? Bấm chọn bên dưới." in prompt.text
+    (prompt,) = await chat.press("⚪ Dòng họ")
+    assert prompt.text.startswith(f"📋 Danh sách dòng họ, Thôn Đông, năm {year}")
+    assert "mỗi dòng một dòng họ: tên dòng họ, họ tên trưởng họ" in prompt.text
+    assert prompt.buttons == [["⚪ Gia đình", "🔘 Dòng họ"], ["📥 Tải mẫu Excel"], ["✖️ Hủy"]]
+    lines = [
+        "Họ Nguyễn, Nguyễn Văn An, 12",
+        "Họ Lê; Lê Văn Bình",  # households not known
+        "Họ Trần - Trần Văn Cả - 30 - Chi 2",
+        "Họ Phạm, 12",  # no clan head
+        "ho do, Đỗ Văn Hai, 8",  # registered already
+        "HỌ NGUYỄN, Nguyễn Văn Tư, 5",  # line 1 again
+        "Họ Vũ, Vũ Văn Năm, 0",
+    ]
+    *_, screen = await chat.send("\n".join(lines), expect=2)
+    assert screen.text.startswith(f"📋 Danh sách dòng họ, Thôn Đông, năm {year}")
+    assert "Đã đọc 7 dòng." in screen.text
+    assert "✅ Sẵn sàng đăng ký: 3 dòng họ" in screen.text
+    assert "⚠️ Trùng tên với dòng họ đã đăng ký năm nay: 2 dòng" in screen.text
+    assert f"• dòng 5: Ho Do, đã đăng ký số {registered.number}" in screen.text
+    assert "• dòng 6: HỌ NGUYỄN, trùng dòng 1" in screen.text
+    assert "❌ Không dùng được: 2 dòng" in screen.text
+    assert "• dòng 4: «Họ Phạm, 12»: thiếu họ tên đầy đủ của trưởng họ" in screen.text
+    assert "• dòng 7: «Họ Vũ, Vũ Văn Năm, 0»: số hộ phải từ 1 đến 5000" in screen.text
+    assert screen.buttons[:2] == [["✅ Đăng ký 3 dòng họ"], ["⬜ Vẫn đăng ký các dòng này"]]
+    assert ["⚪ Gia đình", "🔘 Dòng họ"] in screen.buttons
+
+    (done,) = await chat.press("✅ Đăng ký 3 dòng họ")
+    assert done.text.startswith(f"✅ Đã đăng ký 3 ở Thôn Đông, năm {year}. Số đăng ký:")
+    made = rows(db, "SELECT * FROM registrations WHERE id > ? ORDER BY id", registered.id)
+    assert [
+        (r["number"], r["name"], r["clan_name"], r["head_name"], r["households"], r["branch"])
+        for r in made
+    ] == [
+        (f"DH-{year}-00002", "Họ Nguyễn", "Họ Nguyễn", "Nguyễn Văn An", 12, None),
+        (f"DH-{year}-00003", "Họ Lê", "Họ Lê", "Lê Văn Bình", None, None),
+        (f"DH-{year}-00004", "Họ Trần (Chi 2)", "Họ Trần", "Trần Văn Cả", 30, "Chi 2"),
+    ]
+    assert {(r["kind"], r["criteria_set_id"], r["hamlet_id"]) for r in made} == {
+        ("clan", clan_set, hamlet.id)
+    }
+    assert f"DH-{year}-00004 Họ Trần (Chi 2)" in done.text
+    created = await storage.audit.entries("registration.created")
+    assert [e.after["number"] for e in created[1:]] == [r["number"] for r in made]
+    assert rows(db, "SELECT COUNT(*) FROM registrations WHERE kind = 'family'")[0][0] == 0
+    assert rows(db, "SELECT COUNT(*) FROM bulk_drafts")[0][0] == 0
+
+
+async def test_a_list_read_again_as_clans_and_the_clans_template(
+    bot, api, storage, enrol, hamlets, registration_open, tmp_path
+):
+    year = registration_open
+    await enrol(961, Role.HAMLET_HEAD, "00070/Thôn Tây")
+    chat = api.person(961)
+    await chat.send("/nhapds")
+    await chat.press("📋 Nhập danh sách")
+    # Pasted while "families" was marked: nothing typed is lost, one tap reads it as clans.
+    *_, screen = await chat.send("Họ Mai, Mai Văn Sáu, 9\nHọ Tạ, Tạ Văn Bảy", expect=2)
+    assert "✅ Sẵn sàng đăng ký: 0 gia đình" in screen.text
+    assert "• dòng 2: «Họ Tạ, Tạ Văn Bảy»: số nhân khẩu phải từ 1 đến 50" in screen.text
+    (screen,) = await chat.press("⚪ Dòng họ")
+    assert "✅ Sẵn sàng đăng ký: 2 dòng họ" in screen.text and "❌" not in screen.text
+
+    (prompt,) = await chat.press("🗑 Nhập lại từ đầu")  # the list goes, the kind stays
+    assert prompt.text.startswith(f"📋 Danh sách dòng họ, Thôn Tây, năm {year}")
+    (template,) = await chat.press("📥 Tải mẫu Excel")
+    assert template.raw["document"]["file_name"] == "danh-sach-dong-ho-Thôn-Tây.xlsx"
+    book = load_workbook(io.BytesIO(template.file_bytes()))
+    assert book.sheetnames == ["Dòng họ", "Hướng dẫn"]
+    sheet = book.worksheets[0]
+    assert [c.value for c in sheet[1]] == [
+        "Tên dòng họ",
+        "Họ và tên trưởng họ",
+        "Số hộ trong dòng họ",
+        "Chi, nhánh (không bắt buộc)",
+    ]
+    sheet.append(["Họ Đinh", "Đinh Văn Tám", 40, "Chi trưởng"])
+    sheet.append(["Họ Lý", "Lý", 3])
+    filled = io.BytesIO()
+    book.save(filled)
+    *_, screen = await chat.send_document(
+        filled.getvalue(), "dong ho.xlsx", "application/vnd.ms-excel", expect=2
+    )
+    assert "Đã đọc 2 dòng." in screen.text
+    assert "• hàng 3: «Họ Lý, Lý, 3»: thiếu họ tên đầy đủ của trưởng họ" in screen.text
+    await chat.press("✅ Đăng ký 1 dòng họ")
+    found = rows(
+        tmp_path / "hoctap.sqlite3",
+        "SELECT number, kind, clan_name, head_name, households, branch FROM registrations",
+    )
+    assert [tuple(r) for r in found] == [
+        (f"DH-{year}-00001", "clan", "Họ Đinh", "Đinh Văn Tám", 40, "Chi trưởng")
+    ]

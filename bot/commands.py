@@ -38,7 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "nhapds",
-        _l("Register many families at once: a list, or last year's again"),
+        _l("Register many families or clans at once: a list, or last year's again"),
         frozenset({Role.HAMLET_HEAD, Role.STAFF, Role.ADMIN}),
     ),
     Command(

@@ -77,7 +77,7 @@ async def invite_by_command(update: Update, context: BotContext, role: str, spec
     except ValueError:
         await update.message.reply_text(_("Unknown role. Send /moi to choose from a list."))
         return
-    area = await context.storage.areas.resolve(spec)
+    area = await context.storage.areas.resolve(spec, context.area)
     if area is None:
         await update.message.reply_text(_("I do not know that area. Please check the code."))
         return
@@ -120,7 +120,7 @@ async def area_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def area_typed(update: Update, context: BotContext) -> int | None:
-    area = await context.storage.areas.resolve(update.message.text)
+    area = await context.storage.areas.resolve(update.message.text, context.area)
     if area is None:
         await update.message.reply_text(_("I do not know that area. Please check the code."))
         return None

@@ -1,0 +1,36 @@
+"""What supervising staff and administrators do that broke: the real bot, the fake Bot API over
+HTTP, a real SQLite file."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from storage.models import Role
+
+MARCH = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 10:00 on 10/03/2026 in Việt Nam
+
+
+@pytest.fixture
+def march(bot):
+    """The bot's clock on 10 March 2026."""
+    bot.clock = lambda: MARCH
+    return bot
+
+
+async def test_commune_staff_invite_a_hamlet_head_by_the_hamlets_name(
+    march, api, storage, enrol, hamlets
+):
+    """Commune staff type "Thôn Tây" or "thon tay" for a hamlet of their commune, as /soho and
+    the reports take it: /moi answered "I do not know that area"."""
+    await enrol(950, Role.STAFF, "00070")
+    staff = api.person(950)
+    await staff.send("/moi")
+    await staff.press("trưởng thôn / tổ trưởng dân phố", expect=2)
+    (made,) = await staff.send("thon tay")
+    assert made.text.startswith(
+        "Đã tạo mã mời cho trưởng thôn / tổ trưởng dân phố tại Thôn Tây, Phường Hoàn Kiếm"
+    )
+    (typed,) = await staff.send("/moi hamlet_head Thôn Đông")
+    assert typed.text.startswith("Đã tạo mã mời cho trưởng thôn / tổ trưởng dân phố tại Thôn Đông")
+    (other,) = await staff.send("/moi hamlet_head Thôn Bắc")
+    assert other.text == "Không tìm thấy địa bàn này. Xin vui lòng kiểm tra lại mã."

@@ -37,14 +37,17 @@ def render_roles(inviter: Person) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def render_areas(role: Role, choices: list[Area]) -> tuple[str, InlineKeyboardMarkup]:
-    text = step(
-        2,
-        2,
-        _(
+    if choices:
+        question = _(
             "Which area will the {role} look after? Pick one below, or type its code: "
             "01 (a province), 00070 (a commune) or 00070/Thôn Đông (a hamlet)."
-        ).format(role=role_name(role)),
-    )
+        )
+    else:  # an administrator: no area of their own to offer
+        question = _(
+            "Which area will the {role} look after? Please type its code: "
+            "01 (a province), 00070 (a commune) or 00070/Thôn Đông (a hamlet)."
+        )
+    text = step(2, 2, question.format(role=role_name(role)))
     return text, buttons([[AREA.button(area.name, area_id=area.id)] for area in choices])
 
 

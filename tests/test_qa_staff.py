@@ -34,3 +34,29 @@ async def test_commune_staff_invite_a_hamlet_head_by_the_hamlets_name(
     assert typed.text.startswith("Đã tạo mã mời cho trưởng thôn / tổ trưởng dân phố tại Thôn Đông")
     (other,) = await staff.send("/moi hamlet_head Thôn Bắc")
     assert other.text == "Không tìm thấy địa bàn này. Xin vui lòng kiểm tra lại mã."
+
+
+async def test_an_admin_inviting_staff_is_not_told_to_pick_from_no_buttons(
+    march, api, storage, enrol, hamlets
+):
+    """An administrator (no area of their own, so no area buttons) was told "Chọn bên dưới"
+    (pick one below) with nothing below; in English too."""
+    await enrol(700, Role.ADMIN)
+    admin = api.person(700)
+    await admin.send("/moi")
+    *_, question = await admin.press("cán bộ phụ trách", expect=2)
+    assert question.buttons == []
+    assert question.text == (
+        "Bước 2/2\ncán bộ phụ trách sẽ phụ trách địa bàn nào? Xin vui lòng nhập mã: 01 (tỉnh), "
+        "00070 (xã, phường) hoặc 00070/Thôn Đông (thôn, tổ dân phố)."
+    )
+    (made,) = await admin.send("00070")
+    assert made.text.startswith("Đã tạo mã mời cho cán bộ phụ trách tại Phường Hoàn Kiếm")
+    await enrol(701, Role.ADMIN, locale="en")
+    english = api.person(701)
+    await english.send("/moi")
+    *_, question = await english.press("supervising staff", expect=2)
+    assert question.text == (
+        "Step 2/2\nWhich area will the supervising staff look after? Please type its code: "
+        "01 (a province), 00070 (a commune) or 00070/Thôn Đông (a hamlet)."
+    )

@@ -366,7 +366,11 @@ async def result_pressed(update: Update, context: BotContext) -> str | int | Non
         await show(update, context, registration, hamlet)
         return ConversationHandler.END
     result = Result.RECOGNISED if context.pressed.verdict == "yes" else Result.NOT_RECOGNISED
-    context.user_data[DECIDING] = {"id": registration.id, "result": result.value}
+    context.user_data[DECIDING] = {
+        "id": registration.id,
+        "result": result.value,
+        "year": registration.year,
+    }
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(None)
     sent = await update.effective_message.reply_text(
@@ -450,6 +454,15 @@ async def date_typed(update: Update, context: BotContext) -> int | None:
                 "Sorry, I cannot read that date. Please type it as dd/mm/yyyy, for example "
                 "15/12/2026, or press Skip."
             )
+        )
+        return None
+    year = current.get("year", day.year)
+    if not year <= day.year <= year + 1:  # a slip of the thumb: 2030, 2062
+        await update.message.reply_text(
+            _(
+                "The decision of a registration of {year} is dated in {year} or {next}. Please "
+                "type the date again as dd/mm/yyyy, or press Skip."
+            ).format(year=year, next=year + 1)
         )
         return None
     return await save(update, context, current, day)

@@ -1,11 +1,12 @@
 """What supervising staff and administrators do that broke: the real bot, the fake Bot API over
 HTTP, a real SQLite file."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from storage.models import Role
+from tests.test_qa_core import register_by_taps
 
 MARCH = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 10:00 on 10/03/2026 in Việt Nam
 
@@ -60,3 +61,31 @@ async def test_an_admin_inviting_staff_is_not_told_to_pick_from_no_buttons(
         "Step 2/2\nWhich area will the supervising staff look after? Please type its code: "
         "01 (a province), 00070 (a commune) or 00070/Thôn Đông (a hamlet)."
     )
+
+
+async def test_staff_type_a_decision_date_of_a_later_year_by_mistake(
+    march, api, storage, enrol, hamlets, registration_open
+):
+    """A slip of the thumb (15/12/2030 for 15/12/2026) was stored as the decision's date and
+    locked; the decision of a registration of 2026 is dated in 2026 or 2027: the date is asked
+    again, nothing is saved."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(950, Role.STAFF, "00070")
+    await register_by_taps(api.person(800), "Nguyễn Văn Hoà")
+    number = f"GD-{registration_open}-00001"
+    staff = api.person(950)
+    await staff.send(f"/congnhan {number}")
+    await staff.press("✅ Công nhận", expect=2)
+    await staff.send("125/QĐ-UBND")
+    (again,) = await staff.send("15/12/2030")
+    assert again.text == (
+        "Quyết định cho bản đăng ký năm 2026 phải có ngày trong năm 2026 hoặc 2027. Vui lòng "
+        "nhập lại theo dạng ngày/tháng/năm, hoặc bấm Bỏ qua."
+    )
+    (registration,) = await storage.registrations.search(None, registration_open, "hoa")
+    assert await storage.reviews.recognition(registration.id) is None
+    (saved,) = await staff.send("09/03/2026")
+    assert saved.text == f"Đã lưu và khoá: {number} — được công nhận."
+    recognition = await storage.reviews.recognition(registration.id)
+    assert recognition.decision_date == date(2026, 3, 9)
+    assert recognition.decision_number == "125/QĐ-UBND"

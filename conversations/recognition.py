@@ -23,12 +23,13 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
-from bot.access import numbered_in_reach, refuse, registration_in_reach
+from bot.access import hamlet_in_reach, numbered_in_reach, refuse, registration_in_reach
 from bot.actions import Action, yes_no
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from bot.i18n import __ as _l
 from bot.labels import state_words
+from bot.years import years_label
 from conversations.common import buttons, still_allowed
 from conversations.evidence import shorten
 from conversations.indicators import short_name
@@ -316,6 +317,9 @@ async def show_decision(
 
 async def begin(update: Update, context: BotContext) -> int:
     context.user_data.pop(DECIDING, None)
+    if context.args and not NUMBER_PATTERN.match(nfc(context.args[0])):
+        await open_by_name(update, context, nfc(" ".join(context.args)))
+        return ConversationHandler.END
     if context.args:
         number = nfc(context.args[0])
         registration = await context.storage.registrations.by_number(number)
@@ -345,6 +349,29 @@ async def begin(update: Update, context: BotContext) -> int:
         _("Ready for a decision (required evidence accepted):"), reply_markup=buttons(rows)
     )
     return ConversationHandler.END
+
+
+async def open_by_name(update: Update, context: BotContext, text: str) -> None:
+    """Part of a name, with or without diacritics, found as /tinhtrang finds it."""
+    years = await context.open_years()
+    found = await context.storage.registrations.search(context.area, years, text)
+    if not found:
+        await update.message.reply_text(
+            _("No registration of {year} in your area matches {text}.").format(
+                year=years_label(years), text=text
+            )
+        )
+    elif len(found) == 1:
+        subject = {"registration_id": found[0].id}
+        hamlet = await hamlet_in_reach(update, context, found[0], "recognition.show", subject)
+        if hamlet is not None:
+            await show(update, context, found[0], hamlet)
+    else:
+        rows = [
+            [OPEN.button(f"{r.number} · {shorten(r.name, 30)}", registration_id=r.id)]
+            for r in found
+        ]
+        await update.message.reply_text(_("Which one?"), reply_markup=buttons(rows))
 
 
 async def open_pressed(update: Update, context: BotContext) -> int | None:

@@ -89,3 +89,34 @@ async def test_staff_type_a_decision_date_of_a_later_year_by_mistake(
     recognition = await storage.reviews.recognition(registration.id)
     assert recognition.decision_date == date(2026, 3, 9)
     assert recognition.decision_number == "125/QĐ-UBND"
+
+
+async def test_staff_open_a_recognition_by_a_name_typed_without_diacritics(
+    march, api, storage, enrol, hamlets, registration_open
+):
+    """/congnhan nguyen van hoa answered "Không có đăng ký nào số NGUYEN" (no registration
+    numbered NGUYEN): a name is taken as /tinhtrang takes it; several give buttons, one from
+    another commune stays unknown."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(801, Role.HAMLET_HEAD, "00073/Thôn Bắc")
+    await enrol(950, Role.STAFF, "00070")
+    await register_by_taps(api.person(800), "Nguyễn Văn Hoà")
+    await register_by_taps(api.person(800), "Nguyễn Thị Lan")
+    await register_by_taps(api.person(801), "Phạm Văn Dũng")
+    year = registration_open
+    staff = api.person(950)
+    (card,) = await staff.send("/congnhan nguyen van hoa")
+    assert card.text.startswith(f"Công nhận GD-{year}-00001: Nguyễn Văn Hoà, Thôn Đông")
+    assert card.buttons == [["✅ Công nhận", "❌ Không công nhận"]]
+    (which,) = await staff.send("/congnhan nguyen")
+    assert which.text == "Bản đăng ký nào?"
+    assert which.buttons == [
+        [f"GD-{year}-00001 · Nguyễn Văn Hoà"],
+        [f"GD-{year}-00002 · Nguyễn Thị Lan"],
+    ]
+    (second,) = await staff.press(f"GD-{year}-00002 · Nguyễn Thị Lan")
+    assert second.text.startswith(f"Công nhận GD-{year}-00002: Nguyễn Thị Lan, Thôn Đông")
+    (other,) = await staff.send("/congnhan pham van dung")
+    assert other.text == (
+        f"Không có bản đăng ký nào năm {year} trong địa bàn của bạn khớp với pham van dung."
+    )

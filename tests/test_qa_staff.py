@@ -120,3 +120,18 @@ async def test_staff_open_a_recognition_by_a_name_typed_without_diacritics(
     assert other.text == (
         f"Không có bản đăng ký nào năm {year} trong địa bàn của bạn khớp với pham van dung."
     )
+
+
+async def test_an_admin_reads_the_countrys_summary_with_each_heading_above_its_rows(
+    march, api, storage, enrol, hamlets
+):
+    """The country's /tongket comes in several messages; in English the first ended with the
+    heading "Learning clan" and the clans' rows began the second, so they read as families'."""
+    await enrol(700, Role.ADMIN, locale="en")
+    await enrol(701, Role.ADMIN)
+    for chat, heading in ((api.person(700), "Learning clan"), (api.person(701), "Dòng họ học tập")):
+        pieces = [p.text for p in await chat.send("/tongket", expect=2, quiet=0.5)]
+        assert heading in "\n".join(pieces).split("\n")
+        assert [p for p in pieces if p.rstrip("\n").endswith("\n" + heading)] == []
+        (clans,) = [p for p in pieces if heading in p.split("\n")]
+        assert clans.startswith(heading + "\n") or "\n\n" + heading + "\n" in clans

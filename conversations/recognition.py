@@ -438,7 +438,7 @@ async def number_typed(update: Update, context: BotContext) -> str | int | None:
     current = await still_allowed(update, context, "congnhan", DECIDING)
     if current is None:
         return ConversationHandler.END
-    number = " ".join(nfc(update.message.text).split())
+    number = " ".join(nfc(update.message.text or "").split())  # a photo: no number
     if not number or len(number) > MAX_DECISION_NUMBER or not number.isprintable():
         await update.message.reply_text(
             _("Please type the decision number in at most {n} characters, or press Skip.").format(
@@ -474,7 +474,7 @@ async def date_typed(update: Update, context: BotContext) -> int | None:
     current = await still_allowed(update, context, "congnhan", DECIDING)
     if current is None:
         return ConversationHandler.END
-    day = parse_date(update.message.text)
+    day = parse_date(update.message.text or "")  # a photo or sticker: no date
     if day is None:
         await update.message.reply_text(
             _(
@@ -587,7 +587,7 @@ async def keep_pressed(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list:
-    text = tg_filters.TEXT & ~tg_filters.COMMAND
+    answer = tg_filters.UpdateType.MESSAGE & ~tg_filters.COMMAND  # text, or asked again
     entry = [
         CommandHandler("congnhan", begin),
         OPEN.handler(open_pressed),
@@ -603,8 +603,8 @@ def handlers() -> list:
             "recognition",
             entry_points=entry,
             states={
-                State.NUMBER: [MessageHandler(text, number_typed)],
-                State.DATE: [MessageHandler(text, date_typed)],
+                State.NUMBER: [MessageHandler(answer, number_typed)],
+                State.DATE: [MessageHandler(answer, date_typed)],
             },
             cancel=cancel_handler(_l("Cancelled. Nothing was changed."), [DECIDING]),
         )

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from storage.models import Role
+from tests.test_evidence import picture
 from tests.test_qa_core import register_by_taps
 
 MARCH = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)  # 10:00 on 10/03/2026 in Việt Nam
@@ -135,3 +136,37 @@ async def test_an_admin_reads_the_countrys_summary_with_each_heading_above_its_r
         assert [p for p in pieces if p.rstrip("\n").endswith("\n" + heading)] == []
         (clans,) = [p for p in pieces if heading in p.split("\n")]
         assert clans.startswith(heading + "\n") or "\n\n" + heading + "\n" in clans
+
+
+async def test_a_reviewer_who_sends_a_photo_instead_of_typing_is_asked_again(
+    march, api, storage, enrol, hamlets, registration_open
+):
+    """A photo or sticker sent where /duyet asks for the reason, or /congnhan for the decision's
+    number or date, was answered "Xin chào … Bạn muốn làm gì?" as if no question were open;
+    the question is now asked again, and the answer typed next still counts."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(950, Role.STAFF, "00070")
+    head, staff = api.person(800), api.person(950)
+    await register_by_taps(head, "Nguyễn Văn Hoà")
+    number = f"GD-{registration_open}-00001"
+    await head.send(f"/minhchung {number}")
+    await head.press("⬜ Trẻ em đi học đúng tuổi *")
+    await head.send_photo(picture(5))
+    await head.press("✅ Xong")
+    await staff.send("/duyet")
+    await staff.press("📝 Cần bổ sung", expect=2)
+    (again,) = await staff.send_photo(picture(6))
+    assert again.text == "Xin vui lòng nhập lý do bằng chữ, hoặc chọn một lý do ở trên."
+    (sticker,) = await staff.send_sticker()
+    assert sticker.text == again.text
+    done, _empty = await staff.send("Ảnh mờ", expect=2)
+    assert done.text.startswith("📝 Cần bổ sung: “Trẻ em đi học đúng tuổi” của")
+    await staff.send(f"/congnhan {number}")
+    await staff.press("✅ Công nhận", expect=2)
+    (number_again,) = await staff.send_photo(picture(7))
+    assert number_again.text == "Vui lòng nhập số quyết định, tối đa 50 ký tự, hoặc bấm Bỏ qua."
+    await staff.send("125/QĐ-UBND")
+    (date_again,) = await staff.send_sticker()
+    assert date_again.text.startswith("Xin lỗi, bot không đọc được ngày này.")
+    (saved,) = await staff.send("09/03/2026")
+    assert saved.text == f"Đã lưu và khoá: {number} — được công nhận."

@@ -170,3 +170,21 @@ async def test_a_reviewer_who_sends_a_photo_instead_of_typing_is_asked_again(
     assert date_again.text.startswith("Xin lỗi, bot không đọc được ngày này.")
     (saved,) = await staff.send("09/03/2026")
     assert saved.text == f"Đã lưu và khoá: {number} — được công nhận."
+
+
+async def test_commune_staff_register_a_family_in_a_hamlet_typed_by_its_name(
+    march, api, storage, enrol, hamlets, registration_open
+):
+    """Commune staff registering a family in /dangky type the hamlet as "thon tay" (a commune
+    has more hamlets than buttons), as /nhapds takes it: "I do not know that hamlet"."""
+    await enrol(950, Role.STAFF, "00070")
+    staff = api.person(950)
+    (question,) = await staff.send("/dangky")
+    assert question.text.startswith("Đăng ký cho thôn, tổ dân phố nào?")
+    answers = await staff.send("thon tay", expect=2, quiet=0.3)
+    assert any("Thôn Tây" in a.text for a in answers)
+    assert answers[-1].buttons[0] == ["Gia đình học tập"]
+    await staff.send("/huy", expect=2, quiet=0.3)
+    await staff.send("/dangky", quiet=0.3)
+    (refused,) = await staff.send("Thôn Bắc")
+    assert refused.text.startswith("Không tìm thấy thôn, tổ dân phố này.")

@@ -123,7 +123,7 @@ async def area_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def area_typed(update: Update, context: BotContext) -> int | None:
-    area = await context.storage.areas.resolve(update.message.text, context.area)
+    area = await context.storage.areas.resolve(update.message.text or "", context.area)
     if area is None:
         await update.message.reply_text(_("I do not know that area. Please check the code."))
         return None
@@ -170,7 +170,8 @@ def handlers() -> list:
                 InvitationStep.ROLE: [ROLE.handler(role_chosen)],
                 InvitationStep.AREA: [
                     AREA.handler(area_pressed),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, area_typed),
+                    # text, or a photo sent instead: asked again
+                    MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, area_typed),
                 ],
             },
             cancel=cancel_handler(_l("Cancelled. Nothing was created."), [DRAFT]),

@@ -188,3 +188,30 @@ async def test_commune_staff_register_a_family_in_a_hamlet_typed_by_its_name(
     await staff.send("/dangky", quiet=0.3)
     (refused,) = await staff.send("Thôn Bắc")
     assert refused.text.startswith("Không tìm thấy thôn, tổ dân phố này.")
+
+
+async def test_an_admin_who_sends_a_photo_where_a_code_or_date_is_asked_is_asked_again(
+    march, api, storage, enrol, hamlets
+):
+    """/namhoc's province and new date, and /moi's area: a photo sent there got the greeting
+    "Bạn muốn làm gì?" while the question stayed open; it is now asked again."""
+    await enrol(700, Role.ADMIN)
+    admin = api.person(700)
+    await admin.send("/namhoc")
+    (province,) = await admin.send_photo(picture(5))
+    assert (
+        province.text
+        == "Không tìm thấy mã tỉnh này. Xin vui lòng nhập mã gồm hai chữ số, ví dụ 01."
+    )
+    await admin.send("01")
+    await admin.press("Đổi: hạn chót đăng ký")
+    (day,) = await admin.send_sticker()
+    assert day.text.startswith("Xin lỗi, tôi không đọc được ngày này.")
+    saved, _dates = await admin.send("28/02/2026", expect=2)
+    assert saved.text == "Đã lưu."
+    await admin.send("/moi")
+    await admin.press("cán bộ phụ trách", expect=2)
+    (area,) = await admin.send_photo(picture(6))
+    assert area.text == "Không tìm thấy địa bàn này. Xin vui lòng kiểm tra lại mã."
+    (made,) = await admin.send("00070")
+    assert made.text.startswith("Đã tạo mã mời cho cán bộ phụ trách tại Phường Hoàn Kiếm")

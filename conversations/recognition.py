@@ -3,8 +3,8 @@ criterion by criterion, then decided by staff and locked.
 
 The list offers the registrations that are assessed by the evidence rule
 (`storage.evidence_state`: every evidence-required indicator accepted); any other one can still
-be opened by number and decided, its card saying which required evidence is not accepted. The
-card applies
+be opened by number (or by part of a name, as /tinhtrang finds it) and decided, its card
+saying which required evidence is not accepted. The card applies
 `storage.reviews.evaluate_with_evidence`: the set's pass rule on the self-assessment, except
 that an indicator requiring evidence counts as met only with at least one accepted photo.
 Staff choose Recognise (`rc:yes:<id>`) or Do not recognise (`rc:no:<id>`), then may type a
@@ -53,7 +53,7 @@ SKIP_DATE = Action("congnhan", "rc:skipdate:{registration_id}", registration_id=
 REOPEN = Action("congnhan", "rc:reopen:{registration_id}", registration_id=int)
 REOPEN_SURE = Action("congnhan", "rc:reopen!:{registration_id}", registration_id=int)
 KEEP = Action("congnhan", "rc:keep:{registration_id}", registration_id=int)
-DECIDING = "recognition"  # user_data: {"id": registration id, "result": ..., "number": ...}
+DECIDING = "recognition"  # user_data: {"id": registration id, "result", "year", "number"}
 DATE_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 MAX_DECISION_NUMBER = 50
 LIST_SIZE = 20

@@ -89,9 +89,10 @@ def indicator_name(criteria: CriteriaSet, code: str) -> str:
 
 
 def criterion_name(criteria: CriteriaSet, code: str, locale: str) -> str:
-    """A criterion's title cut short, its code in brackets (as `indicator_name`)."""
+    """A criterion's title, cut short only when longer than the shipped sets' (a cut word reads
+    as a wrong one), its code in brackets (as `indicator_name`)."""
     try:
-        return f"{shorten(criteria.criterion(code).title.get(locale), 50)} ({code})"
+        return f"{shorten(criteria.criterion(code).title.get(locale), 80)} ({code})"
     except KeyError:
         return code
 

@@ -215,3 +215,18 @@ async def test_an_admin_who_sends_a_photo_where_a_code_or_date_is_asked_is_asked
     assert area.text == "Không tìm thấy địa bàn này. Xin vui lòng kiểm tra lại mã."
     (made,) = await admin.send("00070")
     assert made.text.startswith("Đã tạo mã mời cho cán bộ phụ trách tại Phường Hoàn Kiếm")
+
+
+async def test_staff_read_every_criterion_whole_on_the_recognition_card(
+    march, api, storage, enrol, hamlets, registration_open
+):
+    """The /congnhan card cut criterion titles at 50 characters inside a word: "Tác động, hiệu
+    quả học tập của các thành viên tro… (GD.4)"; the shipped titles are read whole."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(950, Role.STAFF, "00070")
+    await register_by_taps(api.person(800), "Nguyễn Văn Hoà")
+    (card,) = await api.person(950).send(f"/congnhan GD-{registration_open}-00001")
+    assert "\nTác động, hiệu quả học tập của các thành viên trong gia đình (GD.4): 0/20 điểm\n" in (
+        card.text
+    )
+    assert "…" not in card.text.split("\n\n", 1)[1]

@@ -37,14 +37,17 @@ def render_roles(inviter: Person) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def render_areas(role: Role, choices: list[Area]) -> tuple[str, InlineKeyboardMarkup]:
-    text = step(
-        2,
-        2,
-        _(
+    if choices:
+        question = _(
             "Which area will the {role} look after? Pick one below, or type its code: "
             "01 (a province), 00070 (a commune) or 00070/Thôn Đông (a hamlet)."
-        ).format(role=role_name(role)),
-    )
+        )
+    else:  # an administrator: no area of their own to offer
+        question = _(
+            "Which area will the {role} look after? Please type its code: "
+            "01 (a province), 00070 (a commune) or 00070/Thôn Đông (a hamlet)."
+        )
+    text = step(2, 2, question.format(role=role_name(role)))
     return text, buttons([[AREA.button(area.name, area_id=area.id)] for area in choices])
 
 
@@ -77,7 +80,7 @@ async def invite_by_command(update: Update, context: BotContext, role: str, spec
     except ValueError:
         await update.message.reply_text(_("Unknown role. Send /moi to choose from a list."))
         return
-    area = await context.storage.areas.resolve(spec)
+    area = await context.storage.areas.resolve(spec, context.area)
     if area is None:
         await update.message.reply_text(_("I do not know that area. Please check the code."))
         return
@@ -120,7 +123,7 @@ async def area_pressed(update: Update, context: BotContext) -> int | None:
 
 
 async def area_typed(update: Update, context: BotContext) -> int | None:
-    area = await context.storage.areas.resolve(update.message.text)
+    area = await context.storage.areas.resolve(update.message.text or "", context.area)
     if area is None:
         await update.message.reply_text(_("I do not know that area. Please check the code."))
         return None
@@ -167,7 +170,8 @@ def handlers() -> list:
                 InvitationStep.ROLE: [ROLE.handler(role_chosen)],
                 InvitationStep.AREA: [
                     AREA.handler(area_pressed),
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, area_typed),
+                    # text, or a photo sent instead: asked again
+                    MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, area_typed),
                 ],
             },
             cancel=cancel_handler(_l("Cancelled. Nothing was created."), [DRAFT]),

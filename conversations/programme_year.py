@@ -32,6 +32,7 @@ from storage.usecases.programme_year import set_date
 DRAFT = "programme_year"  # user_data: {"province": code, "year": year, "date": which}
 # Which date a button changes: its short name in callback data, and the ProgrammeYear field.
 DATES = {"close": "registration_close", "lock": "evaluation_lock", "recog": "recognition"}
+ANSWER = filters.UpdateType.MESSAGE & ~filters.COMMAND  # text, or a photo sent instead: asked again
 CHANGE = Action(
     "namhoc", "pyr:set:{code}:{year}:{which}", code=digits(2), year=digits(4), which=tuple(DATES)
 )
@@ -166,7 +167,7 @@ async def begin(update: Update, context: BotContext) -> str | int:
 
 
 async def province_typed(update: Update, context: BotContext) -> int | None:
-    province = await province_of(update, context, update.message.text)
+    province = await province_of(update, context, update.message.text or "")  # a photo: none
     if province is None:
         return None
     await show_dates(update, context, province)
@@ -203,7 +204,7 @@ async def date_typed(update: Update, context: BotContext) -> int | None:
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
     year = draft["year"]
-    typed = parse_local_date(update.message.text)
+    typed = parse_local_date(update.message.text or "")  # a photo or sticker: no date
     if typed is None:
         await update.message.reply_text(
             _(
@@ -246,12 +247,8 @@ def handlers() -> list:
                 CHANGE.handler(change_pressed),
             ],
             states={
-                ProgrammeYearStep.PROVINCE: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, province_typed)
-                ],
-                ProgrammeYearStep.DATE: [
-                    MessageHandler(filters.TEXT & ~filters.COMMAND, date_typed)
-                ],
+                ProgrammeYearStep.PROVINCE: [MessageHandler(ANSWER, province_typed)],
+                ProgrammeYearStep.DATE: [MessageHandler(ANSWER, date_typed)],
             },
             cancel=cancel_handler(_l("Cancelled. Nothing was changed."), [DRAFT]),
         ),

@@ -3,8 +3,8 @@ criterion by criterion, then decided by staff and locked.
 
 The list offers the registrations that are assessed by the evidence rule
 (`storage.evidence_state`: every evidence-required indicator accepted); any other one can still
-be opened by number and decided, its card saying which required evidence is not accepted. The
-card applies
+be opened by number (or by part of a name, as /tinhtrang finds it) and decided, its card
+saying which required evidence is not accepted. The card applies
 `storage.reviews.evaluate_with_evidence`: the set's pass rule on the self-assessment, except
 that an indicator requiring evidence counts as met only with at least one accepted photo.
 Staff choose Recognise (`rc:yes:<id>`) or Do not recognise (`rc:no:<id>`), then may type a
@@ -23,12 +23,13 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler, ConversationHandler, MessageHandler
 from telegram.ext import filters as tg_filters
 
-from bot.access import numbered_in_reach, refuse, registration_in_reach
+from bot.access import hamlet_in_reach, numbered_in_reach, refuse, registration_in_reach
 from bot.actions import Action, yes_no
 from bot.context import BotContext
 from bot.i18n import _, format_moment
 from bot.i18n import __ as _l
 from bot.labels import state_words
+from bot.years import years_label
 from conversations.common import buttons, still_allowed
 from conversations.evidence import shorten
 from conversations.indicators import short_name
@@ -52,7 +53,7 @@ SKIP_DATE = Action("congnhan", "rc:skipdate:{registration_id}", registration_id=
 REOPEN = Action("congnhan", "rc:reopen:{registration_id}", registration_id=int)
 REOPEN_SURE = Action("congnhan", "rc:reopen!:{registration_id}", registration_id=int)
 KEEP = Action("congnhan", "rc:keep:{registration_id}", registration_id=int)
-DECIDING = "recognition"  # user_data: {"id": registration id, "result": ..., "number": ...}
+DECIDING = "recognition"  # user_data: {"id": registration id, "result", "year", "number"}
 DATE_PATTERN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 MAX_DECISION_NUMBER = 50
 LIST_SIZE = 20
@@ -88,9 +89,10 @@ def indicator_name(criteria: CriteriaSet, code: str) -> str:
 
 
 def criterion_name(criteria: CriteriaSet, code: str, locale: str) -> str:
-    """A criterion's title cut short, its code in brackets (as `indicator_name`)."""
+    """A criterion's title, cut short only when longer than the shipped sets' (a cut word reads
+    as a wrong one), its code in brackets (as `indicator_name`)."""
     try:
-        return f"{shorten(criteria.criterion(code).title.get(locale), 50)} ({code})"
+        return f"{shorten(criteria.criterion(code).title.get(locale), 80)} ({code})"
     except KeyError:
         return code
 
@@ -316,6 +318,9 @@ async def show_decision(
 
 async def begin(update: Update, context: BotContext) -> int:
     context.user_data.pop(DECIDING, None)
+    if context.args and not NUMBER_PATTERN.match(nfc(context.args[0])):
+        await open_by_name(update, context, nfc(" ".join(context.args)))
+        return ConversationHandler.END
     if context.args:
         number = nfc(context.args[0])
         registration = await context.storage.registrations.by_number(number)
@@ -347,6 +352,29 @@ async def begin(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def open_by_name(update: Update, context: BotContext, text: str) -> None:
+    """Part of a name, with or without diacritics, found as /tinhtrang finds it."""
+    years = await context.open_years()
+    found = await context.storage.registrations.search(context.area, years, text)
+    if not found:
+        await update.message.reply_text(
+            _("No registration of {year} in your area matches {text}.").format(
+                year=years_label(years), text=text
+            )
+        )
+    elif len(found) == 1:
+        subject = {"registration_id": found[0].id}
+        hamlet = await hamlet_in_reach(update, context, found[0], "recognition.show", subject)
+        if hamlet is not None:
+            await show(update, context, found[0], hamlet)
+    else:
+        rows = [
+            [OPEN.button(f"{r.number} · {shorten(r.name, 30)}", registration_id=r.id)]
+            for r in found
+        ]
+        await update.message.reply_text(_("Which one?"), reply_markup=buttons(rows))
+
+
 async def open_pressed(update: Update, context: BotContext) -> int | None:
     found = await registration_in_reach(update, context, id_of(context), "recognition.show")
     if found is None:
@@ -366,7 +394,11 @@ async def result_pressed(update: Update, context: BotContext) -> str | int | Non
         await show(update, context, registration, hamlet)
         return ConversationHandler.END
     result = Result.RECOGNISED if context.pressed.verdict == "yes" else Result.NOT_RECOGNISED
-    context.user_data[DECIDING] = {"id": registration.id, "result": result.value}
+    context.user_data[DECIDING] = {
+        "id": registration.id,
+        "result": result.value,
+        "year": registration.year,
+    }
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(None)
     sent = await update.effective_message.reply_text(
@@ -407,7 +439,7 @@ async def number_typed(update: Update, context: BotContext) -> str | int | None:
     current = await still_allowed(update, context, "congnhan", DECIDING)
     if current is None:
         return ConversationHandler.END
-    number = " ".join(nfc(update.message.text).split())
+    number = " ".join(nfc(update.message.text or "").split())  # a photo: no number
     if not number or len(number) > MAX_DECISION_NUMBER or not number.isprintable():
         await update.message.reply_text(
             _("Please type the decision number in at most {n} characters, or press Skip.").format(
@@ -443,13 +475,22 @@ async def date_typed(update: Update, context: BotContext) -> int | None:
     current = await still_allowed(update, context, "congnhan", DECIDING)
     if current is None:
         return ConversationHandler.END
-    day = parse_date(update.message.text)
+    day = parse_date(update.message.text or "")  # a photo or sticker: no date
     if day is None:
         await update.message.reply_text(
             _(
                 "Sorry, I cannot read that date. Please type it as dd/mm/yyyy, for example "
                 "15/12/2026, or press Skip."
             )
+        )
+        return None
+    year = current.get("year", day.year)
+    if not year <= day.year <= year + 1:  # a slip of the thumb: 2030, 2062
+        await update.message.reply_text(
+            _(
+                "The decision of a registration of {year} is dated in {year} or {next}. Please "
+                "type the date again as dd/mm/yyyy, or press Skip."
+            ).format(year=year, next=year + 1)
         )
         return None
     return await save(update, context, current, day)
@@ -547,7 +588,7 @@ async def keep_pressed(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list:
-    text = tg_filters.TEXT & ~tg_filters.COMMAND
+    answer = tg_filters.UpdateType.MESSAGE & ~tg_filters.COMMAND  # text, or asked again
     entry = [
         CommandHandler("congnhan", begin),
         OPEN.handler(open_pressed),
@@ -563,8 +604,8 @@ def handlers() -> list:
             "recognition",
             entry_points=entry,
             states={
-                State.NUMBER: [MessageHandler(text, number_typed)],
-                State.DATE: [MessageHandler(text, date_typed)],
+                State.NUMBER: [MessageHandler(answer, number_typed)],
+                State.DATE: [MessageHandler(answer, date_typed)],
             },
             cancel=cancel_handler(_l("Cancelled. Nothing was changed."), [DECIDING]),
         )

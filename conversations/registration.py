@@ -331,7 +331,7 @@ async def hamlet_pressed(update: Update, context: BotContext) -> str | None:
 
 
 async def hamlet_typed(update: Update, context: BotContext) -> str | None:
-    hamlet = await context.storage.areas.resolve(update.message.text)
+    hamlet = await context.storage.areas.resolve(update.message.text, context.area)
     if hamlet is None or hamlet.level is not AreaLevel.HAMLET:
         await update.message.reply_text(_("I do not know that hamlet. Please check and retype."))
         return None

@@ -18,7 +18,8 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """`text` cut into pieces of at most `limit` characters, between lines, never inside one.
 
     Every line is kept, in order; joining the pieces with newlines gives `text` back. Only a
-    single line longer than `limit` (which no report writes) is cut, at the limit.
+    single line longer than `limit` (which no report writes) is cut, at the limit. A heading
+    (a line after a blank line) that would end a piece goes to the next one, above its rows.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -34,9 +35,15 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
             line = line[limit:]
         extra = len(line) + (1 if current else 0)
         if current and size + extra > limit:
+            heading = (
+                current[-2:-1] == [""]
+                and any(current[:-2])
+                and len(current[-1]) + len(line) < limit
+            )
+            carried = [current.pop()] if heading else []
             pieces.append("\n".join(current))
-            current, size = [], 0
-            extra = len(line)
+            current, size = carried, len("\n".join(carried))
+            extra = len(line) + (1 if current else 0)
         current.append(line)
         size += extra
     if current:

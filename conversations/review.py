@@ -417,6 +417,13 @@ async def tell_uploader(
     return True
 
 
+async def reason_not_text(update: Update, context: BotContext) -> None:
+    """A photo or sticker where the reason is asked: the question stays open."""
+    await update.message.reply_text(
+        _("Please type the reason in words, or pick one of the reasons above.")
+    )
+
+
 def handlers() -> list:
     # Every button is an entry point: a photo shown earlier can still be decided.
     entry = [
@@ -433,6 +440,9 @@ def handlers() -> list:
             states={
                 State.REASON: [
                     MessageHandler(tg_filters.TEXT & ~tg_filters.COMMAND, reason_typed),
+                    MessageHandler(
+                        tg_filters.UpdateType.MESSAGE & ~tg_filters.COMMAND, reason_not_text
+                    ),
                 ]
             },
             cancel=cancel_handler(_l("Stopped reviewing. Send /duyet to go on."), [ASKING]),

@@ -1,0 +1,45 @@
+"""What a hamlet head registering the hamlet in January, and a branch chair sending evidence,
+met that broke: the real bot, the fake Bot API over HTTP, a real SQLite file. The clock is at
+10 January 2027, when the year's registration is open."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from storage.models import Role
+
+JANUARY = datetime(2027, 1, 10, 3, 0, tzinfo=UTC)  # 10:00 on 10/01/2027 in Việt Nam
+YEAR = 2027
+
+
+@pytest.fixture
+def january(bot):
+    """The bot's clock on 10 January 2027."""
+    bot.clock = lambda: JANUARY
+    return bot
+
+
+async def paste_families(chat, lines: list[str]) -> None:
+    """/nhapds, a pasted list, Confirm."""
+    await chat.send("/nhapds")
+    await chat.press("📋 Nhập danh sách")
+    await chat.send("\n".join(lines), expect=2)
+    await chat.press(f"✅ Đăng ký {len(lines)} gia đình")
+
+
+async def test_a_head_types_a_number_of_another_hamlet_for_the_self_assessment(
+    january, api, storage, enrol, hamlets
+):
+    """A registration number of another hamlet typed after /danhgia was answered "You do not
+    have access", telling that it exists; it must be answered as a number that does not exist,
+    as /minhchung, /xemminhchung and /tinhtrang do, and the attempt audited."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(801, Role.HAMLET_HEAD, "00070/Thôn Tây")
+    await paste_families(api.person(800), ["Nguyễn Văn An, 4, 1"])
+    other = api.person(801)
+    (foreign,) = await other.send(f"/danhgia GD-{YEAR}-00001")
+    (missing,) = await other.send(f"/danhgia GD-{YEAR}-00099")
+    assert foreign.text == missing.text.replace("00099", "00001")
+    assert foreign.buttons == []
+    denied = await storage.audit.entries("access.denied")
+    assert [e.after["number"] for e in denied] == [f"GD-{YEAR}-00001"]

@@ -437,7 +437,7 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
     if message.media_group_id is None:
         names = await flag_names(context, registration, [outcome])
         text = render_outcomes(name, [outcome], names)
-        await message.reply_text(text, reply_markup=done_button(registration, code))
+        await send_screen(context, message.chat_id, text, done_button(registration, code))
         return None
     group_id = message.media_group_id
     album = ALBUMS.setdefault(
@@ -447,7 +447,14 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
     name = album_job_name(group_id)
     for job in context.job_queue.get_jobs_by_name(name):
         job.schedule_removal()
-    context.job_queue.run_once(album_done, ALBUM_QUIET, data=group_id, name=name)
+    context.job_queue.run_once(
+        album_done,
+        ALBUM_QUIET,
+        data=group_id,
+        name=name,
+        chat_id=message.chat_id,
+        user_id=message.from_user.id,  # the job's context.user_data: the person's screen
+    )
     return None
 
 
@@ -463,7 +470,18 @@ async def reply_album(context: BotContext, album: Album) -> None:
     with use_locale(album.locale):
         text = render_outcomes(album.name, album.outcomes, names)
         keyboard = done_button(album.registration, album.code)
-    await context.bot.send_message(album.chat_id, text, reply_markup=keyboard)
+    await send_screen(context, album.chat_id, text, keyboard)
+
+
+async def send_screen(
+    context: BotContext, chat_id: int, text: str, keyboard: InlineKeyboardMarkup
+) -> None:
+    """A receipt with its Done button becomes the screen: the earlier one loses its buttons."""
+    earlier = context.user_data.get(SCREEN)
+    if earlier:
+        await close_screen(context.bot, chat_id, earlier, None)
+    sent = await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+    context.user_data[SCREEN] = sent.message_id
 
 
 async def flush_albums(context: BotContext, chat_id: int) -> None:
@@ -525,9 +543,13 @@ async def photo_too_early(update: Update, context: BotContext) -> None:
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    """Before /huy ends the dialog: the album under way is stored, the session closed."""
+    """Before /huy ends the dialog: the album under way is stored, the session closed, the
+    screen's buttons taken away."""
     await flush_albums(context, update.effective_chat.id)
     await context.storage.evidence.end_session(context.person.id)
+    screen = context.user_data.pop(SCREEN, None)
+    if screen:
+        await close_screen(context.bot, update.effective_chat.id, screen, None)
 
 
 def handlers() -> list:

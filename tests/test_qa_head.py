@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storage.models import Role
+from tests.test_evidence import picture
 
 JANUARY = datetime(2027, 1, 10, 3, 0, tzinfo=UTC)  # 10:00 on 10/01/2027 in Việt Nam
 YEAR = 2027
@@ -43,3 +44,35 @@ async def test_a_head_types_a_number_of_another_hamlet_for_the_self_assessment(
     assert foreign.buttons == []
     denied = await storage.audit.entries("access.denied")
     assert [e.after["number"] for e in denied] == [f"GD-{YEAR}-00001"]
+
+
+def live_screens(chat) -> list[str]:
+    """The first lines of the bot's messages in the chat that still have buttons."""
+    return [m.text.split("\n")[0] for m in chat.messages if m.buttons]
+
+
+async def test_a_chair_sends_photos_an_album_and_a_file_then_stops(
+    january, api, storage, enrol, hamlets
+):
+    """Each receipt of a photo, an album or a refused file came with its own "Xong" button and
+    the earlier ones kept theirs, so after a few photos the chat held a column of live screens,
+    and /huy ("Stopped") left all of them to press; now the latest receipt is the one screen,
+    and /huy takes its buttons away."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(900, Role.BRANCH_CHAIR, "00070/Thôn Đông")
+    await paste_families(api.person(800), ["Nguyễn Văn An, 4, 1"])
+    chair = api.person(900)
+    await chair.send(f"/minhchung GD-{YEAR}-00001")
+    await chair.press("⬜ Trẻ em đi học đúng tuổi *")
+    *_, one = await chair.send_photo(picture(4))
+    assert one.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
+    await chair.send_album([picture(5), picture(6), picture(7)])
+    *_, refused = await chair.send_document(b"%PDF-1.4 fake", "giay.pdf", "application/pdf")
+    assert refused.text.startswith("Tệp này không phải là ảnh.")
+    *_, last = await chair.send_photo(picture(8))
+    assert live_screens(chair) == ["Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi."]
+    assert chair.messages[-1].message_id == last.message_id
+    *_, stopped = await chair.send("/huy", expect=2)
+    assert stopped.text == "Đã dừng. Các ảnh đã gửi vẫn được lưu."
+    assert live_screens(chair) == []
+    assert (await storage.evidence.counts(1)) == {"GD.1.1": 5}

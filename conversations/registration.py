@@ -378,6 +378,18 @@ async def resume_pressed(update: Update, context: BotContext) -> str | int:
     return await carry_on(update, context, draft)
 
 
+async def resume_typed(update: Update, context: BotContext) -> str | int | None:
+    """Something typed on "continue or start over?" is the answer to the question the draft
+    stands at (people come back from another command with it in mind): going on with it."""
+    draft = await draft_of(context)
+    if draft is None or draft.hamlet_id is None:
+        return await carry_on(update, context, draft)
+    if current_question(draft) in (KIND_STEP, SUMMARY_STEP):  # asked by buttons only
+        return await carry_on(update, context, draft)
+    await text_answer(update, context)
+    return State.FORM
+
+
 async def carry_on(update: Update, context: BotContext, draft: Draft | None) -> str | int:
     """Back to where the person's draft stands, after a pause or a resume."""
     if draft is None:
@@ -611,7 +623,10 @@ def handlers() -> list:
                 REGISTER_AGAIN.handler(again),
             ],
             states={
-                State.RESUME: [RESUME.handler(resume_pressed)],
+                State.RESUME: [
+                    RESUME.handler(resume_pressed),
+                    MessageHandler(typed, resume_typed),
+                ],
                 State.HAMLET: [
                     HAMLET.handler(hamlet_pressed),
                     MessageHandler(typed, hamlet_typed),

@@ -76,3 +76,25 @@ async def test_a_chair_sends_photos_an_album_and_a_file_then_stops(
     assert stopped.text == "Đã dừng. Các ảnh đã gửi vẫn được lưu."
     assert live_screens(chair) == []
     assert (await storage.evidence.counts(1)) == {"GD.1.1": 5}
+
+
+async def test_a_head_back_from_another_command_types_the_answer_on_the_resume_screen(
+    january, api, storage, enrol, hamlets
+):
+    """Half way through /dangky a head checks /toi, sends /dangky again and, on "continue or
+    start over?", types the answer to the question he was at (4 people): it was met with
+    silence (or the greeting for messages outside a dialog) and lost. Typing an answer there
+    means going on: it is taken as the answer, and the next question is the screen."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await head.send("/dangky")
+    await head.press("Gia đình học tập")
+    await head.send("pham van duc", expect=2)
+    await head.send("/toi")
+    *_, resume = await head.send("/dangky", expect=2)
+    assert resume.text.startswith("Bạn có một đăng ký đang làm dở (bước 3/5).")
+    *_, step = await head.send("4", expect=2)
+    assert step.text.startswith("Bước 4/5\n")
+    assert live_screens(head) == ["Bước 4/5"]
+    draft = await storage.registrations.draft_of((await storage.people.by_telegram_id(800)).id)
+    assert draft.answers["members"] == 4 and draft.answers["head_name"] == "Pham Van Duc"

@@ -55,6 +55,8 @@ CARRY_PAGE = 10  # last year's families per page
 HAMLET_PAGE = 8
 MAX_TEXT = 3800  # a screen stays under Telegram's 4096 characters
 WATCH_GROUP = -1  # after the gate, before the dialogs
+# Commands that only show something: a list stays open across them, for its next lines.
+SHOWING = frozenset({"toi", "trogiup", "help", "thieu"})
 STALE = _l("This button is no longer valid. Please start again from the command.")
 # The buttons of a draft, which they name: a press on another's or an older draft finds nothing.
 DRAFT_PRESS = Action(
@@ -858,8 +860,9 @@ async def discard_drafts(update: Update, context: BotContext) -> None:
 
 
 def watch(conversation: BulkConversation):
-    """Leave this dialog when the person sends another command or presses another dialog's
-    button; what they entered stays in their draft for when they come back."""
+    """Leave this dialog when the person sends another command (but one that only shows
+    something) or presses another dialog's button; what they entered stays in their draft
+    for when they come back."""
 
     async def leave_if_elsewhere(update: Update, context: BotContext) -> None:
         if update.effective_chat is None or update.effective_user is None:
@@ -868,7 +871,7 @@ def watch(conversation: BulkConversation):
             action = action_of(update.callback_query.data)
             elsewhere = action is None or action.command != COMMAND
         else:
-            elsewhere = command_name(update) not in (None, COMMAND, "huy")
+            elsewhere = command_name(update) not in {None, COMMAND, "huy", *SHOWING}
         if elsewhere:
             conversation.leave(update)
 

@@ -98,3 +98,26 @@ async def test_a_head_back_from_another_command_types_the_answer_on_the_resume_s
     assert live_screens(head) == ["Bước 4/5"]
     draft = await storage.registrations.draft_of((await storage.people.by_telegram_id(800)).id)
     assert draft.answers["members"] == 4 and draft.answers["head_name"] == "Pham Van Duc"
+
+
+async def test_a_head_checks_his_account_while_pasting_a_long_list(
+    january, api, storage, enrol, hamlets
+):
+    """A head pastes the first part of a long list, looks at /toi, and pastes the rest: the
+    rest was answered with the greeting for messages outside a dialog (or nothing, within a
+    minute) and lost, since any command ended the list's dialog. A command that only shows
+    something leaves the list open; one of another dialog still ends it."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await head.send("/nhapds")
+    await head.press("📋 Nhập danh sách")
+    await head.send("Nguyễn Văn An, 4, 1\nTrần Thị Bình, 3, 0", expect=2)
+    (account,) = await head.send("/toi")
+    assert account.text.startswith("Tài khoản của bạn")
+    *_, screen = await head.send("Lê Văn Cường, 5, 2", expect=2)
+    assert "Đã đọc 3 dòng." in screen.text
+    assert live_screens(head) == [f"📋 Danh sách gia đình, Thôn Đông, năm {YEAR}"]
+    await head.send("/dangky")
+    await head.press("Gia đình học tập")
+    (record, step) = await head.send("Hoàng Văn Dũng", expect=2)  # /dangky's answer, not a line
+    assert step.text.startswith("Bước 3/5") and record.text == "✔️ Chủ hộ: Hoàng Văn Dũng"

@@ -35,6 +35,7 @@ from conversations.actions import BULK_MODE
 from conversations.common import buttons
 from conversations.family_list import FileProblem, ListCheck, Row, Source
 from conversations.kit import cancel_handler, dialog
+from conversations.one_dialog import SHOWING
 from conversations.states import RegistrationBulkStep as State
 from storage.criteria import ModelKind
 from storage.models import Area, AreaLevel, Role
@@ -55,8 +56,6 @@ CARRY_PAGE = 10  # last year's families per page
 HAMLET_PAGE = 8
 MAX_TEXT = 3800  # a screen stays under Telegram's 4096 characters
 WATCH_GROUP = -1  # after the gate, before the dialogs
-# Commands that only show something: a list stays open across them, for its next lines.
-SHOWING = frozenset({"toi", "trogiup", "help", "thieu"})
 STALE = _l("This button is no longer valid. Please start again from the command.")
 # The buttons of a draft, which they name: a press on another's or an older draft finds nothing.
 DRAFT_PRESS = Action(

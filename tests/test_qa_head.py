@@ -121,3 +121,27 @@ async def test_a_head_checks_his_account_while_pasting_a_long_list(
     await head.press("Gia đình học tập")
     (record, step) = await head.send("Hoàng Văn Dũng", expect=2)  # /dangky's answer, not a line
     assert step.text.startswith("Bước 3/5") and record.text == "✔️ Chủ hộ: Hoàng Văn Dũng"
+
+
+async def test_a_head_leaves_dangky_half_way_to_fix_a_family_in_danhsach(
+    january, api, storage, enrol, hamlets
+):
+    """A head leaves /dangky at its first question to correct a family's number of people in
+    /danhsach, and types it: the unfinished /dangky took the number as its own answer ("that
+    does not look like a full name") and the correction was lost. Opening another dialog now
+    leaves the unfinished one (its draft is kept for /dangky)."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await paste_families(head, ["Nguyễn Văn An, 4, 1"])
+    await head.send("/dangky")
+    await head.press("Gia đình học tập")
+    await head.send("/danhsach")
+    await head.press(f"GD-{YEAR}-00001 · Nguyễn Văn An")
+    await head.press("✏️ Sửa")
+    await head.press("Số nhân khẩu: 4")
+    *_, card = await head.send("12", expect=2)
+    assert "Số nhân khẩu: 12" in card.text
+    (family,) = await storage.registrations.search(None, YEAR, "an")
+    assert family.members == 12
+    *_, resume = await head.send("/dangky", expect=2)
+    assert resume.text.startswith("Bạn có một đăng ký đang làm dở (bước 2/5).")

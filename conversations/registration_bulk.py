@@ -36,6 +36,7 @@ from conversations.common import buttons
 from conversations.family_list import FileProblem, ListCheck, Row, Source
 from conversations.kit import cancel_handler, dialog
 from conversations.one_dialog import SHOWING
+from conversations.screen import close_screen
 from conversations.states import RegistrationBulkStep as State
 from storage.criteria import ModelKind
 from storage.models import Area, AreaLevel, Role
@@ -850,9 +851,14 @@ ACTIONS = {
 
 
 async def discard_drafts(update: Update, context: BotContext) -> None:
-    """Before /huy ends the dialog: both kinds of list draft are dropped."""
+    """Before /huy ends the dialog: both kinds of list draft are dropped, and their screens'
+    buttons taken away."""
+    repo = context.storage.registrations
     for mode in BulkMode:
-        await context.storage.registrations.discard_bulk_draft(context.person.id, mode)
+        draft = await repo.bulk_draft_of(context.person.id, mode)
+        if draft is not None and draft.body.get("screen"):
+            await close_screen(context.bot, update.effective_chat.id, draft.body["screen"], None)
+        await repo.discard_bulk_draft(context.person.id, mode)
 
 
 # --- wiring -------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 met that broke: the real bot, the fake Bot API over HTTP, a real SQLite file. The clock is at
 10 January 2027, when the year's registration is open."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from storage.models import Role
+from storage.registrations import ProgrammeYear
 from tests.test_evidence import picture
 
 JANUARY = datetime(2027, 1, 10, 3, 0, tzinfo=UTC)  # 10:00 on 10/01/2027 in Việt Nam
@@ -145,3 +146,37 @@ async def test_a_head_leaves_dangky_half_way_to_fix_a_family_in_danhsach(
     assert family.members == 12
     *_, resume = await head.send("/dangky", expect=2)
     assert resume.text.startswith("Bạn có một đăng ký đang làm dở (bước 2/5).")
+
+
+async def test_a_head_cancels_a_pasted_list_and_last_years_families_with_huy(
+    january, api, storage, enrol, hamlets
+):
+    """/huy on a pasted list, or on last year's families, said "Cancelled. Nothing was
+    registered." but left the screen's buttons, among them "Register 1 family", to press."""
+    await enrol(700, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await storage.registrations.set_programme_year(
+        ProgrammeYear(
+            province_code="01",
+            year=YEAR - 1,
+            registration_close=date(YEAR - 1, 12, 31),
+            evaluation_lock=date(YEAR - 1, 12, 31),
+            recognition=date(YEAR - 1, 12, 31),
+        )
+    )
+    january.clock = lambda: datetime(YEAR - 1, 6, 1, 3, 0, tzinfo=UTC)
+    await paste_families(api.person(700), ["Lê Văn Cường, 5, 2"])
+    january.clock = lambda: JANUARY
+    head = api.person(800)
+    await head.send("/nhapds")
+    await head.press("📋 Nhập danh sách")
+    await head.send("Nguyễn Văn Khách, 4, 1", expect=2)
+    *_, cancelled = await head.send("/huy", expect=2)
+    assert cancelled.text == "Đã hủy. Chưa có đăng ký nào được lưu."
+    assert live_screens(head) == []
+    await head.send("/nhapds")
+    (carry,) = await head.press("🔁 Đăng ký lại từ năm trước")
+    assert carry.buttons[0] == ["✅ Lê Văn Cường"]
+    await head.send("/huy", expect=2)
+    assert live_screens(head) == []
+    assert await storage.registrations.search(None, YEAR, "cuong") == []

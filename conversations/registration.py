@@ -602,6 +602,11 @@ async def ask_cancel(update: Update, context: BotContext) -> str:
     return State.CANCEL
 
 
+async def cancel_typed(update: Update, context: BotContext) -> None:
+    """ "khong", "co" typed at "Cancel this registration?": the question is the buttons'."""
+    await update.message.reply_text(_("Please answer with the buttons above."))
+
+
 async def cancel_answered(update: Update, context: BotContext) -> str | int:
     query = update.callback_query
     draft = await draft_of(context)
@@ -635,7 +640,10 @@ def handlers() -> list:
                     *(action.handler(button_answer) for action in BUTTON_ACTIONS),
                     MessageHandler(typed, text_answer),
                 ],
-                State.CANCEL: [CANCEL.handler(cancel_answered)],
+                State.CANCEL: [
+                    CANCEL.handler(cancel_answered),
+                    MessageHandler(typed, cancel_typed),
+                ],
             },
             cancel=ask_cancel,
         )

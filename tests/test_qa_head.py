@@ -180,3 +180,23 @@ async def test_a_head_cancels_a_pasted_list_and_last_years_families_with_huy(
     await head.send("/huy", expect=2)
     assert live_screens(head) == []
     assert await storage.registrations.search(None, YEAR, "cuong") == []
+
+
+async def test_a_head_types_his_answer_to_cancel_the_registration(
+    january, api, storage, enrol, hamlets
+):
+    """After /huy in /dangky ("Cancel this registration?"), people type "khong" or "co"
+    instead of tapping: it got the greeting for messages outside a dialog, or nothing within a
+    minute of it; now it is told to tap, and the question keeps its buttons."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await head.send("chao")  # the greeting for a message outside a dialog
+    await head.send("/dangky")
+    await head.press("Gia đình học tập")
+    *_, question = await head.send("/huy", expect=2)
+    assert question.text == "Hủy đăng ký này? Mọi thông tin đã nhập sẽ bị xóa."
+    (told,) = await head.send("khong")
+    assert told.text == "Xin vui lòng trả lời bằng các nút ở trên."
+    assert live_screens(head)[-1] == question.text
+    (kept,) = await head.press("Không, làm tiếp")
+    assert kept.text.startswith("Bước 2/5")

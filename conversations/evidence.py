@@ -47,6 +47,7 @@ ALBUM_QUIET = 1.0  # seconds after an album's last photo before the one reply
 DONE_WORDS = frozenset({"xong", "xong roi", "ok", "oke", "okay", "done"})  # as search_key()s
 SHORT_TEXT = 60
 SCREEN = "evidence_screen"  # user_data: the message id of the dialog's screen
+EARLY_ALBUM = "evidence_early_album"  # user_data: the album answered as sent too early
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -538,8 +539,23 @@ async def other_content(update: Update, context: BotContext) -> None:
     await update.message.reply_text(wrong_content(update.message))
 
 
+async def photo_before_registration(update: Update, context: BotContext) -> None:
+    text = _("Not saved: please choose a registration above first, then send the photos again.")
+    await not_kept(update, context, text)
+
+
 async def photo_too_early(update: Update, context: BotContext) -> None:
-    await update.message.reply_text(_("Please choose an indicator first."))
+    text = _("Not saved: please choose an indicator above first, then send the photos again.")
+    await not_kept(update, context, text)
+
+
+async def not_kept(update: Update, context: BotContext, text: str) -> None:
+    """Photos sent before a registration and an indicator are chosen: one answer an album."""
+    group = update.message.media_group_id
+    if group is not None and context.user_data.get(EARLY_ALBUM) == group:
+        return
+    context.user_data[EARLY_ALBUM] = group
+    await update.message.reply_text(text)
 
 
 async def stop(update: Update, context: BotContext) -> None:
@@ -570,7 +586,7 @@ def handlers() -> list:
                 State.FIND: [
                     *anywhere,
                     MessageHandler(text, typed),
-                    MessageHandler(media, photo_too_early),
+                    MessageHandler(media, photo_before_registration),
                 ],
                 State.CHECKLIST: [
                     *anywhere,

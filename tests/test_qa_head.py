@@ -200,3 +200,24 @@ async def test_a_head_types_his_answer_to_cancel_the_registration(
     assert live_screens(head)[-1] == question.text
     (kept,) = await head.press("Không, làm tiếp")
     assert kept.text.startswith("Bước 2/5")
+
+
+async def test_a_chair_sends_an_album_before_choosing_the_indicator(
+    january, api, storage, enrol, hamlets
+):
+    """An album sent on /minhchung's list or checklist, before a registration and an
+    indicator are chosen, got "Please choose an indicator first." once per photo (three for
+    three), not saying that the photos were not kept; now one answer says so and what to do."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(900, Role.BRANCH_CHAIR, "00070/Thôn Đông")
+    await paste_families(api.person(800), ["Nguyễn Văn An, 4, 1"])
+    chair = api.person(900)
+    await chair.send("/minhchung")
+    (early,) = await chair.send_album([picture(1), picture(2), picture(3)], quiet=0.5)
+    assert early.text == (
+        "Ảnh chưa được lưu: xin chọn một bản đăng ký ở trên trước, rồi gửi lại ảnh."
+    )
+    await chair.send("nguyen van an", expect=2)
+    (early,) = await chair.send_album([picture(1), picture(2), picture(3)], quiet=0.5)
+    assert early.text == "Ảnh chưa được lưu: xin chọn một chỉ tiêu ở trên trước, rồi gửi lại ảnh."
+    assert await storage.evidence.counts(1) == {}

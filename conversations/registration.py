@@ -473,6 +473,14 @@ async def button_answer(update: Update, context: BotContext) -> str | int | None
     return await handler(update, context, draft, value[0] if value else None)
 
 
+async def button_again(update: Update, context: BotContext) -> str | int | None:
+    """A tap on the question left on screen after another dialog: on with the draft."""
+    result = await button_answer(update, context)
+    if result is None and await draft_of(context) is not None:
+        return State.FORM
+    return result
+
+
 async def stale(update: Update) -> None:
     await update.callback_query.answer(_("This question has already been answered."))
 
@@ -626,6 +634,8 @@ def handlers() -> list:
             entry_points=[
                 CommandHandler("dangky", begin),
                 REGISTER_AGAIN.handler(again),
+                # The question left on screen for another dialog still works.
+                *(action.handler(button_again) for action in BUTTON_ACTIONS),
             ],
             states={
                 State.RESUME: [

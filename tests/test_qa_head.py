@@ -221,3 +221,21 @@ async def test_a_chair_sends_an_album_before_choosing_the_indicator(
     (early,) = await chair.send_album([picture(1), picture(2), picture(3)], quiet=0.5)
     assert early.text == "Ảnh chưa được lưu: xin chọn một chỉ tiêu ở trên trước, rồi gửi lại ảnh."
     assert await storage.evidence.counts(1) == {}
+
+
+async def test_a_head_back_from_danhsach_taps_the_question_he_left(
+    january, api, storage, enrol, hamlets
+):
+    """Opening /danhsach leaves an unfinished /dangky (its draft kept); a tap on the question
+    left on screen goes on with it, as "Continue" would, instead of "no longer valid"."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await head.send("/dangky")
+    await head.press("Gia đình học tập")
+    await head.send("Phạm Văn Đức", expect=2)
+    await head.send("/danhsach")
+    (step,) = await head.press("4")
+    assert step.text.startswith("Bước 4/5")
+    *_, summary = await head.send("1", expect=2)  # typed, on the dialog taken up again
+    assert summary.text.startswith("Bước 5/5")
+    assert "• Số nhân khẩu: 4\n• Trẻ em trong độ tuổi đi học: 1" in summary.text

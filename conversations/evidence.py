@@ -28,6 +28,7 @@ from conversations.common import buttons, page_rows
 from conversations.evidence_intake import IntakeResult, Outcome, intake, received_from
 from conversations.indicators import marked_name, required_legend, short_name
 from conversations.kit import cancel_handler, dialog
+from conversations.outside import outside_dialog
 from conversations.screen import close_screen, edit_screen
 from conversations.states import EvidenceStep as State
 from storage.criteria import CriteriaSet, Indicator
@@ -459,6 +460,17 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
     return None
 
 
+async def photo_resumed(update: Update, context: BotContext) -> None:
+    """A photo outside this dialog, which another command left (conversations/one_dialog.py):
+    it goes to the indicator still chosen, as before the interruption (its receipt's Done goes
+    on); without one, it gets the answer to a message outside any dialog."""
+    session = await context.storage.evidence.session_of(context.person.id)
+    if session is None or session.indicator_code is None:
+        await outside_dialog(update, context)
+        return
+    await photo_received(update, context)
+
+
 async def album_done(context: BotContext) -> None:
     """The one reply to an album, once its photos stopped coming."""
     album = ALBUMS.pop(context.job.data, None)
@@ -602,5 +614,6 @@ def handlers() -> list:
                 ],
             },
             cancel=cancel_handler(_l("Stopped. The photos already sent are kept."), before=stop),
-        )
+        ),
+        MessageHandler(media, photo_resumed),  # only when the dialog above took nothing
     ]

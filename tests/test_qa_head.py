@@ -239,3 +239,23 @@ async def test_a_head_back_from_danhsach_taps_the_question_he_left(
     *_, summary = await head.send("1", expect=2)  # typed, on the dialog taken up again
     assert summary.text.startswith("Bước 5/5")
     assert "• Số nhân khẩu: 4\n• Trẻ em trong độ tuổi đi học: 1" in summary.text
+
+
+async def test_a_chair_looks_at_the_photos_sent_then_sends_more(
+    january, api, storage, enrol, hamlets
+):
+    """A chair sending photos for an indicator looks at them with /xemminhchung, then goes
+    on sending photos: they are stored for the same indicator, not met with the greeting."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(900, Role.BRANCH_CHAIR, "00070/Thôn Đông")
+    await paste_families(api.person(800), ["Nguyễn Văn An, 4, 1"])
+    chair = api.person(900)
+    number = f"GD-{YEAR}-00001"
+    await chair.send(f"/minhchung {number}")
+    await chair.press("⬜ Trẻ em đi học đúng tuổi *")
+    await chair.send_photo(picture(4), expect=2)
+    await chair.send(f"/xemminhchung {number}", expect=2)
+    *_, more = await chair.send_photo(picture(5))
+    assert more.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
+    assert live_screens(chair)[-1] == "Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi."
+    assert await storage.evidence.counts(1) == {"GD.1.1": 2}

@@ -283,18 +283,28 @@ async def draft_of(context: BotContext) -> Draft | None:
 
 async def begin(update: Update, context: BotContext) -> str | int:
     draft = await draft_of(context)
-    if draft is not None and set(draft.answers) - BOOKKEEPING:
-        text, keyboard = render_resume(draft)
-        await show(update, context, draft, text, keyboard)
-        return State.RESUME
-    return await start_over(update, context, draft)
+    return await offer_resume(update, context, draft) or await start_over(update, context, draft)
 
 
 async def again(update: Update, context: BotContext) -> str | int:
-    """'Register another' under a registration number: a new screen below it."""
+    """'Register another' under a registration number, or the greeting's 'Register': a new
+    screen below it; an unfinished registration is offered first, never deleted unasked."""
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(None)
-    return await start_over(update, context, None, fresh=True)
+    draft = await draft_of(context)
+    resumed = await offer_resume(update, context, draft, fresh=True)
+    return resumed or await start_over(update, context, None, fresh=True)
+
+
+async def offer_resume(
+    update: Update, context: BotContext, draft: Draft | None, fresh: bool = False
+) -> str | None:
+    """'Continue or start over?' when the person has answered something in a draft."""
+    if draft is None or not set(draft.answers) - BOOKKEEPING:
+        return None
+    text, keyboard = render_resume(draft)
+    await show(update, context, draft, text, keyboard, fresh=fresh)
+    return State.RESUME
 
 
 async def start_over(

@@ -259,3 +259,25 @@ async def test_a_chair_looks_at_the_photos_sent_then_sends_more(
     assert more.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
     assert live_screens(chair)[-1] == "Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi."
     assert await storage.evidence.counts(1) == {"GD.1.1": 2}
+
+
+async def test_a_head_with_an_unfinished_registration_taps_register_on_the_greeting(
+    january, api, storage, enrol, hamlets
+):
+    """The greeting's "Register a family or clan" started a new registration at once,
+    deleting the unfinished one (a name typed, the head's evening's work) without a word;
+    now it asks "continue or start over?", as /dangky does."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    head = api.person(800)
+    await head.send("/dangky")
+    await head.press("Gia đình học tập")
+    await head.send("Phạm Văn Đức", expect=2)
+    await head.send("/danhgia")  # another dialog: /dangky is left, its draft kept
+    (greeting,) = await head.send("cam on")
+    assert greeting.text.startswith("Xin chào")
+    *_, resume = await head.press("📝 Đăng ký gia đình, dòng họ")
+    assert resume.text.startswith("Bạn có một đăng ký đang làm dở (bước 3/5).")
+    *_, step = await head.press("▶️ Tiếp tục")
+    assert step.text.startswith("Bước 3/5")
+    draft = await storage.registrations.draft_of((await storage.people.by_telegram_id(800)).id)
+    assert draft.answers["head_name"] == "Phạm Văn Đức"

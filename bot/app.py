@@ -39,6 +39,7 @@ from conversations import (
     households,
     invitation,
     missing,
+    one_dialog,
     outside,
     people,
     profile,
@@ -120,6 +121,7 @@ DIALOGS = (
 
 def add_handlers(app: Application) -> None:
     app.add_handler(gate.handler(), group=gate.GATE_GROUP)
+    app.add_handler(one_dialog.handler(), group=one_dialog.GROUP)
     for dialog in DIALOGS:
         app.add_handlers(dialog.handlers())
     app.add_handler(CommandHandler("huy", nothing_to_cancel))

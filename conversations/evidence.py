@@ -28,6 +28,7 @@ from conversations.common import buttons, page_rows
 from conversations.evidence_intake import IntakeResult, Outcome, intake, received_from
 from conversations.indicators import marked_name, required_legend, short_name
 from conversations.kit import cancel_handler, dialog
+from conversations.outside import outside_dialog
 from conversations.screen import close_screen, edit_screen
 from conversations.states import EvidenceStep as State
 from storage.criteria import CriteriaSet, Indicator
@@ -47,6 +48,7 @@ ALBUM_QUIET = 1.0  # seconds after an album's last photo before the one reply
 DONE_WORDS = frozenset({"xong", "xong roi", "ok", "oke", "okay", "done"})  # as search_key()s
 SHORT_TEXT = 60
 SCREEN = "evidence_screen"  # user_data: the message id of the dialog's screen
+EARLY_ALBUM = "evidence_early_album"  # user_data: the album answered as sent too early
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -437,7 +439,7 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
     if message.media_group_id is None:
         names = await flag_names(context, registration, [outcome])
         text = render_outcomes(name, [outcome], names)
-        await message.reply_text(text, reply_markup=done_button(registration, code))
+        await send_screen(context, message.chat_id, text, done_button(registration, code))
         return None
     group_id = message.media_group_id
     album = ALBUMS.setdefault(
@@ -447,8 +449,26 @@ async def photo_received(update: Update, context: BotContext) -> str | None:
     name = album_job_name(group_id)
     for job in context.job_queue.get_jobs_by_name(name):
         job.schedule_removal()
-    context.job_queue.run_once(album_done, ALBUM_QUIET, data=group_id, name=name)
+    context.job_queue.run_once(
+        album_done,
+        ALBUM_QUIET,
+        data=group_id,
+        name=name,
+        chat_id=message.chat_id,
+        user_id=message.from_user.id,  # the job's context.user_data: the person's screen
+    )
     return None
+
+
+async def photo_resumed(update: Update, context: BotContext) -> None:
+    """A photo outside this dialog, which another command left (conversations/one_dialog.py):
+    it goes to the indicator still chosen, as before the interruption (its receipt's Done goes
+    on); without one, it gets the answer to a message outside any dialog."""
+    session = await context.storage.evidence.session_of(context.person.id)
+    if session is None or session.indicator_code is None:
+        await outside_dialog(update, context)
+        return
+    await photo_received(update, context)
 
 
 async def album_done(context: BotContext) -> None:
@@ -463,7 +483,18 @@ async def reply_album(context: BotContext, album: Album) -> None:
     with use_locale(album.locale):
         text = render_outcomes(album.name, album.outcomes, names)
         keyboard = done_button(album.registration, album.code)
-    await context.bot.send_message(album.chat_id, text, reply_markup=keyboard)
+    await send_screen(context, album.chat_id, text, keyboard)
+
+
+async def send_screen(
+    context: BotContext, chat_id: int, text: str, keyboard: InlineKeyboardMarkup
+) -> None:
+    """A receipt with its Done button becomes the screen: the earlier one loses its buttons."""
+    earlier = context.user_data.get(SCREEN)
+    if earlier:
+        await close_screen(context.bot, chat_id, earlier, None)
+    sent = await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+    context.user_data[SCREEN] = sent.message_id
 
 
 async def flush_albums(context: BotContext, chat_id: int) -> None:
@@ -520,14 +551,33 @@ async def other_content(update: Update, context: BotContext) -> None:
     await update.message.reply_text(wrong_content(update.message))
 
 
+async def photo_before_registration(update: Update, context: BotContext) -> None:
+    text = _("Not saved: please choose a registration above first, then send the photos again.")
+    await not_kept(update, context, text)
+
+
 async def photo_too_early(update: Update, context: BotContext) -> None:
-    await update.message.reply_text(_("Please choose an indicator first."))
+    text = _("Not saved: please choose an indicator above first, then send the photos again.")
+    await not_kept(update, context, text)
+
+
+async def not_kept(update: Update, context: BotContext, text: str) -> None:
+    """Photos sent before a registration and an indicator are chosen: one answer an album."""
+    group = update.message.media_group_id
+    if group is not None and context.user_data.get(EARLY_ALBUM) == group:
+        return
+    context.user_data[EARLY_ALBUM] = group
+    await update.message.reply_text(text)
 
 
 async def stop(update: Update, context: BotContext) -> None:
-    """Before /huy ends the dialog: the album under way is stored, the session closed."""
+    """Before /huy ends the dialog: the album under way is stored, the session closed, the
+    screen's buttons taken away."""
     await flush_albums(context, update.effective_chat.id)
     await context.storage.evidence.end_session(context.person.id)
+    screen = context.user_data.pop(SCREEN, None)
+    if screen:
+        await close_screen(context.bot, update.effective_chat.id, screen, None)
 
 
 def handlers() -> list:
@@ -548,7 +598,7 @@ def handlers() -> list:
                 State.FIND: [
                     *anywhere,
                     MessageHandler(text, typed),
-                    MessageHandler(media, photo_too_early),
+                    MessageHandler(media, photo_before_registration),
                 ],
                 State.CHECKLIST: [
                     *anywhere,
@@ -564,5 +614,6 @@ def handlers() -> list:
                 ],
             },
             cancel=cancel_handler(_l("Stopped. The photos already sent are kept."), before=stop),
-        )
+        ),
+        MessageHandler(media, photo_resumed),  # only when the dialog above took nothing
     ]

@@ -283,18 +283,28 @@ async def draft_of(context: BotContext) -> Draft | None:
 
 async def begin(update: Update, context: BotContext) -> str | int:
     draft = await draft_of(context)
-    if draft is not None and set(draft.answers) - BOOKKEEPING:
-        text, keyboard = render_resume(draft)
-        await show(update, context, draft, text, keyboard)
-        return State.RESUME
-    return await start_over(update, context, draft)
+    return await offer_resume(update, context, draft) or await start_over(update, context, draft)
 
 
 async def again(update: Update, context: BotContext) -> str | int:
-    """'Register another' under a registration number: a new screen below it."""
+    """'Register another' under a registration number, or the greeting's 'Register': a new
+    screen below it; an unfinished registration is offered first, never deleted unasked."""
     await update.callback_query.answer()
     await update.callback_query.edit_message_reply_markup(None)
-    return await start_over(update, context, None, fresh=True)
+    draft = await draft_of(context)
+    resumed = await offer_resume(update, context, draft, fresh=True)
+    return resumed or await start_over(update, context, None, fresh=True)
+
+
+async def offer_resume(
+    update: Update, context: BotContext, draft: Draft | None, fresh: bool = False
+) -> str | None:
+    """'Continue or start over?' when the person has answered something in a draft."""
+    if draft is None or not set(draft.answers) - BOOKKEEPING:
+        return None
+    text, keyboard = render_resume(draft)
+    await show(update, context, draft, text, keyboard, fresh=fresh)
+    return State.RESUME
 
 
 async def start_over(
@@ -378,6 +388,18 @@ async def resume_pressed(update: Update, context: BotContext) -> str | int:
     return await carry_on(update, context, draft)
 
 
+async def resume_typed(update: Update, context: BotContext) -> str | int | None:
+    """Something typed on "continue or start over?" is the answer to the question the draft
+    stands at (people come back from another command with it in mind): going on with it."""
+    draft = await draft_of(context)
+    if draft is None or draft.hamlet_id is None:
+        return await carry_on(update, context, draft)
+    if current_question(draft) in (KIND_STEP, SUMMARY_STEP):  # asked by buttons only
+        return await carry_on(update, context, draft)
+    await text_answer(update, context)
+    return State.FORM
+
+
 async def carry_on(update: Update, context: BotContext, draft: Draft | None) -> str | int:
     """Back to where the person's draft stands, after a pause or a resume."""
     if draft is None:
@@ -459,6 +481,14 @@ async def button_answer(update: Update, context: BotContext) -> str | int | None
         return None
     handler = BUTTON_ACTIONS[context.action]
     return await handler(update, context, draft, value[0] if value else None)
+
+
+async def button_again(update: Update, context: BotContext) -> str | int | None:
+    """A tap on the question left on screen after another dialog: on with the draft."""
+    result = await button_answer(update, context)
+    if result is None and await draft_of(context) is not None:
+        return State.FORM
+    return result
 
 
 async def stale(update: Update) -> None:
@@ -590,6 +620,11 @@ async def ask_cancel(update: Update, context: BotContext) -> str:
     return State.CANCEL
 
 
+async def cancel_typed(update: Update, context: BotContext) -> None:
+    """ "khong", "co" typed at "Cancel this registration?": the question is the buttons'."""
+    await update.message.reply_text(_("Please answer with the buttons above."))
+
+
 async def cancel_answered(update: Update, context: BotContext) -> str | int:
     query = update.callback_query
     draft = await draft_of(context)
@@ -609,9 +644,14 @@ def handlers() -> list:
             entry_points=[
                 CommandHandler("dangky", begin),
                 REGISTER_AGAIN.handler(again),
+                # The question left on screen for another dialog still works.
+                *(action.handler(button_again) for action in BUTTON_ACTIONS),
             ],
             states={
-                State.RESUME: [RESUME.handler(resume_pressed)],
+                State.RESUME: [
+                    RESUME.handler(resume_pressed),
+                    MessageHandler(typed, resume_typed),
+                ],
                 State.HAMLET: [
                     HAMLET.handler(hamlet_pressed),
                     MessageHandler(typed, hamlet_typed),
@@ -620,7 +660,10 @@ def handlers() -> list:
                     *(action.handler(button_answer) for action in BUTTON_ACTIONS),
                     MessageHandler(typed, text_answer),
                 ],
-                State.CANCEL: [CANCEL.handler(cancel_answered)],
+                State.CANCEL: [
+                    CANCEL.handler(cancel_answered),
+                    MessageHandler(typed, cancel_typed),
+                ],
             },
             cancel=ask_cancel,
         )

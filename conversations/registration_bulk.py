@@ -35,6 +35,8 @@ from conversations.actions import BULK_MODE
 from conversations.common import buttons
 from conversations.family_list import FileProblem, ListCheck, Row, Source
 from conversations.kit import cancel_handler, dialog
+from conversations.one_dialog import SHOWING
+from conversations.screen import close_screen
 from conversations.states import RegistrationBulkStep as State
 from storage.criteria import ModelKind
 from storage.models import Area, AreaLevel, Role
@@ -849,17 +851,23 @@ ACTIONS = {
 
 
 async def discard_drafts(update: Update, context: BotContext) -> None:
-    """Before /huy ends the dialog: both kinds of list draft are dropped."""
+    """Before /huy ends the dialog: both kinds of list draft are dropped, and their screens'
+    buttons taken away."""
+    repo = context.storage.registrations
     for mode in BulkMode:
-        await context.storage.registrations.discard_bulk_draft(context.person.id, mode)
+        draft = await repo.bulk_draft_of(context.person.id, mode)
+        if draft is not None and draft.body.get("screen"):
+            await close_screen(context.bot, update.effective_chat.id, draft.body["screen"], None)
+        await repo.discard_bulk_draft(context.person.id, mode)
 
 
 # --- wiring -------------------------------------------------------------------------------
 
 
 def watch(conversation: BulkConversation):
-    """Leave this dialog when the person sends another command or presses another dialog's
-    button; what they entered stays in their draft for when they come back."""
+    """Leave this dialog when the person sends another command (but one that only shows
+    something) or presses another dialog's button; what they entered stays in their draft
+    for when they come back."""
 
     async def leave_if_elsewhere(update: Update, context: BotContext) -> None:
         if update.effective_chat is None or update.effective_user is None:
@@ -868,7 +876,7 @@ def watch(conversation: BulkConversation):
             action = action_of(update.callback_query.data)
             elsewhere = action is None or action.command != COMMAND
         else:
-            elsewhere = command_name(update) not in (None, COMMAND, "huy")
+            elsewhere = command_name(update) not in {None, COMMAND, "huy", *SHOWING}
         if elsewhere:
             conversation.leave(update)
 

@@ -13,7 +13,7 @@ import time
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.access import registration_in_reach
+from bot.access import numbered_in_reach, registration_in_reach
 from bot.actions import Action
 from bot.context import BotContext
 from bot.i18n import _, current_locale
@@ -251,15 +251,16 @@ async def begin(update: Update, context: BotContext) -> None:
         await update.message.reply_text(text, reply_markup=keyboard)
         return
     registration = await registrations.by_number(text)
+    nothing = _("Nothing in your area matches “{text}”.").format(text=text)
     if registration is None:
         found = await registrations.search(context.area, years, text)
-    else:
+    elif await numbered_in_reach(update, context, registration, "registration.assess", nothing):
         found = [registration]
+    else:  # another area's number: answered as one that does not exist
+        return
     if len(found) != 1:
         if not found:
-            await update.message.reply_text(
-                _("Nothing in your area matches “{text}”.").format(text=text)
-            )
+            await update.message.reply_text(nothing)
             return
         text, keyboard = render_list(found, len(found), 0)
         await update.message.reply_text(text, reply_markup=keyboard)

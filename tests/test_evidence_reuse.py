@@ -154,9 +154,9 @@ async def test_cropped_and_rotated_copies_are_flagged_naming_the_closest(
     stored = await storage.evidence.of_registration(hoa.id)
 
     await open_indicator(chat, lan.number, "GD.1.1")
-    (reply,) = await chat.send_photo(crop)  # 10 % cut from the left and the top
+    *_, reply = await chat.send_photo(crop)  # 10 % cut from the left and the top
     assert f"⚠️ Ảnh này giống một bản sao ảnh của {hoa.number}." in reply.text
-    (reply,) = await chat.send_photo(sideways)  # stored rotated, with an orientation tag
+    *_, reply = await chat.send_photo(sideways)  # stored rotated, with an orientation tag
     assert f"⚠️ Ảnh này giống một bản sao ảnh của {hoa.number}." in reply.text
     for row in await storage.evidence.of_registration(lan.id):
         (flag,) = row.flags
@@ -176,12 +176,12 @@ async def test_a_copy_for_another_indicator_of_the_same_registration_is_flagged(
     hoa = families["hoa"]
     original = pictures.photograph(3, (1200, 900))
     await open_indicator(chat, hoa.number, "GD.1.1")
-    (first,) = await chat.send_photo(pictures.jpeg(original))
+    *_, first = await chat.send_photo(pictures.jpeg(original))
     assert "⚠️" not in first.text
     await open_indicator(chat, hoa.number, "GD.2.1")
-    (same,) = await chat.send_photo(pictures.jpeg(original))  # the same bytes
+    *_, same = await chat.send_photo(pictures.jpeg(original))  # the same bytes
     assert "⚠️ Giống ảnh đã gửi cho chỉ tiêu Trẻ em đi học đúng tuổi." in same.text
-    (copy,) = await chat.send_photo(pictures.jpeg(pictures.as_sent(original, 800), 70))
+    *_, copy = await chat.send_photo(pictures.jpeg(pictures.as_sent(original, 800), 70))
     assert "⚠️ Giống ảnh đã gửi cho chỉ tiêu Trẻ em đi học đúng tuổi." in copy.text
     rows = [
         r for r in await storage.evidence.of_registration(hoa.id) if r.indicator_code != "GD.1.1"
@@ -205,11 +205,11 @@ async def test_blank_photos_are_told_blank_and_never_copies_of_each_other(
     chat = api.person(932)
     hoa, lan = families["hoa"], families["lan"]
     await open_indicator(chat, hoa.number, "GD.1.1")
-    (black,) = await chat.send_photo(pictures.jpeg(pictures.blank((5, 5, 5))))
+    *_, black = await chat.send_photo(pictures.jpeg(pictures.blank((5, 5, 5))))
     assert black.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
     assert "⚠️ Ảnh này trông như để trống" in black.text
     await open_indicator(chat, lan.number, "GD.1.1")
-    (white,) = await chat.send_photo(pictures.jpeg(pictures.blank((250, 250, 250))))
+    *_, white = await chat.send_photo(pictures.jpeg(pictures.blank((250, 250, 250))))
     assert "bản sao" not in white.text and "⚠️ Ảnh này trông như để trống" in white.text
     (row,) = await storage.evidence.of_registration(lan.id)
     assert [f.kind for f in row.flags] == [FlagKind.BLANK]
@@ -229,10 +229,10 @@ async def test_a_different_filled_form_is_not_flagged_and_a_resent_one_is(
     await open_indicator(chat, hoa.number, "GD.1.1")
     await chat.send_photo(pictures.jpeg(hoa_form))
     await open_indicator(chat, lan.number, "GD.1.1")
-    (other,) = await chat.send_photo(pictures.jpeg(pictures.as_sent(pictures.form(family=2))))
+    *_, other = await chat.send_photo(pictures.jpeg(pictures.as_sent(pictures.form(family=2))))
     assert "⚠️" not in other.text
     resent = pictures.jpeg(pictures.resized(hoa_form, 0.7), 60)
-    (copy,) = await chat.send_photo(resent)
+    *_, copy = await chat.send_photo(resent)
     assert f"⚠️ Ảnh này giống một bản sao ảnh của {hoa.number}." in copy.text
 
 
@@ -256,15 +256,15 @@ async def test_images_too_large_are_refused_before_decoding_with_a_second_chance
     await open_indicator(chat, hoa.number, "GD.1.1")
     bomb = huge_png(30000, 30000, "1")  # about 110 KB: Pillow refuses it as a bomb
     assert len(bomb) < 200_000
-    (reply,) = await chat.send_document(bomb, "scan.png", "image/png")
+    *_, reply = await chat.send_document(bomb, "scan.png", "image/png")
     too_large = (
         "Ảnh này quá lớn để kiểm tra (hơn 50 megapixel). Xin gửi dạng ảnh (không phải tệp), "
         "hoặc một bản nhỏ hơn.\nGửi thêm ảnh, hoặc bấm Xong."
     )
     assert (reply.text, reply.buttons) == (too_large, [["✅ Xong"]])
-    (reply,) = await chat.send_document(huge_png(12000, 12000, "L"), "big.png", "image/png")
+    *_, reply = await chat.send_document(huge_png(12000, 12000, "L"), "big.png", "image/png")
     assert reply.text == too_large
-    (reply,) = await chat.send_photo(pictures.jpeg(pictures.photograph(4, (800, 600))))
+    *_, reply = await chat.send_photo(pictures.jpeg(pictures.photograph(4, (800, 600))))
     # The step stayed open.
     assert reply.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
     assert len(await storage.evidence.of_registration(hoa.id)) == 1
@@ -333,6 +333,6 @@ async def test_photos_stored_before_the_index_are_indexed_from_their_files(
     assert result.returncode == 0, result.stderr
     assert result.stdout == "1 photo(s) indexed, 0 unreadable (see the log)\n"
     await open_indicator(chat, lan.number, "GD.1.1")
-    (reply,) = await chat.send_photo(pictures.jpeg(pictures.cropped(original, 0.06)))
+    *_, reply = await chat.send_photo(pictures.jpeg(pictures.cropped(original, 0.06)))
     assert f"⚠️ Ảnh này giống một bản sao ảnh của {hoa.number}." in reply.text
     assert run_cli("reindex-evidence", env=env).stdout.startswith("0 photo(s) indexed")

@@ -73,7 +73,7 @@ async def test_in_december_a_family_registered_for_next_year_is_found_everywhere
     # before it was registered, in 2026: flagged as outside the programme year.
     made = datetime.fromisoformat(family["created_at"]).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
     photo = picture(71, exif_date=f"{made:%Y:%m:%d} 09:00:00")
-    (stored,) = await chat.send_photo(photo)
+    *_, stored = await chat.send_photo(photo)
     assert stored.text.startswith("Đã lưu 1 ảnh cho Trẻ em đi học đúng tuổi.")
     await chat.send_photo(picture(72, exif_date="2026:10:01 09:00:00"))
     first, second = rows(

@@ -127,6 +127,7 @@ def add_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("huy", nothing_to_cancel))
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(self_assessment.typed_handler())  # a score typed on its screen
+    app.add_handler(evidence.resumed_photo_handler())  # a photo after /minhchung was left
     app.add_handler(outside.handler())
     app.add_handler(CallbackQueryHandler(stale_button), group=STALE_GROUP)
     app.add_error_handler(on_error)

@@ -615,5 +615,10 @@ def handlers() -> list:
             },
             cancel=cancel_handler(_l("Stopped. The photos already sent are kept."), before=stop),
         ),
-        MessageHandler(media, photo_resumed),  # only when the dialog above took nothing
     ]
+
+
+def resumed_photo_handler() -> MessageHandler:
+    """`photo_resumed`, registered after every dialog (bot/app.py), so that a dialog waiting
+    for something else (a reviewer's reason) answers a photo first."""
+    return MessageHandler(filters.PHOTO | filters.Document.ALL, photo_resumed)

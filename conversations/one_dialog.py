@@ -42,19 +42,27 @@ def turned_to(update: Update) -> str | None:
     return None if name in SHOWING else name
 
 
-async def leave_others(update: Update, context: BotContext) -> None:
-    if update.effective_chat is None or update.effective_user is None:
-        return
-    command = turned_to(update)
-    if command is None:
-        return
-    for dialog in context.application.handlers.get(0, ()):
-        if not isinstance(dialog, ConversationHandler):
-            continue
-        key = dialog._get_key(update)  # PTB keeps no public way to end another's dialog
-        if key in dialog._conversations and command not in commands_of(dialog):
-            dialog._update_state(dialog.END, key)
-
-
 def handler() -> TypeHandler:
+    """The watch. It runs on every command and button press, so what it needs of the dialogs
+    (which are fixed once the bot is built) is worked out on its first run."""
+    dialogs: list[tuple[ConversationHandler, frozenset[str]]] = []
+
+    async def leave_others(update: Update, context: BotContext) -> None:
+        if update.effective_chat is None or update.effective_user is None:
+            return
+        command = turned_to(update)
+        if command is None:
+            return
+        if not dialogs:
+            dialogs.extend(
+                (dialog, commands_of(dialog))
+                for dialog in context.application.handlers.get(0, ())
+                if isinstance(dialog, ConversationHandler)
+            )
+        # One key for all: every dialog is made by kit.dialog, keyed by chat and user.
+        key = dialogs[0][0]._get_key(update)  # PTB has no public way to end a dialog
+        for dialog, commands in dialogs:
+            if key in dialog._conversations and command not in commands:
+                dialog._update_state(dialog.END, key)
+
     return TypeHandler(Update, leave_others)

@@ -13,7 +13,7 @@ Data = dict[Any, Any]
 ConversationKey = tuple[int | str, ...]
 ConversationDict = dict[ConversationKey, object]
 CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]  # PTB's callback cache
-Memo = tuple[tuple[str, int], str | None]  # (table, id) -> JSON written, None = row dropped
+Memo = tuple[tuple[str, object], str | None]  # (table, id) -> JSON written, None = row dropped
 Pending = tuple[str, tuple, Memo | None]
 
 # The write batch being collected by the current task (and the tasks it starts), if any.
@@ -55,7 +55,7 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
             update_interval=update_interval,
         )
         self._db = db
-        self._written: dict[tuple[str, int], str] = {}  # last JSON written, to skip no-op writes
+        self._written: dict[tuple[str, object], str] = {}  # last JSON written, to skip no-op writes
 
     async def _rows(self, sql: str, *params: object) -> list[Any]:
         async with self._db.conn.execute(sql, params) as cursor:
@@ -148,14 +148,20 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        """Store the state of one dialog; `None` (the dialog ended) deletes its row."""
+        """Store the state of one dialog; `None` (the dialog ended) deletes its row. PTB hands
+        a state over whenever a handler returned one, most often the state it was in: that is
+        not written again."""
         key_text = _dump(list(key), strict=False)  # PTB's ids, ints or strings: they come back
+        row = (f"conversations {name}", key_text)
         if new_state is None:
-            sql, params = "DELETE FROM conversations WHERE name = ? AND key = ?", ()
+            sql, params, text = "DELETE FROM conversations WHERE name = ? AND key = ?", (), None
         else:
+            text = _dump(new_state)
+            if self._written.get(row) == text:
+                return
             sql = "INSERT OR REPLACE INTO conversations (name, key, state) VALUES (?, ?, ?)"
-            params = (_dump(new_state),)
-        await self._write(sql, name, key_text, *params)
+            params = (text,)
+        await self._write(sql, name, key_text, *params, memo=(row, text))
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
         await self._upsert("user_data", "user_id", user_id, data)

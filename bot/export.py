@@ -33,10 +33,12 @@ import asyncio
 import csv
 import io
 import json
+import logging
 import multiprocessing
 import zipfile
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
@@ -506,6 +508,7 @@ async def export(
 
 # --- off the event loop ----------------------------------------------------------------------
 
+log = logging.getLogger(__name__)
 _workers: ProcessPoolExecutor | None = None
 
 
@@ -534,13 +537,26 @@ async def export_off_loop(
     db_path, area: Area | None, year: int, fmt: Format, now: datetime, locale: str
 ) -> tuple[bytes, str]:
     """`export` in a worker process (one at a time; started at the first export, a fresh one
-    for each file so that its memory goes back when the file is made), awaited here."""
+    for each file so that its memory goes back when the file is made), awaited here.
+
+    A worker that dies (killed, out of memory) breaks its pool for good: the export is tried
+    once more in a new pool, and later exports use that one."""
+    args = (str(db_path), area.id if area else None, year, fmt, now, locale)
+    try:
+        return await _in_worker(*args)
+    except BrokenProcessPool:
+        log.warning("the export's worker process died; trying again in a new one")
+        return await _in_worker(*args)
+
+
+async def _in_worker(*args) -> tuple[bytes, str]:
     global _workers
     if _workers is None:
         _workers = ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
         )
-    area_id = area.id if area else None
-    return await asyncio.get_running_loop().run_in_executor(
-        _workers, _export_in_worker, str(db_path), area_id, year, fmt, now, locale
-    )
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_workers, _export_in_worker, *args)
+    except BrokenProcessPool:
+        _workers = None
+        raise

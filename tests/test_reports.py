@@ -9,10 +9,13 @@ either shows up as a difference.
 import csv
 import io
 import json
+import multiprocessing
+import os
 import re
 import sqlite3
 import zipfile
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, date, datetime
 from itertools import pairwise
 
@@ -20,6 +23,7 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
+from bot import export as export_module
 from conversations.export import parse_arguments
 from conversations.report_common import split_message
 from storage.criteria import ModelKind
@@ -634,6 +638,20 @@ async def test_export_xlsx_and_csv(bot, api, storage, dataset, tmp_path):
 
     (refused,) = await chat.send("/xuat 00073 2026")
     assert refused.text == DENIED
+
+
+async def test_an_export_after_its_worker_process_died_still_comes(bot, api, storage, dataset):
+    """The export runs in a worker process; one killed (out of memory, by an operator) broke
+    the pool for good, and every later /xuat answered "the system had a problem"."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(os.getpid).result()
+    for process in pool._processes.values():
+        process.kill()
+    export_module._workers = pool
+    (sent,) = await api.person(703).send("/xuat", quiet=1)
+    assert sent.raw["document"]["file_name"] == "hoctap-00070-2026.xlsx"
+    check_workbook(sent.file_bytes(), db_path(bot), "00070")
+    assert export_module._workers is not pool
 
 
 async def test_export_on_the_command_line(bot, storage, dataset, run_cli, cli_env, tmp_path):

@@ -35,7 +35,7 @@ from storage.criteria import CriteriaSet, Indicator
 from storage.evidence import MediaFolder
 from storage.images import MAX_PIXELS
 from storage.models import Area
-from storage.registrations import NUMBER_PATTERN, Registration
+from storage.registrations import Registration, registration_number
 from storage.text import nfc, search_key
 
 PAGE = 10
@@ -260,9 +260,10 @@ async def typed(update: Update, context: BotContext) -> str | None:
 
 async def open_by_text(update: Update, context: BotContext, text: str) -> str | None:
     text = nfc(text)
-    if NUMBER_PATTERN.match(text):
-        registration = await context.storage.registrations.by_number(text)
-        missing = _("There is no registration numbered {number}.").format(number=text.upper())
+    number = registration_number(text)
+    if number:
+        registration = await context.storage.registrations.by_number(number)
+        missing = _("There is no registration numbered {number}.").format(number=number)
         if await numbered_in_reach(update, context, registration, "evidence", missing) is None:
             return State.FIND
         return await open_registration(update, context, registration)

@@ -25,7 +25,7 @@ from conversations.indicators import short_name
 from conversations.report_common import split_message
 from storage.evidence import Evidence, EvidenceStatus, MediaFolder, MediaKind
 from storage.models import Person
-from storage.registrations import Registration
+from storage.registrations import Registration, registration_number
 from storage.usecases.evidence import delete_evidence, may_delete
 
 log = logging.getLogger(__name__)
@@ -91,9 +91,10 @@ async def show(update: Update, context: BotContext) -> None:
             _("Send /xemminhchung with a registration number, e.g. /xemminhchung GD-2026-00001.")
         )
         return
-    number = context.args[0]
+    typed = " ".join(context.args)
+    number = registration_number(typed) or typed.upper()
     registration = await context.storage.registrations.by_number(number)
-    missing = _("There is no registration numbered {number}.").format(number=number.upper())
+    missing = _("There is no registration numbered {number}.").format(number=number)
     if not await numbered_in_reach(update, context, registration, "evidence.view", missing):
         return
     items = await context.storage.evidence.of_registration(registration.id)

@@ -39,7 +39,7 @@ from conversations.states import RecognitionStep as State
 from storage.criteria import CriteriaSet, PassRuleKind, ScoringKind
 from storage.evidence_state import IndicatorState, IndicatorStatus
 from storage.models import Area, Role
-from storage.registrations import NUMBER_PATTERN, Registration, Status
+from storage.registrations import Registration, Status, registration_number
 from storage.reviews import Assessed, Recognition, Result
 from storage.text import nfc
 from storage.usecases.recognition import current_evaluation, recognise, reopen
@@ -318,15 +318,14 @@ async def show_decision(
 
 async def begin(update: Update, context: BotContext) -> int:
     context.user_data.pop(DECIDING, None)
-    if context.args and not NUMBER_PATTERN.match(nfc(context.args[0])):
-        await open_by_name(update, context, nfc(" ".join(context.args)))
+    typed = nfc(" ".join(context.args or []))
+    number = registration_number(typed)
+    if typed and number is None:
+        await open_by_name(update, context, typed)
         return ConversationHandler.END
-    if context.args:
-        number = nfc(context.args[0])
+    if number:
         registration = await context.storage.registrations.by_number(number)
-        if not NUMBER_PATTERN.match(number):
-            registration = None
-        missing = _("There is no registration numbered {number}.").format(number=number.upper())
+        missing = _("There is no registration numbered {number}.").format(number=number)
         hamlet = await numbered_in_reach(update, context, registration, "recognition.show", missing)
         if hamlet is not None:
             await show(update, context, registration, hamlet)

@@ -23,7 +23,7 @@ from conversations.report_common import send_long
 from storage.evidence import Evidence
 from storage.evidence_state import IndicatorState, IndicatorStatus
 from storage.models import Area
-from storage.registrations import NUMBER_PATTERN, Registration, Status
+from storage.registrations import Registration, Status, registration_number
 from storage.summary import HistoryEntry, RecognitionFact, ReviewFact
 
 SHOW = Action("tinhtrang", "stt:show:{registration_id}", registration_id=int)
@@ -154,9 +154,10 @@ async def show_status(update: Update, context: BotContext) -> None:
         )
         return
     storage = context.storage
-    if NUMBER_PATTERN.match(text):
-        registration = await storage.registrations.by_number(text)
-        missing = _("There is no registration {number}.").format(number=text.upper())
+    number = registration_number(text)
+    if number:
+        registration = await storage.registrations.by_number(number)
+        missing = _("There is no registration {number}.").format(number=number)
         hamlet = await numbered_in_reach(
             update, context, registration, "registration.status", missing
         )

@@ -24,11 +24,28 @@ class Status(StrEnum):
 
 
 NUMBER_PREFIX = {ModelKind.FAMILY: "GD", ModelKind.CLAN: "DH"}
-# A registration number: GD-2026-00001; national per kind and year, so past 99,999 it grows
-# (GD-2026-100000). The one pattern every command that reads a number uses.
-NUMBER_PATTERN = re.compile(
-    rf"^({'|'.join(NUMBER_PREFIX.values())})-\d{{4}}-\d{{5,}}$", re.IGNORECASE
+# A registration number as typed: GD-2026-00001, or as a phone keyboard makes it easy.
+_NUMBER_TYPED = re.compile(
+    rf"^({'|'.join(NUMBER_PREFIX.values())})[\s\-_./]*(\d{{4}})[\s\-_./]*(\d{{1,9}})$",
+    re.IGNORECASE,
 )
+
+
+def registration_number(text: str) -> str | None:
+    """The registration number `text` means, written as stored, or None if it is not one.
+
+    Numbers are national per kind and year (GD-2026-00001; past 99,999 they grow:
+    GD-2026-100000). People type them as printed or as a phone keyboard makes it easy: 'gd
+    2026 1', 'GD202600001', 'ĐH-2026-12' (Đ for D). Every command that reads a number uses this.
+    """
+    folded = nfc(text).strip().replace("Đ", "D").replace("đ", "d")
+    match = _NUMBER_TYPED.match(folded)
+    if match is None:
+        return None
+    prefix, year, seq = match.groups()
+    return f"{prefix.upper()}-{year}-{int(seq):05d}"
+
+
 # The columns a registration's answers fill; anything else in a draft is dialog bookkeeping.
 DETAIL_FIELDS = (
     "head_name",
@@ -365,10 +382,12 @@ class RegistrationRepository:
     async def get(self, registration_id: int) -> Registration | None:
         return await self._one("SELECT * FROM registrations WHERE id = ?", (registration_id,))
 
-    async def by_number(self, number: str) -> Registration | None:
-        return await self._one(
-            "SELECT * FROM registrations WHERE number = ?", (nfc(number).upper(),)
-        )
+    async def by_number(self, text: str) -> Registration | None:
+        """The registration whose number `text` is (`registration_number`), if any."""
+        number = registration_number(text)
+        if number is None:
+            return None
+        return await self._one("SELECT * FROM registrations WHERE number = ?", (number,))
 
     async def assessment(self, registration_id: int) -> dict[str, int]:
         rows = await self.db.conn.execute_fetchall(

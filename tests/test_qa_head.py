@@ -281,3 +281,25 @@ async def test_a_head_with_an_unfinished_registration_taps_register_on_the_greet
     assert step.text.startswith("Bước 3/5")
     draft = await storage.registrations.draft_of((await storage.people.by_telegram_id(800)).id)
     assert draft.answers["head_name"] == "Phạm Văn Đức"
+
+
+async def test_numbers_typed_as_a_phone_keyboard_makes_easy_are_found(
+    january, api, storage, enrol, hamlets
+):
+    """'gd 2027 1' or 'GD202700001' (no dashes, no zeros: the phone's number pad and space
+    are at hand) were taken for a name and found nothing; every command that reads a number
+    now reads them as GD-2027-00001, and names a missing one as it is written."""
+    await enrol(800, Role.HAMLET_HEAD, "00070/Thôn Đông")
+    await enrol(950, Role.STAFF, "00070")
+    head, staff = api.person(800), api.person(950)
+    await paste_families(head, ["Nguyễn Văn An, 4, 1"])
+    await head.send("/minhchung")
+    *_, checklist = await head.send("GD202700001")
+    assert "Nguyễn Văn An" in checklist.text and checklist.buttons
+    await head.send("/huy")
+    (missing,) = await head.send("/xemminhchung đh 2027 7")
+    assert missing.text == f"Không có đăng ký nào số DH-{YEAR}-00007."
+    *_, card = await staff.send("/tinhtrang gd 2027 1")
+    assert f"GD-{YEAR}-00001" in card.text and "Nguyễn Văn An" in card.text
+    *_, decision = await staff.send("/congnhan gd-2027-1")
+    assert f"GD-{YEAR}-00001" in decision.text and "Nguyễn Văn An" in decision.text

@@ -93,9 +93,17 @@ def _copy_media(media_dir: Path, folder: Path) -> None:
         db.close()
     for relative in paths:
         if not (target / relative).is_file():
-            for source in (media_dir / relative, media_dir / TRASH / relative):
-                if _copy_file(source, target / relative):
-                    break
+            _copy_needed(media_dir, relative, target / relative)
+
+
+def _copy_needed(media_dir: Path, relative: str, copy: Path, rounds: int = 5) -> bool:
+    """A photo the copied database needs, from its place or the trash. It can move between
+    the two looks (deleted, or put back from the trash), so it is looked for a few rounds."""
+    for _ in range(rounds):
+        for source in (media_dir / relative, media_dir / TRASH / relative):
+            if _copy_file(source, copy):
+                return True
+    return False
 
 
 def _copy_file(source: Path, copy: Path) -> bool:

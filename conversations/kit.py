@@ -55,12 +55,10 @@ def dialog(
     entry_points: list[BaseHandler],
     states: dict[object, list[BaseHandler]],
     cancel: Callback,
-    *,
-    kind: type[ConversationHandler] = ConversationHandler,
 ) -> ConversationHandler:
     """A dialog as every one of ours is: persisted under `name` (its state survives a restart),
     entered again from any entry point, left with /huy (usually a `cancel_handler`)."""
-    return kind(
+    return ConversationHandler(
         entry_points=entry_points,
         states=states,
         fallbacks=[CommandHandler("huy", cancel)],

@@ -15,7 +15,7 @@ from bot.actions import ActionHandler, action_of
 from bot.context import BotContext
 from bot.gate import command_name
 
-GROUP = -2  # after the gate, before the dialogs (and /nhapds's own watch, group -1)
+GROUP = -2  # after the gate, before the dialogs
 SHOWING = frozenset({"toi", "trogiup", "help", "thieu"})
 
 

@@ -19,14 +19,12 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
 from bot.access import allowed, refuse
-from bot.actions import Action, action_of
+from bot.actions import Action
 from bot.context import BotContext
-from bot.gate import command_name
 from bot.i18n import _, ngettext
 from bot.i18n import __ as _l
 from bot.years import RegistrationYear, closed_for, registration_year
@@ -35,7 +33,6 @@ from conversations.actions import BULK_MODE
 from conversations.common import buttons
 from conversations.family_list import FileProblem, ListCheck, Row, Source
 from conversations.kit import cancel_handler, dialog
-from conversations.one_dialog import SHOWING
 from conversations.screen import close_screen
 from conversations.states import RegistrationBulkStep as State
 from storage.criteria import ModelKind
@@ -56,7 +53,6 @@ COMMAND = "nhapds"
 CARRY_PAGE = 10  # last year's families per page
 HAMLET_PAGE = 8
 MAX_TEXT = 3800  # a screen stays under Telegram's 4096 characters
-WATCH_GROUP = -1  # after the gate, before the dialogs
 STALE = _l("This button is no longer valid. Please start again from the command.")
 # The buttons of a draft, which they name: a press on another's or an older draft finds nothing.
 DRAFT_PRESS = Action(
@@ -69,40 +65,6 @@ DRAFT_PICK = Action(
 DRAFT_KIND = Action(
     "nhapds", "bulk:{draft_id}:{verb}:{kind}", draft_id=int, verb=("k",), kind=ModelKind
 )
-
-
-class BulkConversation(ConversationHandler):
-    """A ConversationHandler that can be left from outside.
-
-    This dialog comes before /dangky's among the handlers, so while it waits for a list it
-    would take the typed answers of any dialog opened after it. `leave` ends it for the
-    person when they turn to another command or another dialog's button (see `watch`).
-    """
-
-    def leave(self, update: Update) -> None:
-        self._update_state(self.END, self._get_key(update))
-
-    def is_open(self, update: Update) -> bool:
-        """Whether the person of `update` is in this dialog (a read: nothing is marked)."""
-        if update.effective_chat is None or update.effective_user is None:
-            return False
-        return self._get_key(update) in self._conversations
-
-
-class WhileOpen(TypeHandler):
-    """A TypeHandler for `Update`s of people who are in `conversation`, and only them: for
-    everyone else leaving would change nothing, so the watch is not even run (it would be,
-    on every update of every dialog)."""
-
-    def __init__(self, conversation: BulkConversation, callback) -> None:
-        super().__init__(Update, callback)
-        self.conversation = conversation
-
-    def check_update(self, update: object) -> bool:
-        return super().check_update(update) and self.conversation.is_open(update)
-
-
-# --- rendering ---------------------------------------------------------------------------
 
 
 def render_menu() -> tuple[str, InlineKeyboardMarkup]:
@@ -864,26 +826,7 @@ async def discard_drafts(update: Update, context: BotContext) -> None:
 # --- wiring -------------------------------------------------------------------------------
 
 
-def watch(conversation: BulkConversation):
-    """Leave this dialog when the person sends another command (but one that only shows
-    something) or presses another dialog's button; what they entered stays in their draft
-    for when they come back."""
-
-    async def leave_if_elsewhere(update: Update, context: BotContext) -> None:
-        if update.effective_chat is None or update.effective_user is None:
-            return
-        if update.callback_query:
-            action = action_of(update.callback_query.data)
-            elsewhere = action is None or action.command != COMMAND
-        else:
-            elsewhere = command_name(update) not in {None, COMMAND, "huy", *SHOWING}
-        if elsewhere:
-            conversation.leave(update)
-
-    return WhileOpen(conversation, leave_if_elsewhere)
-
-
-def handlers() -> dict[int, list]:
+def handlers() -> list:
     typed = filters.TEXT & ~filters.COMMAND
     in_draft = [action.handler(pressed) for action in (DRAFT_PRESS, DRAFT_PICK, DRAFT_KIND)]
     conversation = dialog(
@@ -907,6 +850,5 @@ def handlers() -> dict[int, list]:
             State.CARRY: [*in_draft],
         },
         cancel=cancel_handler(_l("Cancelled. Nothing was registered."), before=discard_drafts),
-        kind=BulkConversation,
     )
-    return {WATCH_GROUP: [watch(conversation)], 0: [conversation]}
+    return [conversation]

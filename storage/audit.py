@@ -42,12 +42,7 @@ class AuditLog:
         if action:
             sql, params = sql + " WHERE action = ?", (action,)
         rows = await self.db.conn.execute_fetchall(sql + " ORDER BY id", params)
-        return [
-            AuditEntry.model_validate(
-                dict(row) | {"before": _load(row["before"]), "after": _load(row["after"])}
-            )
-            for row in rows
-        ]
+        return [_entry(row) for row in rows]
 
     async def last(self, action: str, subject_type: str, subject_id: object) -> AuditEntry | None:
         """The newest entry of `action` about one subject (by the `audit_subject` index)."""
@@ -56,12 +51,13 @@ class AuditLog:
             " ORDER BY id DESC LIMIT 1",
             (subject_type, str(subject_id), action),
         )
-        if not rows:
-            return None
-        row = rows[0]
-        return AuditEntry.model_validate(
-            dict(row) | {"before": _load(row["before"]), "after": _load(row["after"])}
-        )
+        return _entry(rows[0]) if rows else None
+
+
+def _entry(row) -> AuditEntry:
+    return AuditEntry.model_validate(
+        dict(row) | {"before": _load(row["before"]), "after": _load(row["after"])}
+    )
 
 
 def entry_statement(

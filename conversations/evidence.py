@@ -584,31 +584,28 @@ async def stop(update: Update, context: BotContext) -> None:
 def handlers() -> list:
     text = filters.TEXT & ~filters.COMMAND
     media = filters.PHOTO | filters.Document.ALL
-    anywhere = [
-        OPEN.handler(open_pressed),
-        LIST_PAGE.handler(page_pressed),
-        INDICATOR.handler(indicator_pressed),
-    ]
-    done = DONE.handler(done_pressed)
     return [
         dialog(
             "evidence",
-            # Buttons of an earlier round work too, and are checked like any other press.
-            entry_points=[CommandHandler("minhchung", begin), *anywhere, done],
+            # Buttons, also of an earlier round, in every state (the kit's dialogs check their
+            # entry points first); each press is checked like any other.
+            entry_points=[
+                CommandHandler("minhchung", begin),
+                OPEN.handler(open_pressed),
+                LIST_PAGE.handler(page_pressed),
+                INDICATOR.handler(indicator_pressed),
+                DONE.handler(done_pressed),
+            ],
             states={
                 State.FIND: [
-                    *anywhere,
                     MessageHandler(text, typed),
                     MessageHandler(media, photo_before_registration),
                 ],
                 State.CHECKLIST: [
-                    *anywhere,
                     MessageHandler(text, typed),
                     MessageHandler(media, photo_too_early),
                 ],
                 State.PHOTOS: [
-                    *anywhere,
-                    done,
                     MessageHandler(media, photo_received),
                     MessageHandler(text, text_at_photos),
                     MessageHandler(~filters.COMMAND, other_content),

@@ -473,22 +473,20 @@ async def warned_duplicate(update: Update, context: BotContext, draft: Draft, an
 
 
 async def button_answer(update: Update, context: BotContext) -> str | int | None:
+    """A tap on a question's button: in the dialog, or on a question left on screen for another
+    dialog, which takes the person back to the draft's form."""
     query = update.callback_query
     index, *value = context.pressed
     draft = await draft_of(context)
-    if draft is None or draft.hamlet_id is None or index != draft.step:
+    if draft is None or draft.hamlet_id is None:  # no form to go back to
         await query.answer(_("This question has already been answered."))
         return None
-    handler = BUTTON_ACTIONS[context.action]
-    return await handler(update, context, draft, value[0] if value else None)
-
-
-async def button_again(update: Update, context: BotContext) -> str | int | None:
-    """A tap on the question left on screen after another dialog: on with the draft."""
-    result = await button_answer(update, context)
-    if result is None and await draft_of(context) is not None:
+    if index != draft.step:
+        await query.answer(_("This question has already been answered."))
         return State.FORM
-    return result
+    handler = BUTTON_ACTIONS[context.action]
+    result = await handler(update, context, draft, value[0] if value else None)
+    return State.FORM if result is None else result
 
 
 async def stale(update: Update) -> None:
@@ -644,8 +642,9 @@ def handlers() -> list:
             entry_points=[
                 CommandHandler("dangky", begin),
                 REGISTER_AGAIN.handler(again),
-                # The question left on screen for another dialog still works.
-                *(action.handler(button_again) for action in BUTTON_ACTIONS),
+                # A question's buttons, in every state (the kit's dialogs check their entry
+                # points first): a question left on screen for another dialog still works.
+                *(action.handler(button_answer) for action in BUTTON_ACTIONS),
             ],
             states={
                 State.RESUME: [
@@ -656,10 +655,7 @@ def handlers() -> list:
                     HAMLET.handler(hamlet_pressed),
                     MessageHandler(typed, hamlet_typed),
                 ],
-                State.FORM: [
-                    *(action.handler(button_answer) for action in BUTTON_ACTIONS),
-                    MessageHandler(typed, text_answer),
-                ],
+                State.FORM: [MessageHandler(typed, text_answer)],
                 State.CANCEL: [
                     CANCEL.handler(cancel_answered),
                     MessageHandler(typed, cancel_typed),

@@ -828,27 +828,25 @@ async def discard_drafts(update: Update, context: BotContext) -> None:
 
 def handlers() -> list:
     typed = filters.TEXT & ~filters.COMMAND
-    in_draft = [action.handler(pressed) for action in (DRAFT_PRESS, DRAFT_PICK, DRAFT_KIND)]
-    conversation = dialog(
-        "registration_bulk",
-        entry_points=[
-            CommandHandler(COMMAND, menu),
-            BULK_MODE.handler(mode_chosen),
-            *in_draft,  # a screen left for another command still works, or says why not
-        ],
-        states={
-            State.HAMLET: [
-                *in_draft,
-                MessageHandler(typed, hamlet_typed),
+    return [
+        dialog(
+            "registration_bulk",
+            entry_points=[
+                CommandHandler(COMMAND, menu),
+                BULK_MODE.handler(mode_chosen),
+                # A draft's buttons, in every state (the kit's dialogs check their entry points
+                # first): a screen left for another command still works, or says why not.
+                *(action.handler(pressed) for action in (DRAFT_PRESS, DRAFT_PICK, DRAFT_KIND)),
             ],
-            State.LIST: [
-                *in_draft,
-                MessageHandler(typed, list_typed),
-                MessageHandler(filters.Document.ALL, list_file),
-                MessageHandler(~filters.COMMAND, list_other),
-            ],
-            State.CARRY: [*in_draft],
-        },
-        cancel=cancel_handler(_l("Cancelled. Nothing was registered."), before=discard_drafts),
-    )
-    return [conversation]
+            states={
+                State.HAMLET: [MessageHandler(typed, hamlet_typed)],
+                State.LIST: [
+                    MessageHandler(typed, list_typed),
+                    MessageHandler(filters.Document.ALL, list_file),
+                    MessageHandler(~filters.COMMAND, list_other),
+                ],
+                State.CARRY: [],  # only the draft's buttons
+            },
+            cancel=cancel_handler(_l("Cancelled. Nothing was registered."), before=discard_drafts),
+        )
+    ]

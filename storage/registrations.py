@@ -13,7 +13,7 @@ from storage.clock import to_db, utcnow
 from storage.criteria import ModelKind
 from storage.db import Database
 from storage.models import Area, Model, Person
-from storage.text import nfc, search_key
+from storage.text import search_key
 
 
 class Status(StrEnum):
@@ -38,8 +38,7 @@ def registration_number(text: str) -> str | None:
     GD-2026-100000). People type them as printed or as a phone keyboard makes it easy: 'gd
     2026 1', 'GD202600001', 'ĐH-2026-12' (Đ for D). Every command that reads a number uses this.
     """
-    folded = nfc(text).strip().replace("Đ", "D").replace("đ", "d")
-    match = _NUMBER_TYPED.match(folded)
+    match = _NUMBER_TYPED.match(search_key(text))
     if match is None:
         return None
     prefix, year, seq = match.groups()

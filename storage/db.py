@@ -62,7 +62,7 @@ class Database:
 
     def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self.conn = conn
-        self._path = path  # the database file (None: in memory), for `read_small`'s connection
+        self._path = path  # the database file (None: in memory), for the local connection
         self._local: sqlite3.Connection | None = None  # see `_local_connection`
         self._local_commits = 0
         self._checkpoint: _Checkpoint | None = None
